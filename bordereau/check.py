@@ -1,0 +1,222 @@
+"""`check`: read every workbook, find its bordereaux, run every rule, and keep the lines with their split."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import sheets
+from .batch import Batch
+from .errors import UsageError, WorkbookUnreadable
+from .findings import Finding, make, sort_key
+from .layout import COLUMNS, Table, find_table
+from .lines import DATE_KEYS, MONEY_KEYS, PARSERS, to_frame
+from .reference import Reference
+from .rules import all_rules, derive
+from .schema import identifier_problems
+from .workbook import SUFFIXES, open_sheets, uncalculated_formulas
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    path: str
+    sheet: str | None
+    centre: str | None
+    finess_geographique: str | None
+    cpam: str | None
+    lines: int
+    errors: int
+    warnings: int
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CheckResult:
+    files: list[TableSummary]
+    findings: list[Finding]
+    lines: pd.DataFrame  # every dose line: typed columns + derived ones + `excluded` (an error touches it)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+    def as_json(self) -> dict:
+        return {"files": [s.as_dict() for s in self.files], "findings": [f.as_dict() for f in self.findings]}
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given, folders read for workbooks (Excel's `~$` lock files left out). A missing path is an error."""
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir()
+                            if p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"{path} : fichier ou dossier introuvable")
+    return files
+
+
+def _empty_column(key: str, n: int) -> object:
+    if key in DATE_KEYS:
+        return pd.Series([pd.NaT] * n, dtype="datetime64[s]")
+    if key in MONEY_KEYS:
+        return pd.array([None] * n, dtype="Int64")
+    return [None] * n
+
+
+def _read_file(path: Path, findings: list[Finding]) -> tuple[list[Table], list[pd.DataFrame]]:
+    name = str(path)
+    try:
+        raw_sheets = open_sheets(path)
+    except WorkbookUnreadable as exc:
+        findings.append(make("FILE_UNREADABLE", name, reason=str(exc)))
+        return [], []
+    tables = [t for t in (find_table(s) for s in raw_sheets) if t is not None]
+    if not tables:
+        where = f" (feuilles : {', '.join(s.name for s in raw_sheets)})"
+        findings.append(make("HEADER_NOT_FOUND", name, where=where))
+    frames = []
+    for table in tables:
+        missing = sheets.missing_columns(table, name)
+        findings.extend(missing)
+        frame = to_frame(table, name)
+        start, end, problems = sheets.period(table, name)
+        findings.extend(problems)
+        frame["periode_debut"], frame["periode_fin"] = start, end
+        if any(f.column in {k for k, (_, req, _) in COLUMNS.items() if req} for f in missing):
+            continue  # the table cannot be read line by line; COLUMN_MISSING says why
+        frames.append(frame)
+    return tables, frames
+
+
+def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None) -> CheckResult:
+    today = today or dt.date.today()
+    findings: list[Finding] = []
+    tables: dict[tuple[str, str], Table] = {}
+    frames: list[pd.DataFrame] = []
+    files = expand(paths)
+    for path in files:
+        file_tables, file_frames = _read_file(path, findings)
+        tables.update({(str(path), t.sheet): t for t in file_tables})
+        frames.extend(file_frames)
+    frame = _combine(frames)
+    batch = Batch(frame, tables, ref, today)
+    if len(frame):
+        batch.nir_problems, batch.code_problems = identifier_problems(frame)
+        batch.derived = derive(batch)
+        for (path, sheet), rows in frame.groupby(["path", "sheet"], sort=False).groups.items():
+            findings.extend(sheets.finess(tables[(path, sheet)], path, frame.loc[rows], ref))
+        for run in all_rules():
+            findings.extend(run(batch))
+    else:
+        batch.derived = pd.DataFrame(index=frame.index)
+        for (path, _), table in tables.items():
+            findings.extend(sheets.finess(table, path, pd.DataFrame({"row": []}), ref))
+    findings.extend(_formula_hints(findings, frame))
+    findings = _explain_formulas(findings, tables)
+    findings.sort(key=sort_key)
+    lines = _mark_excluded(frame.join(batch.derived), findings, tables)
+    return CheckResult(_summaries(files, tables, lines, findings), findings, lines)
+
+
+def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame({"path": [], "sheet": [], "row": []})
+    for frame in frames:
+        n = len(frame)
+        for key in PARSERS:
+            if key not in frame:
+                frame[key] = _empty_column(key, n)
+                frame[f"{key}_raw"] = [None] * n
+                frame[f"{key}_bad"] = np.zeros(n, dtype=bool)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+_FORMULA_CACHE: dict[tuple[str, str], set[str]] = {}
+
+
+def _formula_cells(path: str, sheet: str) -> set[str]:
+    if (path, sheet) not in _FORMULA_CACHE:
+        _FORMULA_CACHE[(path, sheet)] = uncalculated_formulas(Path(path), sheet)
+    return _FORMULA_CACHE[(path, sheet)]
+
+
+def _formula_hints(findings: list[Finding], lines: pd.DataFrame) -> list[Finding]:
+    """One warning per sheet whose formulas were never calculated, when an empty cell may come from one."""
+    suspects = {(f.path, f.sheet) for f in findings if f.code == "REQUIRED_MISSING"}
+    for key in ("montant_amo", "montant_complementaire", "montant_total"):
+        if key in lines:
+            empty = lines[key].isna() & lines[f"{key}_raw"].notna()
+            suspects |= set(zip(lines.loc[empty, "path"], lines.loc[empty, "sheet"], strict=True))
+    hints = []
+    for path, sheet in sorted(suspects):
+        if Path(path).suffix.lower() in (".xlsx", ".xlsm") and (cells := _formula_cells(path, sheet)):
+            hints.append(make("FORMULA_NOT_CALCULATED", path, sheet, count=len(cells)))
+    return hints
+
+
+def _explain_formulas(findings: list[Finding], tables: dict) -> list[Finding]:
+    out = []
+    for f in findings:
+        if f.code == "REQUIRED_MISSING" and f.cell and f.cell in _formula_cells(f.path, f.sheet):
+            label = COLUMNS[f.column][0]
+            f = make(f.code, f.path, f.sheet, f.row, f.cell, f.column, label=label,
+                     hint=" (formule sans valeur : classeur jamais recalculé)")
+        out.append(f)
+    _FORMULA_CACHE.clear()
+    return out
+
+
+def _mark_excluded(lines: pd.DataFrame, findings: list[Finding], tables: dict) -> pd.DataFrame:
+    """A line is excluded when an error touches it, its sheet or its file."""
+    errors = [f for f in findings if f.severity == "error"]
+    bad_files = {f.path for f in errors if f.sheet is None}
+    dose_rows = {key: set(t.row_numbers) for key, t in tables.items()}
+    bad_sheets = {(f.path, f.sheet) for f in errors if f.sheet is not None
+                  and f.row not in dose_rows.get((f.path, f.sheet), ())}
+    bad_lines = {(f.path, f.sheet, f.row) for f in errors if f.row is not None}
+    keys = list(zip(lines["path"], lines["sheet"], lines["row"], strict=True))
+    lines["excluded"] = [k[0] in bad_files or k[:2] in bad_sheets or k in bad_lines for k in keys]
+    return lines
+
+
+def _summaries(files: list[Path], tables: dict, lines: pd.DataFrame, findings: list[Finding]) -> list[TableSummary]:
+    counts: dict[tuple, list[int]] = {}
+    for f in findings:
+        c = counts.setdefault((f.path, f.sheet), [0, 0])
+        c[f.severity != "error"] += 1
+    out = []
+    for path in map(str, files):
+        keys = [k for k in tables if k[0] == path]
+        if not keys:
+            e, w = counts.get((path, None), [0, 0])
+            out.append(TableSummary(path, None, None, None, None, 0, e, w))
+        for key in keys:
+            table = tables[key]
+            e, w = counts.get(key, [0, 0])
+            fe, fw = counts.get((path, None), [0, 0]) if key == keys[0] else (0, 0)
+            geo = _first(lines, key, "finess_geographique") or (table.block.get("finess_geographique") or (None,))[0]
+            centre, cpam = _first(lines, key, "centre"), _first(lines, key, "cpam")
+            if centre is None and "centre" in table.block:
+                centre = str(table.block["centre"][0])
+            out.append(TableSummary(path, table.sheet, centre, geo, cpam, len(table.rows), e + fe, w + fw))
+    return out
+
+
+def _first(lines: pd.DataFrame, key: tuple, column: str) -> str | None:
+    if column not in lines or lines.empty:
+        return None
+    values = lines.loc[(lines["path"] == key[0]) & (lines["sheet"] == key[1]), column].dropna()
+    return str(values.mode().iloc[0]) if len(values) else None

@@ -1,0 +1,94 @@
+"""Findings: frozen records with stable codes; severities and French messages come from one table.
+
+Messages are templates filled with keyword arguments; none of them may receive a full NIR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+# code -> (severity, French title, message template)
+CODES: dict[str, tuple[Severity, str, str]] = {
+    "FILE_UNREADABLE": (E, "Fichier illisible", "Fichier illisible : {reason}"),
+    "HEADER_NOT_FOUND": (E, "En-tête du tableau introuvable",
+                         "Aucun en-tête de tableau reconnu dans les 40 premières lignes{where}"),
+    "COLUMN_MISSING": (E, "Colonne obligatoire absente", "Colonne obligatoire absente : « {label} »"),
+    "CENTRE_UNKNOWN": (E, "Centre inconnu", "{detail}"),
+    "FINESS_INVALID": (E, "FINESS invalide", "FINESS {kind} « {value} » invalide : {reason}"),
+    "FINESS_MISMATCH": (E, "FINESS juridique incohérent",
+                        "FINESS juridique « {value} » différent de celui du centre {centre} ({expected})"),
+    "REQUIRED_MISSING": (E, "Valeur obligatoire manquante", "{label} : cellule vide{hint}"),
+    "NIR_INVALID": (E, "NIR invalide", "NIR {nir} : {reason}"),
+    "NIR_BIRTHDATE_MISMATCH": (W, "NIR et date de naissance discordants",
+                               "Le NIR indique une naissance en {nir_month}, la date de naissance est le {birth} "
+                               "(NIR d'un parent ?)"),
+    "DATE_INVALID": (E, "Date illisible", "{label} : « {value} » n'est pas une date (JJ/MM/AAAA attendu)"),
+    "DATE_IN_FUTURE": (E, "Date future", "Administration le {date}, postérieure à aujourd'hui ({today})"),
+    "DATE_BEFORE_BIRTH": (E, "Date antérieure à la naissance",
+                          "Administration le {date}, avant la naissance le {birth}"),
+    "DATE_OUTSIDE_PERIOD": (E, "Date hors période", "Administration le {date}, hors de la période du bordereau "
+                            "({start} au {end})"),
+    "AGE_OUT_OF_RANGE": (W, "Âge hors cible",
+                         "{age} ans le jour de l'injection (cible de la campagne : {min} à {max} ans)"),
+    "REGIME_UNKNOWN": (E, "Code régime inconnu", "Code régime « {value} » inconnu"),
+    "COVERAGE_UNKNOWN": (E, "Prise en charge inconnue",
+                         "Prise en charge « {value} » non reconnue (droit commun, ALD, AME, C2S ou sans droits)"),
+    "VACCINE_CODE_INVALID": (E, "Code CIP/UCD invalide", "Code CIP/UCD « {value} » : {reason}"),
+    "VACCINE_UNKNOWN": (E, "Vaccin inconnu des tarifs", "Code « {value} » absent de tarifs/vaccins.yaml"),
+    "VACCINE_NAME_MISMATCH": (W, "Nom du vaccin discordant",
+                              "Vaccin « {value} » alors que le code {code} est celui de {expected}"),
+    "PRICE_INVALID": (E, "Montant illisible", "{label} « {value} » illisible (montant en euros, deux décimales)"),
+    "PRICE_ABOVE_PUBLIC": (E, "Prix supérieur au prix public",
+                           "Prix unitaire {price} supérieur au prix public TTC en vigueur le {date} ({public})"),
+    "PRICE_MISMATCH": (E, "Prix différent du prix négocié",
+                       "Prix unitaire {price} différent du prix négocié en vigueur le {date} ({expected})"),
+    "RATE_UNDEFINED": (E, "Aucun tarif en vigueur", "{detail}"),
+    "AMOUNT_MISMATCH": (E, "Montant discordant", "{label} {value} au lieu de {expected} calculé"),
+    "DUPLICATE_LINE": (E, "Doublon", "Même bénéficiaire, même vaccin, même date que {other}"),
+    "DOSE_INTERVAL_TOO_SHORT": (E, "Doses trop rapprochées",
+                                "Dose HPV le {date}, {days} jours après celle du {previous} ({other}) : "
+                                "{months} mois au moins sont requis"),
+    "TOO_MANY_DOSES": (E, "Trop de doses", "{rank}e dose HPV du bénéficiaire ; le schéma en prévoit {max}"),
+    "FORMULA_NOT_CALCULATED": (W, "Formules jamais calculées",
+                               "{count} formule(s) sans valeur enregistrée (classeur jamais recalculé) : ouvrez-le "
+                               "dans Excel, recalculez (F9) et enregistrez"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    path: str
+    sheet: str | None
+    row: int | None
+    cell: str | None
+    column: str | None
+    code: str
+    severity: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def make(code: str, path: str, sheet: str | None = None, row: int | None = None, cell: str | None = None,
+         column: str | None = None, **values: object) -> Finding:
+    """Build a finding whose severity and French message come from the table."""
+    severity, _, template = CODES[code]
+    return Finding(path, sheet, row, cell, column, code, str(severity), template.format(**values))
+
+
+def title(code: str) -> str:
+    return CODES[code][1]
+
+
+def sort_key(f: Finding) -> tuple:
+    return (f.path, f.sheet or "", f.row or 0, f.cell or "", f.code)

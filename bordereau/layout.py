@@ -1,0 +1,151 @@
+"""Finding the bordereau in a sheet: the header block (centre, FINESS, period), the table's header row, its columns
+and its dose rows. Labels are matched with `norm_label` (no case, accents, spaces, punctuation or trailing star)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .text import clean_text, norm_label
+from .workbook import RawSheet
+
+HEADER_SEARCH_ROWS = 40
+MIN_HEADER_KEYS = 4
+
+# canonical key -> (French label used in messages, required?, accepted labels)
+COLUMNS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    "nom": ("Nom", True, ("Nom", "Nom du bénéficiaire", "Nom de naissance", "Nom d'usage", "Nom de l'élève")),
+    "prenom": ("Prénom", True, ("Prénom", "Prénom du bénéficiaire", "Prénom de l'élève")),
+    "nir": ("NIR", True, ("NIR", "N° de sécurité sociale", "Numéro de sécurité sociale", "N° INSEE",
+                          "Numéro INSEE", "NIR du bénéficiaire", "N° SS", "NSS")),
+    "date_naissance": ("Date de naissance", True, ("Date de naissance", "Né(e) le")),
+    "code_regime": ("Code régime", True, ("Code régime", "Régime", "Grand régime")),
+    "prise_en_charge": ("Prise en charge", True, (
+        "Prise en charge", "Situation", "Nature d'assurance / exonération", "Nature d'assurance ou exonération",
+        "Conditions de prise en charge", "Couverture")),
+    "vaccin": ("Vaccin", True, ("Vaccin", "Nom du vaccin", "Nom commercial")),
+    "code_vaccin": ("Code CIP/UCD", True, ("Code CIP/UCD", "Code CIP", "CIP", "UCD", "CIP13", "Code UCD",
+                                           "CIP/UCD", "Code CIP13")),
+    "date_administration": ("Date d'administration", True, (
+        "Date d'administration", "Date de vaccination", "Date d'injection", "Date de l'injection")),
+    "dose": ("N° de dose", False, ("N° de dose", "Dose", "Rang de la dose", "Rang")),
+    "prix_unitaire": ("Prix unitaire TTC", True, ("Prix unitaire TTC", "Prix unitaire facturé TTC",
+                                                  "Prix unitaire", "Prix TTC")),
+    "montant_amo": ("Montant AMO", False, ("Montant AMO", "Part obligatoire", "Montant à rembourser AMO")),
+    "montant_complementaire": ("Montant AMC", False, ("Montant AMC", "Part complémentaire",
+                                                       "Montant complémentaire")),
+    "montant_total": ("Montant total", False, ("Montant total à rembourser", "Total AMO + AMC", "Montant total",
+                                               "Total à rembourser")),
+    "finess_juridique": ("FINESS juridique", False, ("FINESS juridique", "FINESS EJ", "N° FINESS juridique")),
+    "finess_geographique": ("FINESS géographique", False, ("FINESS géographique", "FINESS ET",
+                                                           "N° FINESS géographique")),
+}
+_COLUMN_BY_LABEL = {norm_label(label): key for key, (_, _, labels) in COLUMNS.items() for label in labels}
+
+# header block: label -> key
+_BLOCK_LABELS = {
+    "centredevaccination": "centre", "centre": "centre", "centredevaccinationsps": "centre",
+    "finessjuridique": "finess_juridique", "finessej": "finess_juridique",
+    "finessgeographique": "finess_geographique", "finesset": "finess_geographique",
+    "periodedu": "periode_debut", "du": "periode_debut", "au": "periode_fin",
+    "cpam": "cpam", "numerodebordereau": "numero", "bordereau": "numero", "ndebordereau": "numero",
+}
+
+
+def column_letter(index: int) -> str:
+    """0-based column index to its A1 letters.
+
+    >>> column_letter(0), column_letter(25), column_letter(26), column_letter(701)
+    ('A', 'Z', 'AA', 'ZZ')
+    """
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    index: int
+    header: str  # as the user wrote it
+
+    @property
+    def letter(self) -> str:
+        return column_letter(self.index)
+
+
+@dataclass
+class Table:
+    """One bordereau found in a sheet."""
+
+    sheet: str
+    header_row: int  # Excel row number of the column headers
+    columns: dict[str, Column]
+    block: dict[str, tuple[object, str]]  # key -> (value, A1 cell) from the header block
+    rows: list[list] = field(default_factory=list)  # dose rows, raw values
+    row_numbers: list[int] = field(default_factory=list)  # their Excel row numbers
+
+    def cell(self, key: str, row: int) -> str | None:
+        column = self.columns.get(key)
+        return f"{column.letter}{row}" if column else None
+
+
+def _match_columns(row: list) -> dict[str, Column]:
+    found: dict[str, Column] = {}
+    for index, value in enumerate(row):
+        text = clean_text(value)
+        if text is None:
+            continue
+        key = _COLUMN_BY_LABEL.get(norm_label(text))
+        if key and key not in found:
+            found[key] = Column(key, index, text.replace("\n", " "))
+    return found
+
+
+def _read_block(rows: list[list]) -> dict[str, tuple[object, str]]:
+    block: dict[str, tuple[object, str]] = {}
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if not isinstance(value, str):
+                continue
+            key = _BLOCK_LABELS.get(norm_label(value))
+            if key is None or key in block:
+                continue
+            for c2 in range(c + 1, len(row)):
+                if clean_text(row[c2]) is not None:
+                    block[key] = (row[c2], f"{column_letter(c2)}{r + 1}")
+                    break
+    return block
+
+
+def _is_empty(row: list) -> bool:
+    return all(v == "" or v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def _is_totals(row: list, identity: list[int]) -> bool:
+    """A row with no beneficiary nor date, and a cell that starts with « Total »."""
+    if any(clean_text(row[i]) for i in identity if i < len(row)):
+        return False
+    return any(isinstance(v, str) and norm_label(v).startswith(("total", "soustotal")) for v in row)
+
+
+def find_table(sheet: RawSheet) -> Table | None:
+    """The bordereau of a sheet, or None when no header row is recognised in its first 40 rows."""
+    best, best_index = {}, -1
+    for index, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+        columns = _match_columns(row)
+        if len(columns) > len(best):
+            best, best_index = columns, index
+    if len(best) < MIN_HEADER_KEYS:
+        return None
+    table = Table(sheet.name, best_index + 1, best, _read_block(sheet.rows[:best_index]))
+    identity = [best[k].index for k in ("nir", "date_naissance", "date_administration") if k in best]
+    for index in range(best_index + 1, len(sheet.rows)):
+        row = sheet.rows[index]
+        if _is_empty(row) or (any(row[i] == "" for i in identity) and _is_totals(row, identity)):
+            break
+        table.rows.append(row)
+        table.row_numbers.append(index + 1)
+    return table

@@ -1,0 +1,189 @@
+"""Turning a table's raw cells into typed columns, once per distinct value.
+
+Every parse runs on the distinct values of a column (a column of 100,000 doses holds a few hundred dates and a handful
+of prices), so the cost follows the variety of the data, not its length. Money becomes integer cents (exact);
+unreadable values become None and keep their raw text for the messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from .identifiers import finess_compact, nir_compact, vaccine_code_compact
+from .layout import Table
+from .money import parse_amount, to_cents
+from .text import clean_text, norm_label
+
+COVERAGE_ALIASES = {
+    "droit_commun": ("droit commun", "assuré", "assure social", "ayant droit", "AS", "DC"),
+    "ald": ("ALD", "exonération ALD", "exo ALD", "ALD exonérante"),
+    "ame": ("AME", "aide médicale de l'État"),
+    "c2s": ("C2S", "CSS", "complémentaire santé solidaire", "CMU-C", "CMUC", "CMU"),
+    "sans_droits": ("sans droits", "sans droit", "aucun droit", "non assuré", "droits fermés"),
+}
+_COVERAGE = {norm_label(alias): key for key, aliases in COVERAGE_ALIASES.items() for alias in aliases}
+_REGIME_WORDS = {"rg": "01", "regimegeneral": "01", "msa": "02", "mutualitesocialeagricole": "02"}
+_DATE_TEXT = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+_ISO_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+INVALID = object()  # a cell that holds something, but not a readable value
+
+
+def _on_distinct(values: list, parse: Callable[[object], object]) -> list:
+    cache: dict = {}
+    out = []
+    for value in values:
+        try:
+            out.append(cache[value])
+        except KeyError:
+            out.append(cache.setdefault(value, parse(value)))
+        except TypeError:  # unhashable: never from calamine, kept for safety
+            out.append(parse(value))
+    return out
+
+
+def parse_date(value: object) -> object:
+    """A date from an Excel date, a serial number or JJ/MM/AAAA text; None if empty, INVALID if unreadable.
+
+    >>> parse_date("03/10/2026"), parse_date(45935.0), parse_date(" "), parse_date("31/02/2026") is INVALID
+    (datetime.date(2026, 10, 3), datetime.date(2025, 10, 5), None, True)
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        return INVALID
+    if isinstance(value, int | float):
+        if 1 <= value < 2958466 and float(value).is_integer():
+            return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+        return INVALID
+    text = clean_text(value)
+    if text is None:
+        return None
+    match = _DATE_TEXT.fullmatch(text)
+    parts = (match.group(3), match.group(2), match.group(1)) if match else None
+    if parts is None and (iso := _ISO_TEXT.fullmatch(text)):
+        parts = iso.groups()
+    if parts is None:
+        return INVALID
+    try:
+        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        return INVALID
+
+
+def parse_coverage(value: object) -> object:
+    """The canonical coverage of a cell; None if empty, INVALID if unrecognised.
+
+    >>> parse_coverage("Exo ALD"), parse_coverage("CMU-C"), parse_coverage(""), parse_coverage("mutuelle") is INVALID
+    ('ald', 'c2s', None, True)
+    """
+    text = clean_text(value)
+    if text is None:
+        return None
+    return _COVERAGE.get(norm_label(text), INVALID)
+
+
+def parse_regime(value: object) -> object:
+    """Two-digit code régime from 1, "1", "01 - Régime général" or "MSA"; the raw text when unrecognisable.
+
+    >>> parse_regime(1.0), parse_regime("01 - Régime général"), parse_regime("MSA"), parse_regime("xx")
+    ('01', '01', '02', 'xx')
+    """
+    text = clean_text(value)
+    if text is None:
+        return None
+    match = re.match(r"\s*(\d{1,2})(?!\d)", text)
+    if match:
+        return match.group(1).zfill(2)
+    return _REGIME_WORDS.get(norm_label(text), text)
+
+
+def parse_cents(value: object) -> object:
+    if clean_text(value) is None:
+        return None
+    amount = parse_amount(value)
+    return INVALID if amount is None else to_cents(amount)
+
+
+def _text_or_none(value: object) -> str | None:
+    text = clean_text(value)
+    return text if text is None else text.replace("\n", " ")
+
+
+def _code(compact: Callable[[object], str]) -> Callable[[object], str | None]:
+    def parse(value: object) -> str | None:
+        return None if clean_text(value) is None else compact(value)
+
+    return parse
+
+
+PARSERS: dict[str, Callable[[object], object]] = {
+    "nom": _text_or_none,
+    "prenom": _text_or_none,
+    "vaccin": _text_or_none,
+    "dose": _text_or_none,
+    "nir": _code(nir_compact),
+    "code_vaccin": _code(vaccine_code_compact),
+    "finess_juridique": _code(finess_compact),
+    "finess_geographique": _code(finess_compact),
+    "code_regime": parse_regime,
+    "prise_en_charge": parse_coverage,
+    "date_naissance": parse_date,
+    "date_administration": parse_date,
+    "prix_unitaire": parse_cents,
+    "montant_amo": parse_cents,
+    "montant_complementaire": parse_cents,
+    "montant_total": parse_cents,
+}
+DATE_KEYS = ("date_naissance", "date_administration")
+
+
+def _as_datetime64(value: object) -> object:
+    parsed = parse_date(value)
+    return parsed if parsed is None or parsed is INVALID else np.datetime64(parsed, "D")
+MONEY_KEYS = ("prix_unitaire", "montant_amo", "montant_complementaire", "montant_total")
+
+
+def to_frame(table: Table, path: str) -> pd.DataFrame:
+    """The table's dose rows as typed columns; `<key>_raw` keeps the cell as read, `<key>_bad` flags unreadable ones.
+
+    Dates become datetime64 (NaT when empty or unreadable), money integer cents (nullable). A FINESS given in the
+    header block applies to every row.
+    """
+    n = len(table.rows)
+    data: dict[str, object] = {"path": [path] * n, "sheet": [table.sheet] * n, "row": table.row_numbers}
+    cells = list(zip(*table.rows, strict=True)) if n else []  # one transposition: columns of raw values
+    for key, parse in PARSERS.items():
+        column = table.columns.get(key)
+        if column is not None:
+            raw = list(cells[column.index]) if n else []
+        elif key.startswith("finess") and key in table.block:
+            raw = [table.block[key][0]] * n
+        else:
+            continue
+        if key in DATE_KEYS:
+            parse = _as_datetime64
+        parsed = _on_distinct(raw, parse)
+        bad = [v is INVALID for v in parsed]
+        data[f"{key}_raw"] = raw
+        data[f"{key}_bad"] = bad
+        values = [None if v is INVALID else v for v in parsed] if any(bad) else parsed
+        if key in DATE_KEYS:
+            data[key] = np.array(values, dtype="datetime64[D]")
+        elif key in MONEY_KEYS:
+            data[key] = pd.array(values, dtype="Int64")
+        else:
+            data[key] = values
+    frame = pd.DataFrame(data)
+    for key in DATE_KEYS:
+        if key in frame:
+            frame[key] = frame[key].astype("datetime64[s]")
+    return frame

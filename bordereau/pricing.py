@@ -1,0 +1,148 @@
+"""The reimbursement split of a line, exact to the cent, with the rules in force on its date of administration.
+
+    total = round_half_up(P * t / 100)    amo = round_half_up(P * a / 100)
+    complementaire = total - amo          fir = P - total
+
+so that amo + complementaire + fir == P on every line. Frames carry money as integer cents; the arithmetic runs in
+Decimal once per distinct (price, rates), never per row and never in float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from .money import from_cents, round_half_up, to_cents
+from .reference import Reference
+
+
+@dataclass(frozen=True)
+class Split:
+    prix: Decimal
+    amo: Decimal
+    complementaire: Decimal
+    total: Decimal
+    fir: Decimal
+
+
+def split(price: Decimal, amo_rate: Decimal, total_rate: Decimal) -> Split:
+    """Split one unit price.
+
+    >>> s = split(Decimal("98.50"), Decimal("65"), Decimal("65"))
+    >>> s.amo, s.complementaire, s.total, s.fir
+    (Decimal('64.03'), Decimal('0.00'), Decimal('64.03'), Decimal('34.47'))
+    """
+    total = round_half_up(price * total_rate / 100)
+    amo = round_half_up(price * amo_rate / 100)
+    return Split(price, amo, total - amo, total, price - total)
+
+
+def age_on(birth: pd.Series, day: pd.Series) -> pd.Series:
+    """Whole years of age on a day (nullable Int64), vectorised."""
+    years = day.dt.year - birth.dt.year
+    before_birthday = (day.dt.month < birth.dt.month) | ((day.dt.month == birth.dt.month) & (day.dt.day < birth.dt.day))
+    return (years - before_birthday.astype("Int64")).astype("Int64")
+
+
+def _unique_map(frame: pd.DataFrame, keys: list[str], compute) -> list:
+    """`compute(*key_values)` once per distinct combination of the key columns, mapped back to every row."""
+    rows = list(zip(*(frame[k].tolist() for k in keys), strict=True))
+    cache: dict[tuple, object] = {}
+    for row in rows:
+        if row not in cache:
+            cache[row] = compute(*row)
+    return [cache[row] for row in rows]
+
+
+def vaccine_columns(frame: pd.DataFrame, ref: Reference) -> pd.DataFrame:
+    """Class, CIP13, public and negotiated unit prices (cents) of each line's vaccine on its date."""
+    codes = frame["code_vaccin"] if "code_vaccin" in frame else pd.Series(None, index=frame.index, dtype=object)
+    vaccines = codes.map(lambda code: ref.vaccine_by_code.get(code))
+    out = pd.DataFrame(index=frame.index)
+    out["classe"] = vaccines.map(lambda v: v.classe if v is not None else None)
+    out["cip13"] = vaccines.map(lambda v: v.cip13 if v is not None else None)
+    dept = frame["finess_geographique"].map(
+        lambda f: ref.centre_by_finess[f].departement if f in ref.centre_by_finess else None
+    ) if "finess_geographique" in frame else pd.Series(None, index=frame.index, dtype=object)
+    day = frame["date_administration"].dt.date if "date_administration" in frame else pd.Series(None, index=frame.index)
+    work = pd.DataFrame({"cip13": out["cip13"], "day": day, "dept": dept}).astype(object)
+    work = work.where(work.notna(), None)
+
+    def prices(cip13: str | None, day: dt.date | None, dept: str | None) -> tuple:
+        if cip13 is None or day is None:
+            return (None, None)
+        vaccine = ref.vaccine_by_code[cip13]
+        public = vaccine.public_price.at(day)
+        series = ref.negotiated.get((dept, cip13))
+        negotiated = series.at(day) if series else None
+        per_dose = vaccine.doses_per_pack
+        return (
+            to_cents(round_half_up(public.value / per_dose)) if public else None,
+            to_cents(round_half_up(negotiated.value / per_dose)) if negotiated else None,
+        )
+
+    found = _unique_map(work, ["cip13", "day", "dept"], prices)
+    out["prix_public"] = pd.array([p[0] for p in found], dtype="Int64")
+    out["prix_negocie"] = pd.array([p[1] for p in found], dtype="Int64")
+    return out
+
+
+def split_columns(frame: pd.DataFrame, classes: pd.Series, ref: Reference) -> pd.DataFrame:
+    """AMO, complementary, total and FIR parts (cents) of every line that can be priced; <NA> for the others.
+
+    A line can be priced when its vaccine, coverage, date of administration and price are known and a rate set is in
+    force that day. `motif` names the rule applied; `rate_missing` flags lines dated before every rate set.
+    """
+    ages = age_on(frame["date_naissance"], frame["date_administration"]) if "date_naissance" in frame else None
+    work = pd.DataFrame({
+        "classe": classes,
+        "coverage": frame.get("prise_en_charge"),
+        "regime": frame.get("code_regime"),
+        "age": ages if ages is not None else pd.Series(pd.NA, index=frame.index, dtype="Int64"),
+        "day": frame["date_administration"].dt.date,
+        "prix": frame["prix_unitaire"],
+    }, index=frame.index).astype(object)
+    work = work.where(work.notna(), None)
+    starts = np.array([np.datetime64(s.start, "s") for s in ref.rate_sets])
+    set_index = np.searchsorted(starts, frame["date_administration"].to_numpy(), side="right") - 1
+    work["set"] = np.where(frame["date_administration"].isna(), -2, set_index)
+
+    def rule(set_i: int, classe: str | None, coverage: str | None, regime: str | None, age: int | None) -> tuple:
+        if set_i < 0 or classe is None or coverage is None:
+            return (None, None, None)
+        found = ref.rate_sets[set_i].rule_for(classe, coverage, regime, age)
+        return (found.amo, found.total, found.motif) if found else (None, None, None)
+
+    rates = _unique_map(work, ["set", "classe", "coverage", "regime", "age"], rule)
+    work["a"] = [r[0] for r in rates]
+    work["t"] = [r[1] for r in rates]
+
+    def parts(prix: int | None, a: Decimal | None, t: Decimal | None) -> tuple:
+        if prix is None or a is None:
+            return (None,) * 4
+        s = split(from_cents(prix), a, t)
+        return (to_cents(s.amo), to_cents(s.complementaire), to_cents(s.total), to_cents(s.fir))
+
+    amounts = _unique_map(work, ["prix", "a", "t"], parts)
+    out = pd.DataFrame(index=frame.index)
+    for i, name in enumerate(("amo", "complementaire", "total", "fir")):
+        out[name] = pd.array([p[i] for p in amounts], dtype="Int64")
+    out["motif"] = [r[2] for r in rates]
+    out["rate_missing"] = (work["set"] == -1).to_numpy() & frame["date_administration"].notna().to_numpy()
+    return out
+
+
+def split_line(ref: Reference, classe: str, coverage: str, regime: str | None, age: int | None, day: dt.date,
+               price: Decimal) -> Split:
+    """The split of one line with the rule in force on `day` (for tests, samples and explanations)."""
+    rate_set = ref.rate_set_at(day)
+    if rate_set is None:
+        raise ValueError(f"no rate set in force on {day}")
+    rule = rate_set.rule_for(classe, coverage, regime, age)
+    if rule is None:
+        raise ValueError(f"no rule for {classe} {coverage} on {day}")
+    return split(price, rule.amo, rule.total)

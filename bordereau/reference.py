@@ -1,0 +1,372 @@
+"""Reference data: centres.yaml and tarifs/, loaded and validated once into typed, read-only objects.
+
+A bad entry raises ReferenceDataError naming the file and the key, e.g. ``tarifs/taux.yaml : baremes[0].regles[2].amo``.
+Every lookup is by date: a price or a rate applies from its date until the next one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ReferenceDataError
+from .identifiers import finess_compact, finess_problem, vaccine_code_problem
+
+COVERAGES = ("droit_commun", "ald", "ame", "c2s", "sans_droits")
+COVERAGE_LABELS = {
+    "droit_commun": "droit commun",
+    "ald": "ALD",
+    "ame": "AME",
+    "c2s": "C2S",
+    "sans_droits": "sans droits",
+}
+DEFAULT_REF_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A value from a date on, with the text it comes from."""
+
+    start: dt.date
+    value: Decimal
+    source: str
+    example: bool = False
+
+
+@dataclass(frozen=True)
+class Series:
+    """Dated values; `at(day)` is the one in force that day, None before the first."""
+
+    entries: tuple[Dated, ...]
+
+    def at(self, day: dt.date) -> Dated | None:
+        i = bisect.bisect_right([e.start for e in self.entries], day)
+        return self.entries[i - 1] if i else None
+
+
+@dataclass(frozen=True)
+class Cpam:
+    code: str
+    nom: str
+    nom_court: str
+    email: str
+    adresse: str = ""
+
+
+@dataclass(frozen=True)
+class Centre:
+    nom: str
+    ville: str
+    departement: str
+    cpam: str
+    finess_geographique: str
+    finess_juridique: str
+    example_finess: bool
+    adresse: str = ""
+    telephone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Vaccine:
+    nom: str
+    classe: str
+    codes: tuple[str, ...]
+    cip13: str
+    doses_per_pack: int
+    public_price: Series
+
+
+@dataclass(frozen=True)
+class RateRule:
+    motif: str
+    amo: Decimal
+    total: Decimal
+    classes: frozenset[str] | None = None
+    coverages: frozenset[str] | None = None
+    regimes: frozenset[str] | None = None
+    under_age: int | None = None
+
+    def matches(self, classe: str, coverage: str, regime: str | None, age: int | None) -> bool:
+        return (
+            (self.classes is None or classe in self.classes)
+            and (self.coverages is None or coverage in self.coverages)
+            and (self.regimes is None or regime in self.regimes)
+            and (self.under_age is None or (age is not None and age < self.under_age))
+        )
+
+
+@dataclass(frozen=True)
+class RateSet:
+    start: dt.date
+    reference: str
+    rules: tuple[RateRule, ...]
+
+    def rule_for(self, classe: str, coverage: str, regime: str | None, age: int | None) -> RateRule | None:
+        return next((r for r in self.rules if r.matches(classe, coverage, regime, age)), None)
+
+
+@dataclass(frozen=True)
+class DoseSchedule:
+    min_interval_months: int
+    max_doses: int
+    catch_up_age: int | None = None
+    max_doses_catch_up: int | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    folder: Path
+    cpams: dict[str, Cpam]
+    centres: tuple[Centre, ...]
+    legal_entities: dict[str, tuple[str, bool]]  # département code -> (FINESS juridique, example?)
+    vaccines: tuple[Vaccine, ...]
+    negotiated: dict[tuple[str, str], Series]  # (département, cip13) -> prices
+    rate_sets: tuple[RateSet, ...]
+    schedules: dict[str, DoseSchedule]
+    age_min: int
+    age_max: int
+    regimes: dict[str, str]
+    centre_by_finess: dict[str, Centre] = field(default_factory=dict)
+    vaccine_by_code: dict[str, Vaccine] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.centre_by_finess.update({c.finess_geographique: c for c in self.centres})
+        self.vaccine_by_code.update({code: v for v in self.vaccines for code in v.codes})
+
+    def rate_set_at(self, day: dt.date) -> RateSet | None:
+        i = bisect.bisect_right([s.start for s in self.rate_sets], day)
+        return self.rate_sets[i - 1] if i else None
+
+    def example_notices(self) -> list[str]:
+        """French sentences naming the example values still in the reference data."""
+        notices = []
+        finess = [c.nom for c in self.centres if c.example_finess]
+        finess += [f"entité juridique du {code}" for code, (_, ex) in self.legal_entities.items() if ex]
+        if finess:
+            notices.append(f"FINESS d'exemple à remplacer dans centres.yaml : {', '.join(finess)}.")
+        prices = sorted(
+            {v.nom for v in self.vaccines for (d, c), s in self.negotiated.items() if c == v.cip13
+             if any(e.example for e in s.entries)}
+        )
+        if prices:
+            notices.append(f"Prix négociés d'exemple à remplacer dans tarifs/prix_negocies.yaml : {', '.join(prices)}.")
+        return notices
+
+
+# -- loading ----------------------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Reads one YAML file and reports any problem with the file name and the key path."""
+
+    def __init__(self, folder: Path, name: str):
+        self.name = name
+        path = folder / name
+        try:
+            self.data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ReferenceDataError(f"{name} : fichier introuvable dans {folder}") from None
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ReferenceDataError(f"{name} : YAML illisible ({exc.__class__.__name__})") from None
+        if not isinstance(self.data, dict):
+            raise ReferenceDataError(f"{name} : le fichier doit contenir un dictionnaire")
+
+    def fail(self, key: str, problem: str) -> ReferenceDataError:
+        return ReferenceDataError(f"{self.name} : {key} : {problem}")
+
+    def get(self, node: dict, key: str, where: str, kind: type | tuple = str, required: bool = True) -> Any:
+        if not isinstance(node, dict):
+            raise self.fail(where, "un dictionnaire est attendu")
+        if key not in node or node[key] is None:
+            if required:
+                raise self.fail(f"{where}.{key}".lstrip("."), "valeur manquante")
+            return None
+        value = node[key]
+        if not isinstance(value, kind):
+            raise self.fail(f"{where}.{key}".lstrip("."), f"type inattendu ({type(value).__name__})")
+        return value
+
+    def items(self, node: dict, key: str, where: str = "") -> list:
+        value = self.get(node, key, where, list)
+        return list(enumerate(value))
+
+    def decimal(self, node: dict, key: str, where: str) -> Decimal:
+        raw = self.get(node, key, where, str)
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise self.fail(f"{where}.{key}", f"« {raw} » n'est pas un nombre décimal") from None
+        if value < 0:
+            raise self.fail(f"{where}.{key}", "montant négatif")
+        return value
+
+    def series(self, node: dict, key: str, where: str) -> Series:
+        raw = self.get(node, key, where, dict)
+        entries = []
+        for start, entry in raw.items():
+            here = f"{where}.{key}.{start}"
+            if not isinstance(start, dt.date):
+                raise self.fail(here, "la clé doit être une date AAAA-MM-JJ")
+            value = self.decimal(entry, "valeur", here)
+            if value != value.quantize(Decimal("0.01")):
+                raise self.fail(here, "un prix a au plus deux décimales")
+            source = self.get(entry, "source", here)
+            entries.append(Dated(start, value.quantize(Decimal("0.01")), source, bool(entry.get("exemple"))))
+        if not entries:
+            raise self.fail(f"{where}.{key}", "au moins une valeur datée est attendue")
+        return Series(tuple(sorted(entries, key=lambda e: e.start)))
+
+
+def _finess(reader: _Reader, node: dict, key: str, where: str) -> tuple[str, bool]:
+    entry = reader.get(node, key, where, dict)
+    number = finess_compact(reader.get(entry, "numero", f"{where}.{key}"))
+    problem = finess_problem(number)
+    if problem:
+        raise reader.fail(f"{where}.{key}.numero", f"FINESS « {number} » invalide : {problem}")
+    return number, bool(entry.get("exemple"))
+
+
+def _load_centres(folder: Path) -> tuple[dict, tuple, dict]:
+    r = _Reader(folder, "centres.yaml")
+    cpams = {}
+    for i, node in r.items(r.data, "cpam"):
+        where = f"cpam[{i}]"
+        code = r.get(node, "code", where)
+        cpams[code] = Cpam(code, r.get(node, "nom", where), r.get(node, "nom_court", where),
+                           r.get(node, "email", where), r.get(node, "adresse", where, required=False) or "")
+    entities = {}
+    for i, node in r.items(r.data, "departements"):
+        entities[r.get(node, "code", f"departements[{i}]")] = _finess(r, node, "finess_juridique", f"departements[{i}]")
+    centres = []
+    for i, node in r.items(r.data, "centres"):
+        where = f"centres[{i}]"
+        cpam, dept = r.get(node, "cpam", where), r.get(node, "departement", where)
+        if cpam not in cpams:
+            raise r.fail(f"{where}.cpam", f"CPAM « {cpam} » absente de la liste cpam")
+        if dept not in entities:
+            raise r.fail(f"{where}.departement", f"département « {dept} » absent de la liste departements")
+        geo, example = _finess(r, node, "finess_geographique", where)
+        legal, legal_example = entities[dept]
+        extra = {k: r.get(node, k, where, required=False) or "" for k in ("adresse", "telephone", "email")}
+        centres.append(Centre(r.get(node, "nom", where), r.get(node, "ville", where), dept, cpam, geo, legal,
+                              example or legal_example, **extra))
+    seen = set()
+    for i, c in enumerate(centres):
+        if c.finess_geographique in seen:
+            raise r.fail(f"centres[{i}].finess_geographique", "FINESS déjà attribué à un autre centre")
+        seen.add(c.finess_geographique)
+    return cpams, tuple(centres), entities
+
+
+def _load_vaccines(folder: Path) -> tuple[Vaccine, ...]:
+    r = _Reader(folder, "tarifs/vaccins.yaml")
+    vaccines, seen = [], set()
+    for i, node in r.items(r.data, "vaccins"):
+        where = f"vaccins[{i}]"
+        codes = []
+        for key in ("cip13", "cip7", "ucd13", "ucd7"):
+            code = r.get(node, key, where, required=key == "cip13")
+            if code is None:
+                continue
+            problem = vaccine_code_problem(code)
+            if problem or len(code) != (13 if key.endswith("13") else 7):
+                raise r.fail(f"{where}.{key}", f"code « {code} » invalide : {problem or 'longueur'}")
+            if code in seen:
+                raise r.fail(f"{where}.{key}", f"code « {code} » déjà attribué à un autre vaccin")
+            seen.add(code)
+            codes.append(code)
+        doses = r.get(node, "doses_par_conditionnement", where, int, required=False) or 1
+        vaccines.append(Vaccine(r.get(node, "nom", where), r.get(node, "classe", where), tuple(codes), codes[0],
+                                doses, r.series(node, "prix_public", where)))
+    return tuple(vaccines)
+
+
+def _load_negotiated(folder: Path, vaccines: tuple[Vaccine, ...]) -> dict:
+    r = _Reader(folder, "tarifs/prix_negocies.yaml")
+    known = {v.cip13 for v in vaccines}
+    prices = {}
+    for i, node in r.items(r.data, "prix_negocies"):
+        where = f"prix_negocies[{i}]"
+        cip13 = r.get(node, "cip13", where)
+        if cip13 not in known:
+            raise r.fail(f"{where}.cip13", f"« {cip13} » n'est pas un vaccin de tarifs/vaccins.yaml")
+        prices[(r.get(node, "departement", where), cip13)] = r.series(node, "prix", where)
+    return prices
+
+
+def _load_rates(folder: Path, classes: set[str]) -> tuple[RateSet, ...]:
+    r = _Reader(folder, "tarifs/taux.yaml")
+    sets = []
+    for i, node in r.items(r.data, "baremes"):
+        where = f"baremes[{i}]"
+        start = r.get(node, "du", where, dt.date)
+        rules = []
+        for j, rule in r.items(node, "regles", where):
+            here = f"{where}.regles[{j}]"
+            amo, total = r.decimal(rule, "amo", here), r.decimal(rule, "total", here)
+            if not amo <= total <= 100:
+                raise r.fail(here, "il faut 0 <= amo <= total <= 100")
+
+            def as_set(key: str, here: str = here, rule: dict = rule) -> frozenset[str] | None:
+                values = r.get(rule, key, here, list, required=False)
+                return None if values is None else frozenset(str(v) for v in values)
+
+            coverages = as_set("couvertures")
+            if coverages and not coverages <= set(COVERAGES):
+                raise r.fail(f"{here}.couvertures", f"valeurs admises : {', '.join(COVERAGES)}")
+            rules.append(RateRule(r.get(rule, "motif", here), amo, total, as_set("classes"), coverages,
+                                  as_set("regimes"), r.get(rule, "moins_de_ans", here, int, required=False)))
+        rate_set = RateSet(start, r.get(node, "reference", where), tuple(rules))
+        for classe in sorted(classes):
+            for coverage in COVERAGES:
+                if rate_set.rule_for(classe, coverage, None, 99) is None:
+                    raise r.fail(where, f"aucune règle pour un vaccin {classe} en {COVERAGE_LABELS[coverage]}")
+        sets.append(rate_set)
+    if not sets:
+        raise r.fail("baremes", "au moins un barème est attendu")
+    return tuple(sorted(sets, key=lambda s: s.start))
+
+
+def _load_schedule(folder: Path) -> tuple[dict, int, int]:
+    r = _Reader(folder, "tarifs/calendrier.yaml")
+    campaign = r.get(r.data, "campagne", "", dict)
+    schedules = {}
+    for classe, node in r.get(r.data, "schemas", "", dict).items():
+        where = f"schemas.{classe}"
+        schedules[classe] = DoseSchedule(
+            r.get(node, "intervalle_min_mois", where, int), r.get(node, "doses_max", where, int),
+            r.get(node, "age_rattrapage", where, int, required=False),
+            r.get(node, "doses_max_rattrapage", where, int, required=False))
+    return schedules, r.get(campaign, "age_min", "campagne", int), r.get(campaign, "age_max", "campagne", int)
+
+
+def _load_regimes(folder: Path) -> dict[str, str]:
+    r = _Reader(folder, "tarifs/regimes.yaml")
+    regimes = r.get(r.data, "regimes", "", dict)
+    for code in regimes:
+        if not (isinstance(code, str) and len(code) == 2 and code.isdigit()):
+            raise r.fail(f"regimes.{code}", "un code régime s'écrit sur deux chiffres, entre guillemets")
+    return {code: str(label) for code, label in regimes.items()}
+
+
+def load_reference(folder: Path | None = None) -> Reference:
+    """Load and validate centres.yaml and tarifs/ from `folder` (default: the project's own)."""
+    folder = Path(folder) if folder else DEFAULT_REF_DIR
+    if not folder.is_dir():
+        raise ReferenceDataError(f"dossier de référence introuvable : {folder}")
+    cpams, centres, entities = _load_centres(folder)
+    vaccines = _load_vaccines(folder)
+    schedules, age_min, age_max = _load_schedule(folder)
+    return Reference(
+        folder=folder, cpams=cpams, centres=centres, legal_entities=entities, vaccines=vaccines,
+        negotiated=_load_negotiated(folder, vaccines),
+        rate_sets=_load_rates(folder, {v.classe for v in vaccines}),
+        schedules=schedules, age_min=age_min, age_max=age_max, regimes=_load_regimes(folder),
+    )

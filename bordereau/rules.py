@@ -1,0 +1,219 @@
+"""Line rules and cross-line rules: small functions, registered under the finding codes they emit.
+
+Column rules (required cells, readable values, allowed codes) live in the pandera schema (`schema.py`); these rules
+use the reference data and other lines. Each takes the Batch and yields findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pandas as pd
+
+from .batch import Batch, fr_date
+from .findings import Finding
+from .identifiers import nir_birth_mismatch, nir_birth_month, nir_mask
+from .layout import COLUMNS
+from .money import format_eur, from_cents
+from .pricing import age_on
+from .schema import failures, line_schema
+from .text import norm_label
+
+Rule = Callable[[Batch], Iterable[Finding]]
+RULES: dict[str, Rule] = {}
+
+
+def rule(*codes: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        for code in codes:
+            RULES[code] = fn
+        return fn
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    return list(dict.fromkeys(RULES.values()))
+
+
+def _eur(cents: object) -> str:
+    return format_eur(from_cents(int(cents)))
+
+
+@rule("REQUIRED_MISSING", "DATE_INVALID", "COVERAGE_UNKNOWN", "REGIME_UNKNOWN", "VACCINE_CODE_INVALID",
+      "NIR_INVALID", "PRICE_INVALID")
+def column_rules(b: Batch) -> Iterable[Finding]:
+    f = b.frame
+    schema = line_schema(f, set(b.ref.regimes), b.nir_problems, b.code_problems)
+    for i, key, code in failures(f, schema):
+        raw = f.at[i, f"{key}_raw"] if f"{key}_raw" in f else None
+        label = COLUMNS[key][0]
+        if code == "REQUIRED_MISSING":
+            yield b.line(code, i, key, label=label, hint="")
+        elif code == "NIR_INVALID":
+            value = f.at[i, key]
+            yield b.line(code, i, key, nir=nir_mask(value), reason=b.nir_problems[value])
+        elif code == "VACCINE_CODE_INVALID":
+            value = f.at[i, key]
+            yield b.line(code, i, key, value=value, reason=b.code_problems[value])
+        elif code == "REGIME_UNKNOWN":
+            yield b.line(code, i, key, value=f.at[i, key])
+        else:
+            yield b.line(code, i, key, label=label, value=fr_raw(raw))
+
+
+def fr_raw(raw: object) -> str:
+    text = str(raw).strip()
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+@rule("NIR_BIRTHDATE_MISMATCH")
+def nir_birth(b: Batch) -> Iterable[Finding]:
+    f = b.frame
+    usable = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems)) & f["date_naissance"].notna()
+    mismatch = nir_birth_mismatch(f.loc[usable, "nir"], f.loc[usable, "date_naissance"])
+    for i in mismatch.index[mismatch]:
+        year, month = nir_birth_month(f.at[i, "nir"])
+        yield b.line("NIR_BIRTHDATE_MISMATCH", i, "nir", nir_month=f"{month:02d}/..{year:02d}",
+                     birth=fr_date(f.at[i, "date_naissance"]))
+
+
+@rule("DATE_IN_FUTURE", "DATE_BEFORE_BIRTH", "DATE_OUTSIDE_PERIOD", "AGE_OUT_OF_RANGE")
+def dates(b: Batch) -> Iterable[Finding]:
+    f, d = b.frame, b.derived
+    given, birth = f["date_administration"], f["date_naissance"]
+    today = pd.Timestamp(b.today)
+    for i in f.index[given > today]:
+        yield b.line("DATE_IN_FUTURE", i, "date_administration", date=fr_date(given[i]), today=fr_date(today))
+    for i in f.index[given < birth]:
+        yield b.line("DATE_BEFORE_BIRTH", i, "date_administration", date=fr_date(given[i]), birth=fr_date(birth[i]))
+    outside = (given < f["periode_debut"]) | (given > f["periode_fin"])
+    for i in f.index[outside.fillna(False)]:
+        yield b.line("DATE_OUTSIDE_PERIOD", i, "date_administration", date=fr_date(given[i]),
+                     start=fr_date(f.at[i, "periode_debut"]), end=fr_date(f.at[i, "periode_fin"]))
+    age = d["age"]
+    off = (given >= birth) & ((age < b.ref.age_min) | (age > b.ref.age_max)).fillna(False)
+    for i in f.index[off]:
+        yield b.line("AGE_OUT_OF_RANGE", i, "date_naissance", age=int(age[i]), min=b.ref.age_min, max=b.ref.age_max)
+
+
+@rule("VACCINE_UNKNOWN", "VACCINE_NAME_MISMATCH")
+def vaccine(b: Batch) -> Iterable[Finding]:
+    f, d = b.frame, b.derived
+    well_formed = f["code_vaccin"].notna() & ~f["code_vaccin"].isin(list(b.code_problems))
+    for i in f.index[well_formed & d["classe"].isna()]:
+        yield b.line("VACCINE_UNKNOWN", i, "code_vaccin", value=f.at[i, "code_vaccin"])
+    named = f.loc[d["classe"].notna() & f["vaccin"].notna(), ["vaccin", "code_vaccin"]]
+    verdicts: dict[tuple, bool] = {}
+    for i, name, code in named.itertuples(name=None):
+        if (name, code) not in verdicts:
+            given, expected = norm_label(name), norm_label(b.ref.vaccine_by_code[code].nom)
+            verdicts[(name, code)] = bool(given) and (given in expected or expected in given)
+        if not verdicts[(name, code)]:
+            yield b.line("VACCINE_NAME_MISMATCH", i, "vaccin", value=name, code=code,
+                         expected=b.ref.vaccine_by_code[code].nom)
+
+
+@rule("PRICE_ABOVE_PUBLIC", "PRICE_MISMATCH", "RATE_UNDEFINED")
+def price(b: Batch) -> Iterable[Finding]:
+    f, d = b.frame, b.derived
+    given = f["prix_unitaire"]
+    known = given.notna() & d["classe"].notna() & f["date_administration"].notna()
+    for i in f.index[known & d["prix_public"].isna()]:
+        yield b.line("RATE_UNDEFINED", i, "date_administration", detail=(
+            f"Aucun prix public connu pour {b.ref.vaccine_by_code[f.at[i, 'code_vaccin']].nom} le "
+            f"{fr_date(f.at[i, 'date_administration'])} (tarifs/vaccins.yaml)"))
+    above = (known & (given > d["prix_public"])).fillna(False)
+    for i in f.index[above]:
+        yield b.line("PRICE_ABOVE_PUBLIC", i, "prix_unitaire", price=_eur(given[i]),
+                     date=fr_date(f.at[i, "date_administration"]), public=_eur(d.at[i, "prix_public"]))
+    mismatch = (known & ~above & (given != d["prix_negocie"])).fillna(False)
+    for i in f.index[mismatch]:
+        yield b.line("PRICE_MISMATCH", i, "prix_unitaire", price=_eur(given[i]),
+                     date=fr_date(f.at[i, "date_administration"]), expected=_eur(d.at[i, "prix_negocie"]))
+    for i in f.index[d["rate_missing"] & d["classe"].notna()]:
+        yield b.line("RATE_UNDEFINED", i, "date_administration", detail=(
+            f"Aucun barème de taux en vigueur le {fr_date(f.at[i, 'date_administration'])} (tarifs/taux.yaml)"))
+
+
+_AMOUNTS = {"montant_amo": ("amo", "Montant AMO"), "montant_complementaire": ("complementaire", "Montant AMC"),
+            "montant_total": ("total", "Montant total")}
+
+
+@rule("AMOUNT_MISMATCH")
+def amounts(b: Batch) -> Iterable[Finding]:
+    f, d = b.frame, b.derived
+    for key, (part, label) in _AMOUNTS.items():
+        if key not in f:
+            continue
+        differs = (f[key].notna() & d[part].notna() & (f[key] != d[part])).fillna(False)
+        for i in f.index[differs]:
+            yield b.line("AMOUNT_MISMATCH", i, key, label=label, value=_eur(f.at[i, key]), expected=_eur(d.at[i, part]))
+
+
+@rule("DUPLICATE_LINE")
+def duplicates(b: Batch) -> Iterable[Finding]:
+    d = b.derived
+    keyed = d.loc[d["beneficiaire"].notna() & d["vaccin_id"].notna() & b.frame["date_administration"].notna()]
+    keys = keyed[["beneficiaire", "vaccin_id"]].assign(day=b.frame["date_administration"])
+    repeated = keys.duplicated(keep="first")
+    first = keys.drop_duplicates(keep="first").reset_index().set_index(["beneficiaire", "vaccin_id", "day"])["index"]
+    for i in keys.index[repeated]:
+        original = first[tuple(keys.loc[i])]
+        yield b.line("DUPLICATE_LINE", i, "date_administration", other=b.where(original))
+
+
+@rule("DOSE_INTERVAL_TOO_SHORT", "TOO_MANY_DOSES")
+def hpv_schedule(b: Batch) -> Iterable[Finding]:
+    schedule = b.ref.schedules.get("HPV")
+    if schedule is None:
+        return
+    f, d = b.frame, b.derived
+    hpv = d["beneficiaire"].notna() & d["classe"].eq("HPV") & f["date_administration"].notna() & ~d["doublon"]
+    doses = pd.DataFrame({"who": d.loc[hpv, "beneficiaire"], "day": f.loc[hpv, "date_administration"],
+                          "age": d.loc[hpv, "age"]}).sort_values(["who", "day"], kind="stable")
+    group = doses.groupby("who", sort=False)
+    doses["previous"] = group["day"].shift()
+    doses["previous_i"] = pd.Series(doses.index, index=doses.index).groupby(doses["who"], sort=False).shift()
+    doses["rank"] = group.cumcount() + 1
+    doses["first_age"] = group["age"].transform("first")
+    too_soon = doses["previous"].notna() & (doses["day"] < doses["previous"] + pd.DateOffset(
+        months=schedule.min_interval_months))
+    for i, row in doses[too_soon].iterrows():
+        yield b.line("DOSE_INTERVAL_TOO_SHORT", i, "date_administration", date=fr_date(row["day"]),
+                     days=(row["day"] - row["previous"]).days, previous=fr_date(row["previous"]),
+                     other=b.where(int(row["previous_i"])), months=schedule.min_interval_months)
+    catch_up = schedule.catch_up_age is not None and schedule.max_doses_catch_up is not None
+    limit = pd.Series(schedule.max_doses, index=doses.index)
+    if catch_up:
+        limit = limit.where(~(doses["first_age"] >= schedule.catch_up_age).fillna(False), schedule.max_doses_catch_up)
+    for i in doses.index[doses["rank"] > limit]:
+        yield b.line("TOO_MANY_DOSES", i, "date_administration", rank=int(doses.at[i, "rank"]), max=int(limit[i]))
+
+
+def derive(b: Batch) -> pd.DataFrame:
+    """Values the rules share: vaccine class and prices, split, age, centre, beneficiary key, duplicates."""
+    from .pricing import split_columns, vaccine_columns
+
+    f, ref = b.frame, b.ref
+    d = vaccine_columns(f, ref)
+    d = d.join(split_columns(f, d["classe"], ref))
+    d["age"] = age_on(f["date_naissance"], f["date_administration"])
+    centres = f["finess_geographique"].map(lambda x: ref.centre_by_finess.get(x))
+    d["centre"] = centres.map(lambda c: c.nom if c else None)
+    d["cpam"] = centres.map(lambda c: c.cpam if c else None)
+    d["vaccin_id"] = d["cip13"].where(d["cip13"].notna(), f["code_vaccin"])
+    d["beneficiaire"] = _beneficiary(b)
+    keys = pd.DataFrame({"w": d["beneficiaire"], "v": d["vaccin_id"], "t": f["date_administration"]})
+    d["doublon"] = keys.notna().all(axis=1) & keys.duplicated(keep="first")
+    return d
+
+
+def _beneficiary(b: Batch) -> pd.Series:
+    """NIR + date of birth, or without a valid NIR: last name + first name + date of birth, normalised."""
+    f = b.frame
+    birth = f["date_naissance"].dt.strftime("%Y-%m-%d")
+    valid_nir = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems))
+    names = f["nom"].map(norm_label, na_action="ignore") + "|" + f["prenom"].map(norm_label, na_action="ignore")
+    key = ("N" + f["nir"] + "|" + birth).where(valid_nir, "P" + names + "|" + birth)
+    return key.where(birth.notna(), None)

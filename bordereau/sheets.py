@@ -1,0 +1,94 @@
+"""Rules about a whole table: its columns, its header block (centre, FINESS, period).
+
+A FINESS given once in the header block is checked once, at its cell; a FINESS given in a column is checked per
+distinct value and reported on each line that carries it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+
+from .findings import Finding, make
+from .identifiers import finess_problem
+from .layout import COLUMNS, Table
+from .lines import INVALID, parse_date
+from .reference import Reference
+
+FINESS_KINDS = {"finess_geographique": "géographique", "finess_juridique": "juridique"}
+
+
+def missing_columns(table: Table, path: str) -> list[Finding]:
+    findings = []
+    for key, (label, required, _) in COLUMNS.items():
+        if key in table.columns:
+            continue
+        if required or (key.startswith("finess") and key not in table.block):
+            findings.append(make("COLUMN_MISSING", path, table.sheet, table.header_row, None, key, label=label))
+    return findings
+
+
+def period(table: Table, path: str) -> tuple[pd.Timestamp, pd.Timestamp, list[Finding]]:
+    """The period of the header block (NaT when absent) and the findings about unreadable dates."""
+    bounds, findings = [], []
+    for key, label in (("periode_debut", "Période du"), ("periode_fin", "au")):
+        value = parse_date(table.block[key][0]) if key in table.block else None
+        if value is INVALID:
+            cell = table.block[key][1]
+            findings.append(make("DATE_INVALID", path, table.sheet, _row(cell), cell, key, label=label,
+                                 value=str(table.block[key][0])))
+            value = None
+        bounds.append(pd.Timestamp(value) if value else pd.NaT)
+    return bounds[0], bounds[1], findings
+
+
+def _row(cell: str) -> int:
+    return int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+
+
+def finess(table: Table, path: str, frame: pd.DataFrame, ref: Reference) -> Iterator[Finding]:
+    """FINESS_INVALID, CENTRE_UNKNOWN and FINESS_MISMATCH, at the header-block cell or on each line."""
+    geo = frame["finess_geographique"] if "finess_geographique" in frame else pd.Series(dtype=object)
+    legal = frame["finess_juridique"] if "finess_juridique" in frame else pd.Series(None, index=frame.index)
+    pairs = pd.DataFrame({"geo": geo, "legal": legal}).astype(object)
+    pairs = pairs.where(pairs.notna(), None)
+    groups = pairs.groupby(["geo", "legal"], dropna=False, sort=False).groups
+    if frame.empty:  # a table without lines: its header block is still checked
+        groups = {tuple(table.block.get(k, (None,))[0] for k in ("finess_geographique", "finess_juridique")):
+                  pd.Index([])}
+    for (g, j), rows in groups.items():
+        g, j = (None if v is None or v != v else v for v in (g, j))
+        for code, key, values in _finess_problems(g, j, ref):
+            yield from _at(table, path, frame, rows, code, key, values)
+
+
+def _finess_problems(geo: str | None, legal: str | None, ref: Reference) -> Iterator[tuple[str, str, dict]]:
+    geo_ok = True
+    for key, value in (("finess_geographique", geo), ("finess_juridique", legal)):
+        if value is None:
+            continue
+        problem = finess_problem(value)
+        if problem:
+            geo_ok = geo_ok and key != "finess_geographique"
+            yield "FINESS_INVALID", key, {"kind": FINESS_KINDS[key], "value": value, "reason": problem}
+    if geo is None or not geo_ok:
+        return
+    centre = ref.centre_by_finess.get(geo)
+    if centre is None:
+        yield "CENTRE_UNKNOWN", "finess_geographique", {
+            "detail": f"FINESS géographique « {geo} » : aucun centre de centres.yaml ne porte ce numéro"}
+    elif legal is not None and not finess_problem(legal) and legal != centre.finess_juridique:
+        yield "FINESS_MISMATCH", "finess_juridique", {"value": legal, "centre": centre.nom,
+                                                       "expected": centre.finess_juridique}
+
+
+def _at(table: Table, path: str, frame: pd.DataFrame, rows: pd.Index, code: str, key: str,
+        values: dict) -> Iterator[Finding]:
+    if key in table.columns:
+        for i in rows:
+            row = int(frame.at[i, "row"])
+            yield make(code, path, table.sheet, row, f"{table.columns[key].letter}{row}", key, **values)
+    elif key in table.block:
+        cell = table.block[key][1]
+        yield make(code, path, table.sheet, _row(cell), cell, key, **values)
