@@ -14,7 +14,9 @@ from .reference import Reference
 
 
 def fr_date(value: object) -> str:
-    """>>> fr_date(pd.Timestamp("2026-10-03")), fr_date(None)
+    """A date as JJ/MM/AAAA, '?' when missing.
+
+    >>> fr_date(pd.Timestamp("2026-10-03")), fr_date(None)
     ('03/10/2026', '?')
     """
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):

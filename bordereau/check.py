@@ -187,6 +187,9 @@ def _mark_excluded(lines: pd.DataFrame, findings: list[Finding], tables: dict) -
     bad_sheets = {(f.path, f.sheet) for f in errors if f.sheet is not None
                   and f.row not in dose_rows.get((f.path, f.sheet), ())}
     bad_lines = {(f.path, f.sheet, f.row) for f in errors if f.row is not None}
+    if not errors:
+        lines["excluded"] = False
+        return lines
     keys = list(zip(lines["path"], lines["sheet"], lines["row"], strict=True))
     lines["excluded"] = [k[0] in bad_files or k[:2] in bad_sheets or k in bad_lines for k in keys]
     return lines
@@ -219,4 +222,4 @@ def _first(lines: pd.DataFrame, key: tuple, column: str) -> str | None:
     if column not in lines or lines.empty:
         return None
     values = lines.loc[(lines["path"] == key[0]) & (lines["sheet"] == key[1]), column].dropna()
-    return str(values.mode().iloc[0]) if len(values) else None
+    return str(values.iloc[0]) if len(values) else None

@@ -45,7 +45,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "VACCINE_CODE_INVALID": (E, "Code CIP/UCD invalide", "Code CIP/UCD « {value} » : {reason}"),
     "VACCINE_UNKNOWN": (E, "Vaccin inconnu des tarifs", "Code « {value} » absent de tarifs/vaccins.yaml"),
     "VACCINE_NAME_MISMATCH": (W, "Nom du vaccin discordant",
-                              "Vaccin « {value} » alors que le code {code} est celui de {expected}"),
+                              "Vaccin « {value} » alors que le code {cip} est celui de {expected}"),
     "PRICE_INVALID": (E, "Montant illisible", "{label} « {value} » illisible (montant en euros, deux décimales)"),
     "PRICE_ABOVE_PUBLIC": (E, "Prix supérieur au prix public",
                            "Prix unitaire {price} supérieur au prix public TTC en vigueur le {date} ({public})"),

@@ -144,7 +144,8 @@ def find_table(sheet: RawSheet) -> Table | None:
     identity = [best[k].index for k in ("nir", "date_naissance", "date_administration") if k in best]
     for index in range(best_index + 1, len(sheet.rows)):
         row = sheet.rows[index]
-        if _is_empty(row) or (any(row[i] == "" for i in identity) and _is_totals(row, identity)):
+        has_identity = all(row[i] != "" for i in identity)  # the common case: a dose line, no more to test
+        if not has_identity and (_is_empty(row) or _is_totals(row, identity)):
             break
         table.rows.append(row)
         table.row_numbers.append(index + 1)

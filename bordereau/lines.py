@@ -35,17 +35,19 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 INVALID = object()  # a cell that holds something, but not a readable value
 
 
-def _on_distinct(values: list, parse: Callable[[object], object]) -> list:
-    cache: dict = {}
-    out = []
-    for value in values:
-        try:
-            out.append(cache[value])
-        except KeyError:
-            out.append(cache.setdefault(value, parse(value)))
-        except TypeError:  # unhashable: never from calamine, kept for safety
-            out.append(parse(value))
-    return out
+def _on_distinct(values: list, parse: Callable[[object], object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw cells, parsed values (None where unreadable) and the unreadable flags, as arrays.
+
+    `parse` runs once per distinct value (pandas' hash table finds them) and is mapped back to every cell.
+    """
+    raw = np.empty(len(values), dtype=object)
+    raw[:] = values
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    parsed = [parse(v) for v in uniques] + [parse(None)]  # the last one for code -1, a missing value
+    bad = np.array([v is INVALID for v in parsed], dtype=bool)
+    clean = np.empty(len(parsed), dtype=object)
+    clean[:] = [None if v is INVALID else v for v in parsed]
+    return raw, clean[codes], bad[codes]
 
 
 def parse_date(value: object) -> object:
@@ -164,20 +166,18 @@ def to_frame(table: Table, path: str) -> pd.DataFrame:
     for key, parse in PARSERS.items():
         column = table.columns.get(key)
         if column is not None:
-            raw = list(cells[column.index]) if n else []
+            raw = cells[column.index] if n else []
         elif key.startswith("finess") and key in table.block:
             raw = [table.block[key][0]] * n
         else:
             continue
         if key in DATE_KEYS:
             parse = _as_datetime64
-        parsed = _on_distinct(raw, parse)
-        bad = [v is INVALID for v in parsed]
+        raw, values, bad = _on_distinct(raw, parse)
         data[f"{key}_raw"] = raw
         data[f"{key}_bad"] = bad
-        values = [None if v is INVALID else v for v in parsed] if any(bad) else parsed
         if key in DATE_KEYS:
-            data[key] = np.array(values, dtype="datetime64[D]")
+            data[key] = values.astype("datetime64[D]")
         elif key in MONEY_KEYS:
             data[key] = pd.array(values, dtype="Int64")
         else:

@@ -49,32 +49,34 @@ def age_on(birth: pd.Series, day: pd.Series) -> pd.Series:
 
 
 def _unique_map(frame: pd.DataFrame, keys: list[str], compute) -> list:
-    """`compute(*key_values)` once per distinct combination of the key columns, mapped back to every row."""
-    rows = list(zip(*(frame[k].tolist() for k in keys), strict=True))
-    cache: dict[tuple, object] = {}
-    for row in rows:
-        if row not in cache:
-            cache[row] = compute(*row)
-    return [cache[row] for row in rows]
+    """`compute(*key_values)` once per distinct combination of the key columns, mapped back to every row.
+
+    Missing values reach `compute` as None.
+    """
+    if frame.empty:
+        return []
+    groups = frame.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+    firsts = pd.Series(np.arange(len(frame))).groupby(groups).first().to_numpy()
+    distinct = frame[keys].iloc[firsts].astype(object)
+    distinct = distinct.where(distinct.notna(), None)
+    results = np.empty(len(firsts), dtype=object)
+    results[:] = [compute(*values) for values in distinct.itertuples(index=False, name=None)]
+    return list(results[groups])
 
 
 def vaccine_columns(frame: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     """Class, CIP13, public and negotiated unit prices (cents) of each line's vaccine on its date."""
-    codes = frame["code_vaccin"] if "code_vaccin" in frame else pd.Series(None, index=frame.index, dtype=object)
-    vaccines = codes.map(lambda code: ref.vaccine_by_code.get(code))
+    codes = frame["code_vaccin"]
     out = pd.DataFrame(index=frame.index)
-    out["classe"] = vaccines.map(lambda v: v.classe if v is not None else None)
-    out["cip13"] = vaccines.map(lambda v: v.cip13 if v is not None else None)
-    dept = frame["finess_geographique"].map(
-        lambda f: ref.centre_by_finess[f].departement if f in ref.centre_by_finess else None
-    ) if "finess_geographique" in frame else pd.Series(None, index=frame.index, dtype=object)
-    day = frame["date_administration"].dt.date if "date_administration" in frame else pd.Series(None, index=frame.index)
-    work = pd.DataFrame({"cip13": out["cip13"], "day": day, "dept": dept}).astype(object)
-    work = work.where(work.notna(), None)
+    out["classe"] = codes.map({code: v.classe for code, v in ref.vaccine_by_code.items()})
+    out["cip13"] = codes.map({code: v.cip13 for code, v in ref.vaccine_by_code.items()})
+    dept = frame["finess_geographique"].map({f: c.departement for f, c in ref.centre_by_finess.items()})
+    work = pd.DataFrame({"cip13": out["cip13"], "day": frame["date_administration"], "dept": dept})
 
-    def prices(cip13: str | None, day: dt.date | None, dept: str | None) -> tuple:
+    def prices(cip13: str | None, day: pd.Timestamp | None, dept: str | None) -> tuple:
         if cip13 is None or day is None:
             return (None, None)
+        day = day.date()
         vaccine = ref.vaccine_by_code[cip13]
         public = vaccine.public_price.at(day)
         series = ref.negotiated.get((dept, cip13))
@@ -103,10 +105,8 @@ def split_columns(frame: pd.DataFrame, classes: pd.Series, ref: Reference) -> pd
         "coverage": frame.get("prise_en_charge"),
         "regime": frame.get("code_regime"),
         "age": ages if ages is not None else pd.Series(pd.NA, index=frame.index, dtype="Int64"),
-        "day": frame["date_administration"].dt.date,
         "prix": frame["prix_unitaire"],
-    }, index=frame.index).astype(object)
-    work = work.where(work.notna(), None)
+    }, index=frame.index)
     starts = np.array([np.datetime64(s.start, "s") for s in ref.rate_sets])
     set_index = np.searchsorted(starts, frame["date_administration"].to_numpy(), side="right") - 1
     work["set"] = np.where(frame["date_administration"].isna(), -2, set_index)

@@ -74,7 +74,7 @@ def nir_birth(b: Batch) -> Iterable[Finding]:
     mismatch = nir_birth_mismatch(f.loc[usable, "nir"], f.loc[usable, "date_naissance"])
     for i in mismatch.index[mismatch]:
         year, month = nir_birth_month(f.at[i, "nir"])
-        yield b.line("NIR_BIRTHDATE_MISMATCH", i, "nir", nir_month=f"{month:02d}/..{year:02d}",
+        yield b.line("NIR_BIRTHDATE_MISMATCH", i, "nir", nir_month=f"{month:02d}/{year:02d}",
                      birth=fr_date(f.at[i, "date_naissance"]))
 
 
@@ -104,14 +104,16 @@ def vaccine(b: Batch) -> Iterable[Finding]:
     for i in f.index[well_formed & d["classe"].isna()]:
         yield b.line("VACCINE_UNKNOWN", i, "code_vaccin", value=f.at[i, "code_vaccin"])
     named = f.loc[d["classe"].notna() & f["vaccin"].notna(), ["vaccin", "code_vaccin"]]
-    verdicts: dict[tuple, bool] = {}
-    for i, name, code in named.itertuples(name=None):
-        if (name, code) not in verdicts:
-            given, expected = norm_label(name), norm_label(b.ref.vaccine_by_code[code].nom)
-            verdicts[(name, code)] = bool(given) and (given in expected or expected in given)
-        if not verdicts[(name, code)]:
-            yield b.line("VACCINE_NAME_MISMATCH", i, "vaccin", value=name, code=code,
-                         expected=b.ref.vaccine_by_code[code].nom)
+    wrong = set()
+    for name, code in named.drop_duplicates().itertuples(index=False, name=None):
+        given, expected = norm_label(name), norm_label(b.ref.vaccine_by_code[code].nom)
+        if not (given and (given in expected or expected in given)):
+            wrong.add((name, code))
+    if not wrong:
+        return
+    for i, name, code in named[pd.MultiIndex.from_frame(named).isin(wrong)].itertuples(name=None):
+        yield b.line("VACCINE_NAME_MISMATCH", i, "vaccin", value=name, cip=code,
+                     expected=b.ref.vaccine_by_code[code].nom)
 
 
 @rule("PRICE_ABOVE_PUBLIC", "PRICE_MISMATCH", "RATE_UNDEFINED")
@@ -143,10 +145,13 @@ _AMOUNTS = {"montant_amo": ("amo", "Montant AMO"), "montant_complementaire": ("c
 @rule("AMOUNT_MISMATCH")
 def amounts(b: Batch) -> Iterable[Finding]:
     f, d = b.frame, b.derived
+    # with a wrong price the price is the error; amounts computed from it say nothing more
+    price_ok = ~(f["prix_unitaire"] > d["prix_public"]).fillna(False) & ~(
+        d["prix_negocie"].notna() & (f["prix_unitaire"] != d["prix_negocie"])).fillna(False)
     for key, (part, label) in _AMOUNTS.items():
         if key not in f:
             continue
-        differs = (f[key].notna() & d[part].notna() & (f[key] != d[part])).fillna(False)
+        differs = (price_ok & f[key].notna() & d[part].notna() & (f[key] != d[part])).fillna(False)
         for i in f.index[differs]:
             yield b.line("AMOUNT_MISMATCH", i, key, label=label, value=_eur(f.at[i, key]), expected=_eur(d.at[i, part]))
 
@@ -199,9 +204,8 @@ def derive(b: Batch) -> pd.DataFrame:
     d = vaccine_columns(f, ref)
     d = d.join(split_columns(f, d["classe"], ref))
     d["age"] = age_on(f["date_naissance"], f["date_administration"])
-    centres = f["finess_geographique"].map(lambda x: ref.centre_by_finess.get(x))
-    d["centre"] = centres.map(lambda c: c.nom if c else None)
-    d["cpam"] = centres.map(lambda c: c.cpam if c else None)
+    d["centre"] = f["finess_geographique"].map({k: c.nom for k, c in ref.centre_by_finess.items()})
+    d["cpam"] = f["finess_geographique"].map({k: c.cpam for k, c in ref.centre_by_finess.items()})
     d["vaccin_id"] = d["cip13"].where(d["cip13"].notna(), f["code_vaccin"])
     d["beneficiaire"] = _beneficiary(b)
     keys = pd.DataFrame({"w": d["beneficiaire"], "v": d["vaccin_id"], "t": f["date_administration"]})
@@ -210,10 +214,16 @@ def derive(b: Batch) -> pd.DataFrame:
 
 
 def _beneficiary(b: Batch) -> pd.Series:
-    """NIR + date of birth, or without a valid NIR: last name + first name + date of birth, normalised."""
+    """An integer per beneficiary (<NA> when unknown): the NIR and date of birth, or, without a valid NIR, the last
+    name, first name and date of birth, normalised. Kept in memory only."""
     f = b.frame
-    birth = f["date_naissance"].dt.strftime("%Y-%m-%d")
     valid_nir = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems))
-    names = f["nom"].map(norm_label, na_action="ignore") + "|" + f["prenom"].map(norm_label, na_action="ignore")
-    key = ("N" + f["nir"] + "|" + birth).where(valid_nir, "P" + names + "|" + birth)
-    return key.where(birth.notna(), None)
+    names = _normalised(f["nom"]) + "|" + _normalised(f["prenom"])
+    who = pd.DataFrame({"id": ("N" + f["nir"]).where(valid_nir, "P" + names), "birth": f["date_naissance"]})
+    ids = who.groupby(["id", "birth"], sort=False).ngroup()  # -1 where a part is missing
+    return ids.astype("Int64").where(ids >= 0)
+
+
+def _normalised(names: pd.Series) -> pd.Series:
+    distinct = names.dropna().unique()
+    return names.map(dict(zip(distinct, map(norm_label, distinct), strict=True)))

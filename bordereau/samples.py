@@ -160,3 +160,76 @@ def _write(ws, r: int, c: int, value: object, date_fmt, money_fmt) -> None:
         ws.write_number(r, c, value)
     else:
         ws.write_string(r, c, str(value))
+
+
+# A centre's own layout: other labels (no accents, line breaks, stars), another order, an extra column,
+# text dates, French text prices, NIR typed with spaces, no amount columns.
+FREE_COLUMNS = (
+    ("Collège", "college"), ("NOM DU BENEFICIAIRE*", "nom"), ("Prenom*", "prenom"),
+    ("Date de\nnaissance", "date_naissance"), ("N° de sécurité sociale", "nir"), ("Régime", "code_regime"),
+    ("Situation", "prise_en_charge"), ("Date de vaccination", "date_administration"), ("Nom du vaccin", "vaccin"),
+    ("CIP13", "code_vaccin"), ("Rang de la dose", "dose"), ("Prix unitaire facturé TTC", "prix_unitaire"),
+)
+COLLEGES = ("Collège Jean Macé", "Collège Albert Camus", "Collège Jules Ferry", "Collège Victor Hugo",
+            "Collège Jean Jaurès", "Collège Anne Frank")
+
+
+def free_layout(lines: list[dict], rng: random.Random) -> list[dict]:
+    out = []
+    for line in lines:
+        nir = line.get("nir")
+        out.append({
+            **line, "college": rng.choice(COLLEGES),
+            "date_naissance": _text_date(line["date_naissance"]),
+            "date_administration": _text_date(line["date_administration"]),
+            "nir": f"{nir[0]} {nir[1:3]} {nir[3:5]} {nir[5:7]} {nir[7:10]} {nir[10:13]} {nir[13:]}" if nir else None,
+            "prix_unitaire": f"{line['prix_unitaire']:.2f} €".replace(".", ","),
+        })
+    return out
+
+
+def _text_date(value: object) -> object:
+    return value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else value
+
+
+def plant_errors(ref: Reference, centre: Centre, lines: list[dict], end: dt.date) -> list[dict]:
+    """The mistakes centres make most, one per line from the start (needs 20 lines); see examples/README.md."""
+    from stdnum import ean
+
+    lines = [dict(line) for line in lines]
+    hpv = [i for i, line in enumerate(lines) if line["code_vaccin"] == "3400930056202" and line.get("nir")]
+    a = hpv[:16]
+    nir = lines[a[0]]["nir"]
+    lines[a[0]]["nir"] = nir[:13] + f"{(int(nir[13:]) + 1) % 100:02d}"  # wrong key
+    lines[a[1]]["nir"] = make_nir(random.Random(7), 1, dt.date(1982, 5, 14))  # a parent's NIR
+    lines[a[2]]["date_administration"] = None  # forgotten date
+    lines[a[3]]["date_naissance"] = "31/02/2014"  # impossible date
+    lines[a[4]]["date_administration"] = dt.date(end.year + 1, 1, 15)  # typed a year ahead
+    lines[a[5]]["code_regime"] = "88"
+    lines[a[6]]["prise_en_charge"] = "Mutuelle"
+    lines[a[7]]["code_vaccin"] = "3400930056203"  # wrong EAN-13 key
+    lines[a[8]]["code_vaccin"] = "340093000001" + ean.calc_check_digit("340093000001")  # not a vaccine of the tarifs
+    lines[a[9]]["prix_unitaire"] = Decimal("120.00")  # above the public price
+    lines[a[10]]["prix_unitaire"] = Decimal("100.00")  # not the negotiated price
+    lines[a[11]]["montant_amo"] = lines[a[11]]["montant_amo"] + Decimal("0.01")
+    lines.append(dict(lines[a[12]]))  # typed twice
+    second = dict(lines[a[13]])
+    second["date_administration"] = min(second["date_administration"] + dt.timedelta(days=20), end)
+    second["dose"] = 2
+    lines.append(second)  # second dose far too early
+    older = lines[a[14]]
+    older["date_naissance"] = dt.date(older["date_naissance"].year - 4, older["date_naissance"].month, 10)
+    older["nir"] = make_nir(random.Random(8), int(older["nir"][0]), older["date_naissance"])  # 16 or 17 years old
+    lines[a[15]]["vaccin"] = "Cervarix"  # name of another vaccine than the code's
+    return lines
+
+
+def example_workbook(path: Path, ref: Reference, centre: Centre, start: dt.date, end: dt.date, n: int,
+                     seed: int = 1, errors: bool = False, layout: str = "standard") -> Path:
+    lines = campaign_lines(ref, centre, n, start, end, seed)
+    if errors:
+        lines = plant_errors(ref, centre, lines, end)
+    if layout == "libre":
+        return write_bordereau(path, centre, start, end, free_layout(lines, random.Random(seed)), FREE_COLUMNS,
+                               sheet="Vaccinations", totals=False)
+    return write_bordereau(path, centre, start, end, lines, big=n > 20_000)

@@ -49,7 +49,8 @@ def line_schema(frame: pd.DataFrame, regimes: set[str], nir_problems: dict, code
         if key in frame:
             checks[key].append(readable(key))
     if "code_regime" in frame:
-        checks["code_regime"].append(pa.Check.isin(sorted(regimes), name="REGIME_UNKNOWN"))
+        known = sorted(regimes)
+        checks["code_regime"].append(pa.Check(lambda s: s.isin(known), name="REGIME_UNKNOWN"))
     if "nir" in frame:
         checks["nir"].append(pa.Check(lambda s: ~s.isin(list(nir_problems)), name="NIR_INVALID"))
     if "code_vaccin" in frame:

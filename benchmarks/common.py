@@ -1,0 +1,68 @@
+"""Shared by the benchmark scripts: the 100,000-line workbook, and timing of fresh processes side by side."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / "data"
+PERIOD = (dt.date(2025, 9, 1), dt.date(2026, 6, 30))
+
+# runs a snippet in a fresh interpreter and prints its peak memory (KiB) on the last line of stderr
+_PEAK = "import resource, sys; sys.stderr.write(f'\\nPEAK {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')"
+
+
+def big_workbook(lines: int = 100_000, name: str | None = None, finess: str = "590780102") -> Path:
+    """The benchmark workbook, made once and kept in benchmarks/data/ (ignored by git)."""
+    from bordereau.reference import load_reference
+    from bordereau.samples import campaign_lines, write_bordereau
+
+    path = DATA / (name or f"bordereau-{lines}.xlsx")
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        ref = load_reference()
+        centre = ref.centre_by_finess[finess]
+        rows = campaign_lines(ref, centre, lines, *PERIOD, seed=42)
+        write_bordereau(path, centre, *PERIOD, rows, big=True)
+    return path
+
+
+def run(code: str, repeat: int = 3) -> tuple[float, int]:
+    """Best wall time (s) of `repeat` fresh processes running `code`, and their peak memory (MiB)."""
+    best, peak = float("inf"), 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", f"{code}\n{_PEAK}"], capture_output=True, text=True,
+                              cwd=ROOT)
+        elapsed = time.perf_counter() - start
+        if done.returncode not in (0, 1):
+            raise RuntimeError(done.stderr[-2000:])
+        best = min(best, elapsed)
+        peak = max(peak, int(done.stderr.strip().splitlines()[-1].split()[1]) // 1024)
+    return best, peak
+
+
+def calamine_read(path: Path) -> str:
+    return ("import python_calamine as c\n"
+            f"rows = c.CalamineWorkbook.from_path({str(path)!r}).get_sheet_by_index(0).to_python()\n")
+
+
+def cli(*args: str) -> str:
+    """A snippet running the bordereau CLI with `args`, its output discarded."""
+    return ("import contextlib, io, sys\nfrom cli import app\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    try:\n        app({list(args)!r}, standalone_mode=False)\n"
+            "    except SystemExit:\n        pass\n")
+
+
+def report(rows: list[tuple[str, float, int]], baseline: str) -> None:
+    base = dict((name, t) for name, t, _ in rows)[baseline]
+    for name, seconds, peak in rows:
+        print(f"{name:<55} {seconds:7.2f} s  {seconds / base:5.2f}x  peak {peak:5d} MiB")
+    print(json.dumps({name: {"seconds": round(t, 3), "ratio": round(t / base, 2), "peak_mib": p}
+                      for name, t, p in rows}))

@@ -1,0 +1,1 @@
+"""Rendering computed results: terminal tables, HTML pages, annotated workbooks. No arithmetic here."""

@@ -1,0 +1,86 @@
+"""Annotated copies: the centre's own workbook with each faulty cell filled (red: error, orange: warning) and
+commented, and a first sheet « Anomalies » listing every finding with a link to its cell. The input is never
+modified: the copy is written beside the other outputs, atomically."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import quote_sheetname
+
+from ..files import atomic_path
+from ..findings import Finding
+from ..workbook import open_sheets
+from ..xlsx import put
+
+ERROR_FILL = PatternFill("solid", fgColor="FF8080")
+WARNING_FILL = PatternFill("solid", fgColor="FFC000")
+HEADERS = ("Gravité", "Code", "Feuille", "Cellule", "Message")
+
+
+def output_path(source: Path, folder: Path) -> Path:
+    suffix = ".xlsm" if source.suffix.lower() == ".xlsm" else ".xlsx"
+    return folder / f"{source.stem}-anomalies{suffix}"
+
+
+def _load(source: Path) -> openpyxl.Workbook:
+    if source.suffix.lower() in (".xlsx", ".xlsm"):
+        return openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm", rich_text=True)
+    book = openpyxl.Workbook()  # .xls / .ods: a copy of the values in a new workbook
+    book.remove(book.active)
+    for sheet in open_sheets(source):
+        ws = book.create_sheet(sheet.name[:31])
+        for row in sheet.rows:
+            ws.append([v if v != "" else None for v in row])
+    return book
+
+
+def annotate(source: Path, findings: list[Finding], folder: Path) -> Path:
+    """Write the annotated copy of `source` into `folder`; returns its path."""
+    book = _load(source)
+    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.sheet in book.sheetnames and f.cell:
+            by_cell[(f.sheet, f.cell)].append(f)
+    for (sheet, ref), items in by_cell.items():
+        cell = book[sheet][ref]
+        cell.fill = ERROR_FILL if any(f.severity == "error" for f in items) else WARNING_FILL
+        text = "\n".join(f"{'Erreur' if f.severity == 'error' else 'Avertissement'} {f.code} : {f.message}"
+                         for f in items)
+        cell.comment = Comment(text, "bordereau", width=320, height=40 + 40 * len(items))
+    _findings_sheet(book, findings)
+    target = output_path(source, folder)
+    with atomic_path(target, inputs=(source,)) as temp:
+        book.save(temp)
+    return target
+
+
+def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding]) -> None:
+    name = "Anomalies"
+    while name in book.sheetnames:
+        name += "_"
+    ws = book.create_sheet(name, 0)
+    ws.append(HEADERS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for f in findings:
+        row = ws.max_row + 1
+        put(ws.cell(row, 1), "erreur" if f.severity == "error" else "avertissement")
+        put(ws.cell(row, 2), f.code)
+        put(ws.cell(row, 3), f.sheet or "")
+        link = put(ws.cell(row, 4), f.cell or "")
+        if f.cell and f.sheet in book.sheetnames:
+            link.hyperlink = f"#{quote_sheetname(f.sheet)}!{f.cell}"
+            link.font = Font(color="0563C1", underline="single")
+        put(ws.cell(row, 5), f.message)
+        ws.cell(row, 1).fill = ERROR_FILL if f.severity == "error" else WARNING_FILL
+    if not findings:
+        ws.append(["", "", "", "", "Aucune anomalie"])
+    for letter, width in zip("ABCDE", (14, 26, 16, 9, 100), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A2"
+    book.active = 0

@@ -1,0 +1,39 @@
+"""Self-contained HTML pages (jinja2 templates in templates/, inline CSS, no external assets)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from itertools import groupby
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .. import __version__
+from ..check import CheckResult
+from ..findings import title
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+MAX_PER_FILE = 5000
+
+
+def environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def render(template: str, **context: object) -> str:
+    now = dt.datetime.now().strftime("%d/%m/%Y à %H:%M")
+    return environment().get_template(template).render(version=__version__, generated=now, **context)
+
+
+def check_report(result: CheckResult) -> str:
+    counts = Counter((f.code, f.severity) for f in result.findings)
+    by_code = [{"code": c, "severity": s, "title": title(c), "count": n}
+               for (c, s), n in sorted(counts.items(), key=lambda kv: (kv[0][1] != "error", -kv[1], kv[0][0]))]
+    groups = []
+    for path, items in groupby(result.findings, key=lambda f: f.path):
+        items = list(items)
+        groups.append({"path": path, "findings": items[:MAX_PER_FILE], "more": max(0, len(items) - MAX_PER_FILE)})
+    return render("check.html.j2", files=result.files, lines=sum(f.lines for f in result.files),
+                  errors=result.errors, warnings=result.warnings, by_code=by_code, groups=groups)

@@ -1,0 +1,136 @@
+"""Shared fixtures: the reference data, a fixed `today`, clean dose lines and workbooks written by code.
+
+Every workbook of the tests is made here with `bordereau.samples.write_bordereau`, from lines that the check engine
+accepts without a single finding; a test then plants exactly one mistake and looks for exactly one finding.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bordereau.check import CheckResult, check_files
+from bordereau.findings import Finding
+from bordereau.reference import DEFAULT_REF_DIR, Centre, Reference, load_reference
+from bordereau.samples import STANDARD_COLUMNS, dose_line, make_nir, write_bordereau
+
+TODAY = dt.date(2026, 11, 23)
+LILLE = "590780102"  # FINESS géographique of the SPS de Lille (CPAM 595)
+START, END = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
+GARDASIL, NIMENRIX = "3400930056202", "3400922253930"
+HEADER_ROW = 7  # Excel row of the column headers in write_bordereau's standard layout
+FIRST_ROW = HEADER_ROW + 1
+LETTER = {key: chr(ord("A") + i) for i, (_, key) in enumerate(STANDARD_COLUMNS)}  # nir -> "C"...
+
+_REF = load_reference()
+
+
+# -- plain helpers (importable: `from conftest import findings`) --------------------------------------------------
+
+
+def findings(result: CheckResult, code: str) -> list[Finding]:
+    """The findings of one code."""
+    return [f for f in result.findings if f.code == code]
+
+
+def codes(result: CheckResult) -> list[str]:
+    """The codes found, sorted, repeated as often as they occur."""
+    return sorted(f.code for f in result.findings)
+
+
+def cell(key: str, row: int) -> str:
+    """The A1 reference of a column of the standard layout."""
+    return f"{LETTER[key]}{row}"
+
+
+def pupil(n: int, birth: dt.date = dt.date(2014, 3, 12), *, coverage: str = "droit_commun", regime: str | None = "01",
+          sex: int = 2, nir: bool = True) -> dict:
+    """A pupil whose NIR is valid and states its date of birth; `n` makes names and NIR distinct."""
+    return {
+        "nom": f"ELEVE{chr(65 + n)}", "prenom": ("Lucas", "Emma", "Jules", "Léa", "Hugo", "Zoé")[n % 6],
+        "nir": make_nir(random.Random(n), sex, birth) if nir else None,
+        "date_naissance": birth, "code_regime": regime, "coverage": coverage,
+    }
+
+
+def edit_workbook(path: Path, change: Callable) -> Path:
+    """Open a written workbook with openpyxl, let `change(sheet)` alter it, save it in place."""
+    book = openpyxl.load_workbook(path)
+    change(book.active)
+    book.save(path)
+    return path
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def ref() -> Reference:
+    return _REF
+
+
+@pytest.fixture
+def today() -> dt.date:
+    return TODAY
+
+
+@pytest.fixture
+def centre(ref: Reference) -> Centre:
+    return ref.centre_by_finess[LILLE]
+
+
+@pytest.fixture
+def clean_lines(ref: Reference, centre: Centre) -> list[dict]:
+    """Four correct lines, rows 8 to 11: droit commun, C2S (HPV + MenACWY the same day), sans droits without NIR."""
+    a, b = pupil(0, dt.date(2014, 3, 12)), pupil(1, dt.date(2013, 11, 2), coverage="c2s", sex=1)
+    c = pupil(2, dt.date(2014, 6, 30), coverage="sans_droits", regime=None, nir=False)
+    return [
+        dose_line(ref, centre, a, GARDASIL, dt.date(2026, 10, 5), 1),
+        dose_line(ref, centre, b, GARDASIL, dt.date(2026, 10, 5), 1),
+        dose_line(ref, centre, b, NIMENRIX, dt.date(2026, 10, 5), 1),
+        dose_line(ref, centre, c, GARDASIL, dt.date(2026, 10, 12), 1),
+    ]
+
+
+@pytest.fixture
+def lines(clean_lines: list[dict]) -> list[dict]:
+    """A fresh copy of the clean lines, to plant a mistake in."""
+    return copy.deepcopy(clean_lines)
+
+
+@pytest.fixture
+def book(tmp_path: Path, centre: Centre) -> Callable[..., Path]:
+    """`book(lines, name=..., centre=..., start=..., end=..., **write_bordereau options)` -> the workbook's path."""
+
+    def write(lines: list[dict], name: str = "bordereau.xlsx", *, centre: Centre = centre, start: dt.date = START,
+              end: dt.date = END, **options) -> Path:
+        return write_bordereau(tmp_path / name, centre, start, end, lines, **options)
+
+    return write
+
+
+@pytest.fixture
+def check(ref: Reference, today: dt.date) -> Callable[..., CheckResult]:
+    """`check(path, ...)` -> the CheckResult of those workbooks checked together on TODAY."""
+
+    def run(*paths: Path, ref: Reference = ref) -> CheckResult:
+        return check_files(list(paths), ref, today)
+
+    return run
+
+
+@pytest.fixture
+def ref_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped reference data (centres.yaml and tarifs/)."""
+    folder = tmp_path / "ref"
+    folder.mkdir()
+    shutil.copy(DEFAULT_REF_DIR / "centres.yaml", folder / "centres.yaml")
+    shutil.copytree(DEFAULT_REF_DIR / "tarifs", folder / "tarifs")
+    return folder
