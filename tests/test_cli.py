@@ -1,0 +1,159 @@
+"""The command line through typer's CliRunner: exit codes, the JSON contract, reports and annotated copies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+TODAY = ["--today", "2026-11-23"]
+FULL_NIR = re.compile(r"(?<![\d*])[12378]\s?\d{2}\s?\d{2}\s?(\d{2}|2A|2B)\s?\d{3}\s?\d{3}\s?\d{2}(?!\d)")
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [*map(str, args)], catch_exceptions=False)
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    shutil.copytree(EXAMPLES, folder)
+    return folder
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_clean_workbook_exits_0(examples: Path):
+    result = invoke("check", examples / "sps-lille-2026-10.xlsx", *TODAY)
+    assert result.exit_code == 0, result.output
+    assert "Aucune anomalie" in result.output
+    assert "60 lignes, 0 erreur" in result.output
+
+
+def test_errors_exit_1_and_json_follows_the_contract(examples: Path):
+    result = invoke("check", examples, "--json", *TODAY)
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"files", "findings"}
+    assert [Path(f["path"]).name for f in doc["files"]] == [
+        "sps-cambrai-2026-10.xlsx", "sps-dunkerque-2026-10-erreurs.xlsx", "sps-lille-2026-10.xlsx"]
+    dunkerque = doc["files"][1]
+    assert set(dunkerque) == {"path", "sheet", "centre", "finess_geographique", "cpam", "lines", "errors", "warnings"}
+    assert dunkerque | {"path": None} == {
+        "path": None, "sheet": "Bordereau", "centre": "SPS de Dunkerque", "finess_geographique": "590780045",
+        "cpam": "594", "lines": 52, "errors": 14, "warnings": 3}
+    first = doc["findings"][0]
+    assert set(first) == {"path", "sheet", "row", "cell", "column", "code", "severity", "message"}
+    assert first["code"] == "NIR_INVALID" and first["cell"] == "C8" and first["row"] == 8
+    assert first["message"].startswith("NIR 2 14 07 59 *** *** ** : clé du NIR incorrecte (attendue ")
+    assert not FULL_NIR.search(result.stdout)
+
+
+def test_missing_path_is_exit_2_without_traceback(tmp_path: Path):
+    result = runner.invoke(app, ["check", str(tmp_path / "absent.xlsx")])
+    assert result.exit_code == 2
+    assert "introuvable" in result.stderr and "Traceback" not in result.output
+
+
+def test_bad_reference_data_is_exit_2_naming_file_and_key(tmp_path: Path, examples: Path):
+    ref = tmp_path / "ref"
+    shutil.copytree(ROOT / "tarifs", ref / "tarifs")
+    text = (ROOT / "centres.yaml").read_text(encoding="utf-8").replace('cpam: "595"', 'cpam: "598"', 1)
+    (ref / "centres.yaml").write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["check", str(examples), "--ref", str(ref)])
+    assert result.exit_code == 2
+    assert "centres.yaml : centres[7].cpam : CPAM « 598 » absente" in result.stderr
+
+
+def test_unreadable_file_is_a_finding_and_others_are_still_checked(examples: Path):
+    (examples / "notes.xlsx").write_text("ceci n'est pas un classeur", encoding="utf-8")
+    result = invoke("check", examples, "--json", *TODAY)
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    unreadable = [f for f in doc["findings"] if f["code"] == "FILE_UNREADABLE"]
+    assert len(unreadable) == 1 and unreadable[0]["row"] is None and unreadable[0]["cell"] is None
+    assert sum(f["lines"] for f in doc["files"]) == 152
+
+
+def test_report_is_self_contained_and_has_no_nir(examples: Path, tmp_path: Path):
+    report = tmp_path / "out" / "rapport.html"
+    result = invoke("check", examples, "--report", report, *TODAY)
+    assert result.exit_code == 1
+    html = report.read_text(encoding="utf-8")
+    assert "<html lang=\"fr\">" in html and "Bordereau!" not in html
+    assert "DOSE_INTERVAL_TOO_SHORT" in html and "SPS de Dunkerque" in html
+    assert not re.search(r"(src|href)=\"https?:", html)
+    assert not FULL_NIR.search(html)
+
+
+def test_annotated_copy_marks_cells_and_never_touches_the_input(examples: Path, tmp_path: Path):
+    source = examples / "sps-dunkerque-2026-10-erreurs.xlsx"
+    before = sha(source)
+    out = tmp_path / "annotes"
+    result = invoke("check", source, "--annotate", out, *TODAY)
+    assert result.exit_code == 1
+    assert sha(source) == before
+    book = openpyxl.load_workbook(out / "sps-dunkerque-2026-10-erreurs-anomalies.xlsx")
+    assert book.sheetnames[0] == "Anomalies"
+    listing = book["Anomalies"]
+    assert listing.max_row == 1 + 17
+    assert listing["D2"].hyperlink.location == "Bordereau!C8" or "Bordereau" in listing["D2"].hyperlink.target
+    sheet = book["Bordereau"]
+    assert sheet["C8"].fill.fgColor.rgb.endswith("FF8080")  # error: red
+    assert "NIR_INVALID" in sheet["C8"].comment.text
+    assert sheet["D26"].fill.fgColor.rgb.endswith("FFC000")  # warning: orange
+    assert sheet["A9"].comment is None
+
+
+def test_annotate_refuses_to_write_over_an_input(examples: Path):
+    source = examples / "sps-lille-2026-10.xlsx"
+    target = examples / "sps-lille-2026-10-anomalies.xlsx"
+    shutil.copy(source, target)
+    before = sha(target)
+    result = runner.invoke(app, ["check", str(target), "--annotate", str(examples), *TODAY])
+    # the copy of this input is named ...-anomalies-anomalies.xlsx: nothing overwritten
+    assert result.exit_code == 0
+    assert sha(target) == before
+
+
+def test_sample_refuses_to_overwrite(tmp_path: Path):
+    target = tmp_path / "a.xlsx"
+    assert invoke("sample", target, "--lines", 5).exit_code == 0
+    again = runner.invoke(app, ["sample", str(target)])
+    assert again.exit_code == 2 and "existe déjà" in again.stderr
+
+
+def test_readme_transcript_is_the_real_output():
+    """The README shows what `bordereau check examples/` prints (run here on the README's date)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("$ bordereau check examples/\n", 1)[1].split("```", 1)[0].rstrip()
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = runner.invoke(app, ["check", "examples/", *TODAY], catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 1
+    assert result.stdout.rstrip() == shown
+
+
+def test_readme_commands_match_ci():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ".venv/bin/python -m pytest" in readme
+    assert ci.strip().splitlines()[-1] == ".venv/bin/python -m pytest"
