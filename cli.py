@@ -107,6 +107,70 @@ def check(
 
 @app.command()
 @guarded
+def totals(
+    files: Files,
+    as_json: AsJson = False,
+    by: Annotated[str, typer.Option("--by", help="Regroupement : cpam, centre, regime ou prise_en_charge.")] = "cpam",
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Enregistre le tableau dans ce classeur.")] = None,
+    ref: RefDir = None,
+    today: Today = None,
+) -> None:
+    """Calcule la part AMO, complémentaire et FIR de chaque ligne valide, et les sommes."""
+    from bordereau.check import check_files, expand
+    from bordereau.render.terminal import print_totals
+    from bordereau.totals import GROUPINGS
+    from bordereau.totals import totals as compute
+
+    if by not in GROUPINGS:
+        raise BordereauError(f"--by {by} : regroupement inconnu ({', '.join(GROUPINGS)})")
+    reference = _reference(ref)
+    result = check_files(files, reference, _day(today))
+    sums = compute(result.lines, by, reference)
+    if xlsx:
+        from bordereau.render.totals_xlsx import write_totals
+
+        write_totals(xlsx, sums, tuple(expand(files)))
+    if as_json:
+        typer.echo(json.dumps(sums.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print_totals(out, sums)
+        if xlsx:
+            out.print(f"Tableau enregistré : {xlsx}")
+    raise typer.Exit(1 if result.errors else 0)
+
+
+@app.command()
+@guarded
+def export(
+    files: Files,
+    out_dir: Annotated[Path, typer.Option("--out", help="Dossier d'export à créer (jamais écrasé).")],
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid", help="Exporte les lignes valides et met les autres dans a-corriger/.")] = False,
+    ref: RefDir = None,
+    today: Today = None,
+) -> None:
+    """Prépare les fichiers à déposer sur PETRA : un dossier par CPAM, l'état FIR du Département."""
+    from bordereau import export as exporting
+    from bordereau.check import check_files, expand
+    from bordereau.render.terminal import print_check, print_export
+
+    reference = _reference(ref)
+    exporting.check_target(out_dir)
+    result = check_files(files, reference, _day(today))
+    if result.errors and not skip_invalid:
+        print_check(out, result)
+        err.print("[red]Export refusé : corrigez les erreurs ci-dessus[/] (ou --skip-invalid pour n'exporter que "
+                  "les lignes valides). Rien n'a été écrit.")
+        raise typer.Exit(1)
+    created = dt.datetime.combine(_day(today), dt.datetime.now().time()) if today else dt.datetime.now()
+    plan = exporting.plan(result, reference, created.astimezone())
+    written = exporting.write(plan, out_dir, tuple(expand(files)))
+    print_export(out, plan, out_dir, written)
+    raise typer.Exit(1 if result.errors else 0)
+
+
+@app.command()
+@guarded
 def sample(
     output: Annotated[Path, typer.Argument(help="Classeur à créer (.xlsx).")],
     lines: Annotated[int, typer.Option("--lines", min=1, help="Nombre de lignes.")] = 60,

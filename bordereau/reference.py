@@ -144,11 +144,15 @@ class Reference:
         i = bisect.bisect_right([s.start for s in self.rate_sets], day)
         return self.rate_sets[i - 1] if i else None
 
-    def example_notices(self) -> list[str]:
-        """French sentences naming the example values still in the reference data."""
+    def example_notices(self, centres: set[str] | None = None) -> list[str]:
+        """French sentences naming the example values still in the reference data (for `centres`, FINESS
+        géographiques, when given)."""
         notices = []
-        finess = [c.nom for c in self.centres if c.example_finess]
-        finess += [f"entité juridique du {code}" for code, (_, ex) in self.legal_entities.items() if ex]
+        concerned = [c for c in self.centres if centres is None or c.finess_geographique in centres]
+        finess = [c.nom for c in concerned if c.example_finess]
+        departements = {c.departement for c in concerned}
+        finess += [f"entité juridique du département {code}" for code, (_, ex) in self.legal_entities.items()
+                   if ex and code in departements]
         if finess:
             notices.append(f"FINESS d'exemple à remplacer dans centres.yaml : {', '.join(finess)}.")
         prices = sorted(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 from itertools import groupby
 
 from rich.console import Console
@@ -10,6 +11,8 @@ from rich.table import Table
 
 from ..check import CheckResult
 from ..findings import title
+from ..money import format_eur
+from ..totals import Sums, Totals
 
 MAX_FINDINGS = 30
 
@@ -61,3 +64,46 @@ def print_check(console: Console, result: CheckResult, max_findings: int = MAX_F
 
 def _severity(severity: str) -> str:
     return "[red]erreur[/]" if severity == "error" else "[yellow]avertissement[/]"
+
+
+BY_LABELS = {"cpam": "CPAM", "centre": "Centre", "regime": "Régime", "prise_en_charge": "Prise en charge"}
+
+
+def print_totals(console: Console, totals: Totals) -> None:
+    table = Table(title=f"Répartition par {BY_LABELS[totals.by].lower()}", title_justify="left")
+    table.add_column(BY_LABELS[totals.by])
+    table.add_column("Lignes", justify="right")
+    for header in ("Prix", "AMO", "Complémentaire", "Total CPAM", "FIR"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for g in totals.groups:
+        table.add_row(f"{g.key} {g.label}".strip() if g.key != g.label else g.label, *_sums_cells(g.sums))
+    table.add_section()
+    table.add_row("[bold]Total[/]", *_sums_cells(totals.total), style="bold")
+    console.print(table)
+    if totals.excluded_lines:
+        console.print(f"[red]{totals.excluded_lines} ligne(s) en erreur exclue(s) des totaux[/] "
+                      "(détail : bordereau check).")
+
+
+def _sums_cells(s: Sums) -> list[str]:
+    return [str(s.lines), *(format_eur(getattr(s, p)) for p in ("prix", "amo", "complementaire", "total", "fir"))]
+
+
+def print_export(console: Console, plan, out_dir, written: list) -> None:
+    table = Table(title=f"Export écrit dans {out_dir}", title_justify="left")
+    for header in ("CPAM", "Bordereaux", "Lignes", "Total CPAM", "À déposer pour"):
+        table.add_column(header, justify="right" if header in ("Bordereaux", "Lignes", "Total CPAM") else "left")
+    for code, bordereaux in sorted(plan.bordereaux.items()):
+        cpam = bordereaux[0].cpam
+        table.add_row(f"{code} {cpam.nom}", str(len(bordereaux)), str(sum(b.sums.lines for b in bordereaux)),
+                      format_eur(sum((b.sums.total for b in bordereaux), Decimal(0))), cpam.email)
+    console.print(table)
+    fir = sum((c.fir for c in plan.fir), Decimal(0))
+    no_rights = sum(c.no_rights.lines for c in plan.fir)
+    console.print(f"État FIR : {format_eur(fir)} à la charge du FIR, dont {no_rights} ligne(s) sans droits "
+                  "(jamais envoyées aux CPAM).")
+    if len(plan.rejected):
+        console.print(f"[red]{len(plan.rejected)} ligne(s) en erreur non exportée(s)[/] : voir {out_dir}/a-corriger/.")
+    for notice in plan.notices:
+        console.print(f"[yellow]Attention, données d'exemple :[/] {notice}")
+    console.print(f"{len(written)} fichiers écrits.")

@@ -1,0 +1,41 @@
+"""The totals table as a workbook for the finance team."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xlsxwriter
+
+from ..files import atomic_path
+from ..totals import PARTS, Totals
+from .terminal import BY_LABELS
+
+HEADERS = ("Lignes", "Prix", "AMO", "Complémentaire", "Total CPAM", "FIR")
+
+
+def write_totals(path: Path, totals: Totals, inputs: tuple[Path, ...] = ()) -> None:
+    with atomic_path(path, inputs) as temp:
+        book = xlsxwriter.Workbook(str(temp), {"strings_to_formulas": False, "strings_to_numbers": False})
+        ws = book.add_worksheet("Totaux")
+        bold = book.add_format({"bold": True})
+        money = book.add_format({"num_format": '#,##0.00 "€"'})
+        money_bold = book.add_format({"num_format": '#,##0.00 "€"', "bold": True})
+        ws.write_row(0, 0, ("Code", BY_LABELS[totals.by], *HEADERS), bold)
+        row = 0
+        for row, g in enumerate(totals.groups, start=1):
+            ws.write_string(row, 0, g.key)
+            ws.write_string(row, 1, g.label)
+            ws.write_number(row, 2, g.sums.lines)
+            for c, part in enumerate(PARTS, start=3):
+                ws.write_number(row, c, float(getattr(g.sums, part)), money)
+        row += 1
+        ws.write_string(row, 1, "Total", bold)
+        ws.write_number(row, 2, totals.total.lines, bold)
+        for c, part in enumerate(PARTS, start=3):
+            ws.write_number(row, c, float(getattr(totals.total, part)), money_bold)
+        if totals.excluded_lines:
+            ws.write_string(row + 2, 0, f"{totals.excluded_lines} ligne(s) en erreur exclue(s) des totaux")
+        ws.set_column(0, 0, 10)
+        ws.set_column(1, 1, 34)
+        ws.set_column(2, 8, 15)
+        book.close()
