@@ -260,8 +260,8 @@ def write_fir(folder: Path, export: ExportPlan) -> list[Path]:
     return [path, page]
 
 
-REJECT_COLUMNS = (("Fichier", "path"), ("Feuille", "sheet"), ("Ligne", "row")) + tuple(
-    (label, f"{column}_raw") for label, column, _ in TABLE[:11])
+REJECT_COLUMNS = (("Fichier", "path"), ("Feuille", "sheet"), ("Ligne", "row"),
+                  *((label, f"{column}_raw") for label, column, _ in TABLE[:11]))
 
 
 def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[str]]) -> list[Path]:
