@@ -37,11 +37,12 @@ def run(code: str, repeat: int = 3) -> tuple[float, int]:
     best, peak = float("inf"), 0
     for _ in range(repeat):
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", f"{code}\n{_PEAK}"], capture_output=True, text=True,
+        script = f"rc = 0\n{code}\n{_PEAK}\nsys.exit(rc)\n"
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                               cwd=ROOT)
         elapsed = time.perf_counter() - start
-        if done.returncode not in (0, 1):
-            raise RuntimeError(done.stderr[-2000:])
+        if done.returncode != 0:
+            raise RuntimeError(f"exit {done.returncode}: {done.stderr[-2000:]}")
         best = min(best, elapsed)
         peak = max(peak, int(done.stderr.strip().splitlines()[-1].split()[1]) // 1024)
     return best, peak
@@ -56,8 +57,7 @@ def cli(*args: str) -> str:
     """A snippet running the bordereau CLI with `args`, its output discarded."""
     return ("import contextlib, io, sys\nfrom cli import app\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
-            f"    try:\n        app({list(args)!r}, standalone_mode=False)\n"
-            "    except SystemExit:\n        pass\n")
+            f"    rc = app({list(args)!r}, standalone_mode=False) or 0\n")
 
 
 def report(rows: list[tuple[str, float, int]], baseline: str) -> None:

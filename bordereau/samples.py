@@ -91,8 +91,13 @@ def campaign_lines(ref: Reference, centre: Centre, n: int, start: dt.date, end: 
     span = (end - start).days
     lines: list[dict] = []
     school_year = start.year if start.month >= 8 else start.year - 1
+    seen: set[tuple] = set()
     while len(lines) < n:
         pupil = pupils(rng, 1, school_year)[0]
+        who = (pupil["nir"] or (pupil["nom"], pupil["prenom"]), pupil["date_naissance"])
+        if who in seen:  # two pupils drawn alike would be one beneficiary with too many doses
+            continue
+        seen.add(who)
         first = start + dt.timedelta(days=rng.randint(0, max(span // 3, 0)))
         lines.append(dose_line(ref, centre, pupil, "3400930056202", first, 1))
         if len(lines) < n and rng.random() < menacwy_share:
