@@ -55,7 +55,8 @@ class CheckResult:
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Files as given, folders read for workbooks (Excel's `~$` lock files left out). A missing path is an error."""
+    """Files as given, folders read for workbooks (Excel's `~$` lock files left out). A missing path is an error; a
+    file named twice (itself and its folder) is read once, or its lines would be duplicates of themselves."""
     files = []
     for path in paths:
         if path.is_dir():
@@ -65,7 +66,10 @@ def expand(paths: list[Path]) -> list[Path]:
             files.append(path)
         else:
             raise UsageError(f"{path} : fichier ou dossier introuvable")
-    return files
+    unique: dict[Path, Path] = {}
+    for file in files:
+        unique.setdefault(file.resolve(), file)
+    return list(unique.values())
 
 
 def _empty_column(key: str, n: int) -> object:
@@ -116,14 +120,16 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None)
     if len(frame):
         batch.nir_problems, batch.code_problems = identifier_problems(frame)
         batch.derived = derive(batch)
-        for (path, sheet), rows in frame.groupby(["path", "sheet"], sort=False).groups.items():
-            findings.extend(sheets.finess(tables[(path, sheet)], path, frame.loc[rows], ref))
         for run in all_rules():
             findings.extend(run(batch))
     else:
         batch.derived = pd.DataFrame(index=frame.index)
-        for (path, _), table in tables.items():
-            findings.extend(sheets.finess(table, path, pd.DataFrame({"row": []}), ref))
+    # every table's FINESS, its lines' or its header block's (a table without lines, or unread, still has one)
+    by_table = frame.groupby(["path", "sheet"], sort=False).groups if len(frame) else {}
+    for (path, sheet), table in tables.items():
+        rows = by_table.get((path, sheet))
+        findings.extend(sheets.finess(table, path, frame.loc[rows] if rows is not None else pd.DataFrame({"row": []}),
+                                      ref))
     findings.extend(_formula_hints(findings, frame))
     findings = _explain_formulas(findings, tables)
     findings.sort(key=sort_key)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
+from .identifiers import hide_nirs
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -81,8 +83,9 @@ class Finding:
 
 def make(code: str, path: str, sheet: str | None = None, row: int | None = None, cell: str | None = None,
          column: str | None = None, **values: object) -> Finding:
-    """Build a finding whose severity and French message come from the table."""
+    """Build a finding whose severity and French message come from the table; a NIR in a value is masked."""
     severity, _, template = CODES[code]
+    values = {k: hide_nirs(v) if isinstance(v, str) else v for k, v in values.items()}
     return Finding(path, sheet, row, cell, column, code, str(severity), template.format(**values))
 
 

@@ -139,6 +139,20 @@ def nir_mask(value: object) -> str:
     return f"{text[0]} {text[1:3]} {text[3:5]} {text[5:7]} *** *** **"
 
 
+_NUMBER_RUN = re.compile(r"\d(?:[\s.\u00a0\u202f]?(?:\d|(?<=2)[AB]))+")
+
+
+def hide_nirs(text: str) -> str:
+    """Mask every run of 15 digits or more (spaced or not): a NIR typed in another column must not reach a message.
+
+    >>> hide_nirs("Code régime « 2 12 03 59 123 456 78 » inconnu")
+    'Code régime « 2 12 03 59 *** *** ** » inconnu'
+    >>> hide_nirs("« 212035912345678.0 »"), hide_nirs("code 3400930056202, 1 234,50 EUR")
+    ('« 2 12 03 59 *** *** ** »', 'code 3400930056202, 1 234,50 EUR')
+    """
+    return _NUMBER_RUN.sub(lambda m: nir_mask(m.group()) if len(_digits_text(m.group())) >= 15 else m.group(), text)
+
+
 # -- CIP / UCD --------------------------------------------------------------------------------------------------
 
 
