@@ -9,10 +9,12 @@ from .text import clean_text, norm_label
 from .workbook import RawSheet
 
 HEADER_SEARCH_ROWS = 40
+MONEY_COLUMNS = ("prix_unitaire", "montant_amo", "montant_complementaire", "montant_total")
 MIN_HEADER_KEYS = 4
 
 # canonical key -> (French label used in messages, required?, accepted labels)
 COLUMNS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    "ligne": ("N° de ligne", False, ("N° de ligne", "N° ligne", "Ligne", "N°")),
     "nom": ("Nom", True, ("Nom", "Nom du bénéficiaire", "Nom de naissance", "Nom d'usage", "Nom de l'élève")),
     "prenom": ("Prénom", True, ("Prénom", "Prénom du bénéficiaire", "Prénom de l'élève")),
     "nir": ("NIR", True, ("NIR", "N° de sécurité sociale", "Numéro de sécurité sociale", "N° INSEE",
@@ -124,11 +126,14 @@ def _is_empty(row: list) -> bool:
     return all(v == "" or v is None or (isinstance(v, str) and not v.strip()) for v in row)
 
 
-def _is_totals(row: list, identity: list[int]) -> bool:
-    """A row with no beneficiary nor date, and a cell that starts with « Total »."""
+def _is_totals(row: list, identity: list[int], amounts: list[int]) -> bool:
+    """A row with no beneficiary nor date, and a cell that starts with « Total » or only sums under the amounts."""
     if any(clean_text(row[i]) for i in identity if i < len(row)):
         return False
-    return any(isinstance(v, str) and norm_label(v).startswith(("total", "soustotal")) for v in row)
+    if any(isinstance(v, str) and norm_label(v).startswith(("total", "soustotal")) for v in row):
+        return True
+    filled = [i for i, v in enumerate(row) if clean_text(v) is not None]
+    return bool(filled) and all(i in amounts for i in filled)
 
 
 def find_table(sheet: RawSheet) -> Table | None:
@@ -142,10 +147,11 @@ def find_table(sheet: RawSheet) -> Table | None:
         return None
     table = Table(sheet.name, best_index + 1, best, _read_block(sheet.rows[:best_index]))
     identity = [best[k].index for k in ("nir", "date_naissance", "date_administration") if k in best]
+    amounts = [best[k].index for k in MONEY_COLUMNS if k in best]
     for index in range(best_index + 1, len(sheet.rows)):
         row = sheet.rows[index]
         has_identity = all(row[i] != "" for i in identity)  # the common case: a dose line, no more to test
-        if not has_identity and (_is_empty(row) or _is_totals(row, identity)):
+        if not has_identity and (_is_empty(row) or _is_totals(row, identity, amounts)):
             break
         table.rows.append(row)
         table.row_numbers.append(index + 1)

@@ -128,6 +128,7 @@ def _code(compact: Callable[[object], str]) -> Callable[[object], str | None]:
 
 
 PARSERS: dict[str, Callable[[object], object]] = {
+    "ligne": _text_or_none,
     "nom": _text_or_none,
     "prenom": _text_or_none,
     "vaccin": _text_or_none,

@@ -145,7 +145,9 @@ def write_bordereau(path: Path, centre: Centre, start: dt.date, end: dt.date, li
             _write(ws, r, c, line.get(key), date_fmt, money_fmt)
     if totals and lines:
         r += 1
-        ws.write(r, 0, "TOTAL", bold)
+        label_at = next((c for c, (_, key) in enumerate(columns) if key not in ("prix_unitaire", "montant_amo",
+                                                                               "montant_total")), 0)
+        ws.write(r, label_at, "TOTAL", bold)
         for c, (_, key) in enumerate(columns):
             if key in ("prix_unitaire", "montant_amo", "montant_total"):
                 total = sum(to_cents(v) for line in lines if isinstance(v := line.get(key), Decimal))

@@ -127,11 +127,11 @@ def test_export_layout_manifest_and_round_trip(clean: Path, tmp_path: Path):
     # the bordereau: header block, the lines, a totals row equal to the manifest, the signature block
     rows = _rows(folder / entry["name"])
     assert rows[5][:2] == ["N° de bordereau", "HPV-595-590780102-20261123-1"]
-    assert rows[8][0] == "Nom"
-    coverage = [r[5] for r in rows[9:9 + entry["lines"]]]
+    assert rows[8][:2] == ["N° de ligne", "Nom"] and rows[9][0] == 1
+    coverage = [r[6] for r in rows[9:9 + entry["lines"]]]
     assert "sans droits" not in coverage
     total_row = rows[9 + entry["lines"]]
-    assert total_row[0] == "TOTAL" and f"{total_row[13]:.2f}" == entry["total"] == manifest["total"]["total"]
+    assert total_row[0] == "TOTAL" and f"{total_row[14]:.2f}" == entry["total"] == manifest["total"]["total"]
     assert any("daté, signé et cacheté" in str(r[0]) for r in rows[-3:])
     # read back by the tool itself: no error, same sums
     again = invoke("totals", folder / entry["name"], "--json", *TODAY)

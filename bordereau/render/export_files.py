@@ -20,7 +20,7 @@ from .html import render
 MONEY = '#,##0.00 "€"'
 # exported table: (header, source column, kind)
 TABLE = (
-    ("Nom", "nom", "text"), ("Prénom", "prenom", "text"), ("NIR", "nir", "text"),
+    ("N° de ligne", "ligne", "number"), ("Nom", "nom", "text"), ("Prénom", "prenom", "text"), ("NIR", "nir", "text"),
     ("Date de naissance", "date_naissance", "date"), ("Code régime", "code_regime", "text"),
     ("Prise en charge", "prise_en_charge", "coverage"), ("Vaccin", "vaccin", "text"),
     ("Code CIP/UCD", "code_vaccin", "text"), ("Date d'administration", "date_administration", "date"),
@@ -50,6 +50,8 @@ def _column_values(lines: pd.DataFrame, column: str, kind: str) -> list:
         return [None if pd.isna(v) else int(v) / 100 for v in values]
     if kind == "coverage":
         return [COVERAGE_LABELS.get(v, "") for v in values]
+    if kind == "number":
+        return list(range(1, len(lines) + 1)) if column == "ligne" else [int(v) for v in values]
     return [None if v is None or v != v else str(v) for v in values]
 
 
@@ -81,8 +83,8 @@ def write_bordereau(path: Path, b: Bordereau) -> None:
                 continue
             if kinds[c] == "date":
                 ws.write_datetime(i, c, value, f["date"])
-            elif kinds[c] == "money":
-                ws.write_number(i, c, value, f["money"])
+            elif kinds[c] in ("money", "number"):
+                ws.write_number(i, c, value, f["money"] if kinds[c] == "money" else None)
             else:
                 ws.write_string(i, c, value)
     last = head + len(b.lines) + 1
@@ -261,7 +263,7 @@ def write_fir(folder: Path, export: ExportPlan) -> list[Path]:
 
 
 REJECT_COLUMNS = (("Fichier", "path"), ("Feuille", "sheet"), ("Ligne", "row"),
-                  *((label, f"{column}_raw") for label, column, _ in TABLE[:11]))
+                  *((label, f"{column}_raw") for label, column, _ in TABLE[1:12]))
 
 
 def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[str]]) -> list[Path]:

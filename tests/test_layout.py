@@ -1,0 +1,26 @@
+"""Where a table ends: an empty row, a labelled totals row, or a row of sums without a label."""
+
+from __future__ import annotations
+
+from conftest import FIRST_ROW, LETTER, edit_workbook
+
+
+def test_unlabelled_sums_row_ends_the_table(book, check, lines):
+    def add_sums(ws):
+        row = FIRST_ROW + len(lines)
+        ws[f"{LETTER['prix_unitaire']}{row}"] = 393.5
+        ws[f"{LETTER['montant_amo']}{row}"] = 200.0
+        ws[f"{LETTER['nom']}{row + 2}"] = "Signature du responsable"
+
+    result = check(edit_workbook(book(lines, totals=False), add_sums))
+    assert result.findings == []
+    assert len(result.lines) == len(lines)
+
+
+def test_a_line_with_only_a_name_is_a_dose_with_missing_cells(book, check, lines):
+    def add_name(ws):
+        ws[f"{LETTER['nom']}{FIRST_ROW + len(lines)}"] = "DUPONT"
+
+    result = check(edit_workbook(book(lines, totals=False), add_name))
+    assert len(result.lines) == len(lines) + 1
+    assert {f.code for f in result.findings} == {"REQUIRED_MISSING"}
