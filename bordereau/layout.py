@@ -88,6 +88,8 @@ class Table:
     block: dict[str, tuple[object, str]]  # key -> (value, A1 cell) from the header block
     rows: list[list] = field(default_factory=list)  # dose rows, raw values
     row_numbers: list[int] = field(default_factory=list)  # their Excel row numbers
+    totals_row: list | None = None  # the row of totals under the table, raw values, when there is one
+    totals_row_number: int | None = None
 
     def cell(self, key: str, row: int) -> str | None:
         column = self.columns.get(key)
@@ -151,7 +153,10 @@ def find_table(sheet: RawSheet) -> Table | None:
     for index in range(best_index + 1, len(sheet.rows)):
         row = sheet.rows[index]
         has_identity = all(row[i] != "" for i in identity)  # the common case: a dose line, no more to test
-        if not has_identity and (_is_empty(row) or _is_totals(row, identity, amounts)):
+        if not has_identity and _is_empty(row):
+            break
+        if not has_identity and _is_totals(row, identity, amounts):
+            table.totals_row, table.totals_row_number = row, index + 1
             break
         table.rows.append(row)
         table.row_numbers.append(index + 1)
