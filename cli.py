@@ -30,6 +30,11 @@ Files = Annotated[list[Path], typer.Argument(help="Classeurs (.xlsx, .xlsm, .xls
 RefDir = Annotated[Path | None, typer.Option("--ref", help="Dossier des données de référence (centres.yaml, tarifs/).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Écrit le résultat en JSON sur la sortie standard.")]
 Today = Annotated[dt.datetime | None, typer.Option("--today", hidden=True, formats=["%Y-%m-%d"])]
+Db = Annotated[str | None, typer.Option(
+    "--db", help="Registre : fichier SQLite ou URL postgresql://... (défaut : $BORDEREAU_DB, sinon le dossier de "
+    "données de l'utilisateur).")]
+KeyFile = Annotated[Path | None, typer.Option(
+    "--key-file", help="Clé secrète du registre (défaut : $BORDEREAU_KEY_FILE, sinon le dossier de configuration).")]
 
 
 def guarded(command):
@@ -64,6 +69,12 @@ def _day(today: dt.datetime | None) -> dt.date | None:
     return today.date() if today else None
 
 
+def _ledger(db: str | None, key_file: Path | None):
+    from bordereau.ledger import open_ledger
+
+    return open_ledger(db, key_file)
+
+
 @app.command()
 @guarded
 def check(
@@ -73,14 +84,21 @@ def check(
     annotate: Annotated[Path | None, typer.Option(
         "--annotate", help="Écrit dans ce dossier une copie annotée de chaque classeur.")] = None,
     ref: RefDir = None,
+    db: Db = None,
+    key_file: KeyFile = None,
     today: Today = None,
 ) -> None:
-    """Contrôle les bordereaux et dit, cellule par cellule, ce qui est à corriger."""
+    """Contrôle les bordereaux et dit, cellule par cellule, ce qui est à corriger.
+
+    Avec un registre (--db ou $BORDEREAU_DB), signale aussi les doses déjà facturées et tient compte des doses
+    antérieures pour les intervalles."""
     from bordereau.check import check_files, expand
     from bordereau.files import write_text
     from bordereau.render.terminal import print_check
 
-    result = check_files(files, _reference(ref), _day(today))
+    reference = _reference(ref)
+    ledger = _ledger(db, key_file) if db or os.environ.get("BORDEREAU_DB") else None
+    result = check_files(files, reference, _day(today), ledger)
     inputs = tuple(expand(files))
     if report:
         from bordereau.render.html import check_report
@@ -146,27 +164,176 @@ def export(
     out_dir: Annotated[Path, typer.Option("--out", help="Dossier d'export à créer (jamais écrasé).")],
     skip_invalid: Annotated[bool, typer.Option(
         "--skip-invalid", help="Exporte les lignes valides et met les autres dans a-corriger/.")] = False,
+    no_ledger: Annotated[bool, typer.Option(
+        "--no-ledger", help="N'enregistre pas l'export dans le registre (essais uniquement).")] = False,
     ref: RefDir = None,
+    db: Db = None,
+    key_file: KeyFile = None,
     today: Today = None,
 ) -> None:
-    """Prépare les fichiers à déposer sur PETRA : un dossier par CPAM, l'état FIR du Département."""
+    """Prépare les fichiers à déposer sur PETRA : un dossier par CPAM, l'état FIR du Département.
+
+    Chaque ligne facturée est enregistrée dans le registre : une dose n'est jamais facturée deux fois."""
     from bordereau import export as exporting
     from bordereau.check import check_files, expand
     from bordereau.render.terminal import print_check, print_export
 
     reference = _reference(ref)
     exporting.check_target(out_dir)
-    result = check_files(files, reference, _day(today))
+    ledger = None if no_ledger else _ledger(db, key_file)
+    result = check_files(files, reference, _day(today), ledger)
     if result.errors and not skip_invalid:
         print_check(out, result)
         err.print("[red]Export refusé : corrigez les erreurs ci-dessus[/] (ou --skip-invalid pour n'exporter que "
                   "les lignes valides). Rien n'a été écrit.")
         raise typer.Exit(1)
     created = dt.datetime.combine(_day(today), dt.datetime.now().time()) if today else dt.datetime.now()
-    plan = exporting.plan(result, reference, created.astimezone())
-    written = exporting.write(plan, out_dir, tuple(expand(files)))
+    plan, written = exporting.run(result, reference, out_dir, tuple(expand(files)), created.astimezone(), ledger)
     print_export(out, plan, out_dir, written)
+    if ledger is not None:
+        out.print(f"Enregistré dans le registre : {ledger.describe()}")
     raise typer.Exit(1 if result.errors else 0)
+
+
+@app.command()
+@guarded
+def audit(
+    files: Files,
+    cpam: Annotated[str | None, typer.Option("--cpam", help="Code de la caisse qui audite (ex. 595).")] = None,
+    as_json: AsJson = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Écrit un rapport HTML autonome.")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Écrit l'état des rejets (classeur).")] = None,
+    ref: RefDir = None,
+    today: Today = None,
+) -> None:
+    """Audite les bordereaux reçus par une CPAM : verdict par ligne, montants acceptés et refusés, état des rejets."""
+    from bordereau.audit import audit_files, audit_inputs
+    from bordereau.files import write_text
+    from bordereau.render.audit_files import audit_report, write_statement
+    from bordereau.render.audit_terminal import print_audit
+
+    result = audit_files(files, _reference(ref), _day(today), cpam)
+    inputs = tuple(audit_inputs(files))
+    if report:
+        write_text(report, audit_report(result), inputs)
+    if xlsx:
+        write_statement(xlsx, result, inputs)
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+    else:
+        print_audit(out, result)
+        for label, path in (("Rapport", report), ("État des rejets", xlsx)):
+            if path:
+                out.print(f"{label} : {path}")
+    raise typer.Exit(1 if result.errors else 0)
+
+
+@app.command()
+@guarded
+def sent(
+    numbers: Annotated[list[str], typer.Argument(help="Numéros de bordereau (HPV-...).", show_default=False)],
+    on: Annotated[dt.datetime, typer.Option("--on", formats=["%Y-%m-%d"], help="Date du dépôt sur PETRA.")],
+    db: Db = None,
+    key_file: KeyFile = None,
+) -> None:
+    """Enregistre le dépôt de bordereaux sur PETRA (point de départ du délai de paiement de deux mois)."""
+    from bordereau.ledger.status import mark_sent
+
+    mark_sent(_ledger(db, key_file), numbers, on.date())
+    out.print(f"{len(numbers)} bordereau(x) déposé(s) le {on:%d/%m/%Y}.")
+
+
+@app.command()
+@guarded
+def reconcile(
+    statements: Annotated[list[Path], typer.Argument(help="Relevés de paiement (.csv, .xlsx).", show_default=False)],
+    as_json: AsJson = False,
+    ref: RefDir = None,
+    db: Db = None,
+    key_file: KeyFile = None,
+) -> None:
+    """Importe les paiements des CPAM et les rapproche des bordereaux (numéro au libellé, montant exact, somme)."""
+    from bordereau.ledger.payments import reconcile as run
+    from bordereau.ledger.payments import unmatched
+    from bordereau.render.ledger_views import print_reconcile
+
+    ledger = _ledger(db, key_file)
+    found = run(ledger, statements, _reference(ref))
+    left = unmatched(ledger)
+    if as_json:
+        typer.echo(json.dumps({
+            "payments": [{"date": str(p.paid_on), "payer": p.payer, "amount": f"{p.amount / 100:.2f}",
+                          "label": p.label, "cpam": p.cpam, "duplicate": p.duplicate,
+                          "allocations": [{"bordereau": n, "amount": f"{c / 100:.2f}", "rule": r}
+                                          for n, c, r in p.allocations]} for p in found],
+            "unmatched": [{"date": str(u["paid_on"]), "payer": u["payer"], "amount": f"{u['amount'] / 100:.2f}",
+                           "label": u["label"]} for u in left]}, ensure_ascii=False, indent=2))
+    else:
+        print_reconcile(out, found, left)
+    raise typer.Exit(1 if left else 0)
+
+
+@app.command()
+@guarded
+def reject(
+    statements: Annotated[list[Path], typer.Argument(help="États de rejet des CPAM (.xlsx, .csv).",
+                                                     show_default=False)],
+    db: Db = None,
+    key_file: KeyFile = None,
+    today: Today = None,
+) -> None:
+    """Importe les lignes refusées par une CPAM : elles sortent du dû, à refacturer une fois corrigées."""
+    from bordereau.ledger.rejects import reject as run
+
+    result = run(_ledger(db, key_file), statements, _day(today) or dt.date.today())
+    out.print(f"{len(result.applied)} ligne(s) rejetée(s) enregistrée(s), {len(result.already)} déjà connue(s).")
+    for r in result.unknown:
+        err.print(f"[red]Inconnue du registre :[/] {r.bordereau} ligne {r.line_no} ({r.source}, ligne {r.row})")
+    raise typer.Exit(1 if result.unknown else 0)
+
+
+@app.command()
+@guarded
+def status(
+    as_json: AsJson = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Écrit la page HTML du suivi.")] = None,
+    ref: RefDir = None,
+    db: Db = None,
+    key_file: KeyFile = None,
+    today: Today = None,
+) -> None:
+    """Où en est chaque bordereau : facturé, payé, rejeté, reste dû, retard (au-delà de deux mois)."""
+    from bordereau.files import write_text
+    from bordereau.ledger.status import status as compute
+    from bordereau.render.ledger_views import print_status, status_page
+
+    reference = _reference(ref)
+    names = {code: c.nom for code, c in reference.cpams.items()}
+    result = compute(_ledger(db, key_file), _day(today) or dt.date.today())
+    if report:
+        write_text(report, status_page(result, names))
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print_status(out, result, names)
+        if report:
+            out.print(f"Page de suivi : {report}")
+
+
+@app.command()
+@guarded
+def purge(
+    before: Annotated[dt.datetime, typer.Option("--before", formats=["%Y-%m-%d"],
+                                                help="Purge les lignes administrées avant cette date.")],
+    db: Db = None,
+    key_file: KeyFile = None,
+) -> None:
+    """Efface noms, dates de naissance et NIR masqués des lignes anciennes ; montants, empreintes et historique
+    restent (le rapprochement continue de fonctionner)."""
+    from bordereau.ledger.status import purge as run
+
+    count = run(_ledger(db, key_file), before.date())
+    out.print(f"{count} ligne(s) purgée(s) de leurs données personnelles (administrées avant le {before:%d/%m/%Y}).")
 
 
 @app.command()

@@ -33,6 +33,8 @@ class Batch:
     derived: pd.DataFrame = field(default_factory=pd.DataFrame)  # same index: classe, prices, split, centre...
     nir_problems: dict[str, str] = field(default_factory=dict)
     code_problems: dict[str, str] = field(default_factory=dict)
+    billed: pd.DataFrame | None = None  # with a ledger: its lines of these doses (dose_key, bordereau, line_no, state)
+    history: pd.DataFrame | None = None  # with a ledger: earlier HPV doses of the same beneficiaries
 
     def line(self, code: str, i: object, key: str | None, **values: object) -> Finding:
         """A finding about line `i` (frame index), at the cell of column `key`."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +41,7 @@ class CheckResult:
     files: list[TableSummary]
     findings: list[Finding]
     lines: pd.DataFrame  # every dose line: typed columns + derived ones + `excluded` (an error touches it)
+    tables: dict[tuple[str, str], Table] = field(default_factory=dict)  # (path, sheet) -> the bordereau read there
 
     @property
     def errors(self) -> int:
@@ -105,7 +106,8 @@ def _read_file(path: Path, findings: list[Finding]) -> tuple[list[Table], list[p
     return tables, frames
 
 
-def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None) -> CheckResult:
+def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None, ledger=None) -> CheckResult:
+    """Check the workbooks together; with a ledger, against what it already billed too."""
     today = today or dt.date.today()
     findings: list[Finding] = []
     tables: dict[tuple[str, str], Table] = {}
@@ -120,6 +122,10 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None)
     if len(frame):
         batch.nir_problems, batch.code_problems = identifier_problems(frame)
         batch.derived = derive(batch)
+        if ledger is not None:
+            from .ledger.history import attach
+
+            attach(batch, ledger)
         for run in all_rules():
             findings.extend(run(batch))
     else:
@@ -134,7 +140,7 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None)
     findings = _explain_formulas(findings, tables)
     findings.sort(key=sort_key)
     lines = _mark_excluded(frame.join(batch.derived), findings, tables)
-    return CheckResult(_summaries(files, tables, lines, findings), findings, lines)
+    return CheckResult(_summaries(files, tables, lines, findings), findings, lines, tables)
 
 
 def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ class Bordereau:
     lines: pd.DataFrame  # billable lines of this centre and period, sans-droits excluded
     sums: Sums
     by_regime: tuple[Group, ...]
+    refers_to: tuple[str, ...] = ()  # earlier bordereaux whose rejected lines this one bills again
 
     @property
     def file_name(self) -> str:
@@ -89,8 +91,10 @@ def plan(result: CheckResult, ref: Reference, created: dt.datetime) -> ExportPla
         lines = lines.sort_values(["date_administration", "path", "row"], kind="stable")
         keys, labels = group_key(lines, "regime", ref)
         regimes = tuple(Group(str(k), labels.get(k, str(k)), sums(part)) for k, part in lines.groupby(keys))
+        refers = tuple(sorted(set(lines["rebills"].dropna()))) if "rebills" in lines else ()
         export.bordereaux.setdefault(cpam, []).append(Bordereau(
-            number, ref.cpams[cpam], ref.centre_by_finess[finess], p_start, p_end, lines, sums(lines), regimes))
+            number, ref.cpams[cpam], ref.centre_by_finess[finess], p_start, p_end, lines, sums(lines), regimes,
+            refers))
     export.no_rights_lines = kept[no_rights].sort_values(["finess_geographique", "date_administration"])
     for finess, lines in kept.groupby("finess_geographique", sort=True):
         mask = lines["prise_en_charge"].eq("sans_droits")
@@ -119,21 +123,65 @@ def check_target(out: Path) -> None:
         raise UsageError(f"{out} existe déjà : un export n'est jamais écrasé, choisissez un autre dossier")
 
 
-def write(export: ExportPlan, out: Path, inputs: tuple[Path, ...]) -> list[Path]:
-    """Write every file into a temporary folder, then move it to `out` in one rename. Returns the files written."""
+def temp_folder(out: Path) -> Path:
+    """The folder an export is built in, beside its final place (so that the last step is one rename)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+
+
+def write(export: ExportPlan, out: Path, inputs: tuple[Path, ...], temp: Path | None = None,
+          extra: dict[str, str] | None = None) -> list[Path]:
+    """Write every file into a temporary folder, then move it to `out` in one rename. Returns the files written.
+
+    `extra` files (name -> text) are written at the top of the folder before the rename.
+    """
     from .render.export_files import write_all
 
     check_target(out)
     if any(out.resolve() == p.resolve() or out.resolve() in p.resolve().parents for p in inputs):
         raise UsageError(f"{out} : le dossier d'export ne peut pas contenir les fichiers d'entrée")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    temp = temp or temp_folder(out)
     try:
         written = write_all(export, temp, export.reasons)
+        for name, text in (extra or {}).items():
+            (temp / name).write_text(text, encoding="utf-8")
         os.chmod(temp, 0o755)
+        pause("before-rename")
         if out.exists():
             out.rmdir()  # empty, checked above
         os.rename(temp, out)
+        pause("after-rename")
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     return [out / p.relative_to(temp) for p in written]
+
+
+def pause(stage: str) -> None:
+    """Test hook: BORDEREAU_TEST_CRASH=<stage> kills the process there, as a power cut or a kill -9 would."""
+    if os.environ.get("BORDEREAU_TEST_CRASH") == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def run(result: CheckResult, ref: Reference, out: Path, inputs: tuple[Path, ...], created: dt.datetime,
+        ledger=None) -> tuple[ExportPlan, list[Path]]:
+    """Plan, record in the ledger (when there is one) and write an export; all of it, or nothing."""
+    check_target(out)
+    export = plan(result, ref, created)
+    if ledger is None:
+        return export, write(export, out, inputs)
+    from .ledger import record
+
+    temp = temp_folder(out)
+    try:
+        export_id = record.reserve(ledger, export, out, result.lines, temp)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    pause("after-reserve")
+    try:
+        written = write(export, out, inputs, temp, {record.MARKER: record.marker(export_id, ledger)})
+    except BaseException:
+        record.cancel(ledger, export_id)
+        raise
+    record.complete(ledger, export_id, out)
+    return export, written

@@ -56,6 +56,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "RATE_UNDEFINED": (E, "Aucun tarif en vigueur", "{detail}"),
     "AMOUNT_MISMATCH": (E, "Montant discordant", "{label} {value} au lieu de {expected} calculé"),
     "DUPLICATE_LINE": (E, "Doublon", "Même bénéficiaire, même vaccin, même date que {other}"),
+    "ALREADY_BILLED": (E, "Déjà facturée", "Dose déjà facturée dans le bordereau {number} (ligne {line})"),
     "DOSE_INTERVAL_TOO_SHORT": (E, "Doses trop rapprochées",
                                 "Dose HPV le {date}, {days} jours après celle du {previous} ({other}) : "
                                 "{months} mois au moins sont requis"),
@@ -63,6 +64,14 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "FORMULA_NOT_CALCULATED": (W, "Formules jamais calculées",
                                "{count} formule(s) sans valeur enregistrée (classeur jamais recalculé) : ouvrez-le "
                                "dans Excel, recalculez (F9) et enregistrez"),
+    # audit of received bordereaux (audit.py, audit_checks.py)
+    "CLAIMED_TOTAL_MISMATCH": (E, "Ligne de total discordante",
+                               "Ligne de total, {label} : {claimed} déclarés, {actual} pour la somme des {lines} "
+                               "lignes (écart {difference})"),
+    "CENTRE_NOT_ATTACHED": (E, "Centre d'une autre caisse",
+                            "{centre} (FINESS {finess}) est rattaché à la caisse {attached}, pas à la caisse "
+                            "{audited}{why}"),
+    "BORDEREAU_SEEN_BEFORE": (E, "Bordereau déjà présenté", "Bordereau n° {number} déjà présenté : {other}"),
 }
 
 

@@ -41,7 +41,6 @@ COLUMNS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "finess_geographique": ("FINESS géographique", False, ("FINESS géographique", "FINESS ET",
                                                            "N° FINESS géographique")),
 }
-_COLUMN_BY_LABEL = {norm_label(label): key for key, (_, _, labels) in COLUMNS.items() for label in labels}
 
 # header block: label -> key
 _BLOCK_LABELS = {
@@ -96,16 +95,36 @@ class Table:
         return f"{column.letter}{row}" if column else None
 
 
-def _match_columns(row: list) -> dict[str, Column]:
+def label_index(labels: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """{normalised label: key} for a table of accepted labels."""
+    return {norm_label(label): key for key, accepted in labels.items() for label in accepted}
+
+
+_COLUMN_BY_LABEL = label_index({key: labels for key, (_, _, labels) in COLUMNS.items()})
+
+
+def _match_columns(row: list, by_label: dict[str, str]) -> dict[str, Column]:
     found: dict[str, Column] = {}
     for index, value in enumerate(row):
         text = clean_text(value)
         if text is None:
             continue
-        key = _COLUMN_BY_LABEL.get(norm_label(text))
+        key = by_label.get(norm_label(text))
         if key and key not in found:
             found[key] = Column(key, index, text.replace("\n", " "))
     return found
+
+
+def find_header(rows: list[list], by_label: dict[str, str], min_keys: int,
+                search: int = HEADER_SEARCH_ROWS) -> tuple[int, dict[str, Column]] | None:
+    """The 0-based index of the row, among the first `search`, that names the most known columns, and its columns;
+    None when no row names `min_keys` of them."""
+    best, best_index = {}, -1
+    for index, row in enumerate(rows[:search]):
+        columns = _match_columns(row, by_label)
+        if len(columns) > len(best):
+            best, best_index = columns, index
+    return (best_index, best) if len(best) >= min_keys else None
 
 
 def _read_block(rows: list[list]) -> dict[str, tuple[object, str]]:
@@ -140,13 +159,10 @@ def _is_totals(row: list, identity: list[int], amounts: list[int]) -> bool:
 
 def find_table(sheet: RawSheet) -> Table | None:
     """The bordereau of a sheet, or None when no header row is recognised in its first 40 rows."""
-    best, best_index = {}, -1
-    for index, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
-        columns = _match_columns(row)
-        if len(columns) > len(best):
-            best, best_index = columns, index
-    if len(best) < MIN_HEADER_KEYS:
+    found = find_header(sheet.rows, _COLUMN_BY_LABEL, MIN_HEADER_KEYS)
+    if found is None:
         return None
+    best_index, best = found
     table = Table(sheet.name, best_index + 1, best, _read_block(sheet.rows[:best_index]))
     identity = [best[k].index for k in ("nir", "date_naissance", "date_administration") if k in best]
     amounts = [best[k].index for k in MONEY_COLUMNS if k in best]

@@ -168,32 +168,65 @@ def duplicates(b: Batch) -> Iterable[Finding]:
         yield b.line("DUPLICATE_LINE", i, "date_administration", other=b.where(original))
 
 
+@rule("ALREADY_BILLED")
+def already_billed(b: Batch) -> Iterable[Finding]:
+    """With a ledger: a dose billed in an earlier bordereau (and not rejected since)."""
+    if b.billed is None or b.billed.empty:
+        return
+    billed = b.billed[b.billed["state"] == "billed"].drop_duplicates("dose_key").set_index("dose_key")
+    keys = b.derived["dose_key"]
+    for i in keys.index[keys.isin(billed.index)]:
+        earlier = billed.loc[keys[i]]
+        yield b.line("ALREADY_BILLED", i, "date_administration", number=earlier["bordereau"],
+                     line=int(earlier["line_no"]))
+
+
+def _hpv_doses(b: Batch) -> pd.DataFrame:
+    """HPV doses of the batch (not duplicates, not already billed) and, with a ledger, the earlier billed ones."""
+    f, d = b.frame, b.derived
+    keep = d["beneficiaire"].notna() & d["classe"].eq("HPV") & f["date_administration"].notna() & ~d["doublon"]
+    if b.billed is not None and len(b.billed):
+        keep &= ~d["dose_key"].isin(set(b.billed.loc[b.billed["state"] == "billed", "dose_key"]))
+    doses = pd.DataFrame({"who": d.loc[keep, "beneficiaire"], "day": f.loc[keep, "date_administration"],
+                          "age": d.loc[keep, "age"], "i": f.index[keep], "origin": None})
+    if b.history is not None and len(b.history):
+        ids = dict(zip(d.loc[keep, "beneficiary_key"], d.loc[keep, "beneficiaire"], strict=True))
+        h = b.history[b.history["beneficiary_key"].isin(ids)]
+        earlier = pd.DataFrame({
+            "who": h["beneficiary_key"].map(ids).astype("Int64"), "day": h["administered_on"],
+            "age": pd.array([pd.NA] * len(h), dtype="Int64"), "i": -1,
+            "origin": "la dose du " + h["administered_on"].dt.strftime("%d/%m/%Y") + " (bordereau "
+                      + h["bordereau"] + ", ligne " + h["line_no"].astype(str) + ")"})
+        doses = pd.concat([earlier, doses], ignore_index=True)
+    return doses.sort_values(["who", "day"], kind="stable").reset_index(drop=True)
+
+
 @rule("DOSE_INTERVAL_TOO_SHORT", "TOO_MANY_DOSES")
 def hpv_schedule(b: Batch) -> Iterable[Finding]:
     schedule = b.ref.schedules.get("HPV")
     if schedule is None:
         return
-    f, d = b.frame, b.derived
-    hpv = d["beneficiaire"].notna() & d["classe"].eq("HPV") & f["date_administration"].notna() & ~d["doublon"]
-    doses = pd.DataFrame({"who": d.loc[hpv, "beneficiaire"], "day": f.loc[hpv, "date_administration"],
-                          "age": d.loc[hpv, "age"]}).sort_values(["who", "day"], kind="stable")
+    doses = _hpv_doses(b)
     group = doses.groupby("who", sort=False)
     doses["previous"] = group["day"].shift()
-    doses["previous_i"] = pd.Series(doses.index, index=doses.index).groupby(doses["who"], sort=False).shift()
+    doses["previous_at"] = group["i"].shift()
+    doses["previous_origin"] = group["origin"].shift()
     doses["rank"] = group.cumcount() + 1
     doses["first_age"] = group["age"].transform("first")
-    too_soon = doses["previous"].notna() & (doses["day"] < doses["previous"] + pd.DateOffset(
+    mine = doses["i"] >= 0
+    too_soon = mine & doses["previous"].notna() & (doses["day"] < doses["previous"] + pd.DateOffset(
         months=schedule.min_interval_months))
-    for i, row in doses[too_soon].iterrows():
-        yield b.line("DOSE_INTERVAL_TOO_SHORT", i, "date_administration", date=fr_date(row["day"]),
-                     days=(row["day"] - row["previous"]).days, previous=fr_date(row["previous"]),
-                     other=b.where(int(row["previous_i"])), months=schedule.min_interval_months)
-    catch_up = schedule.catch_up_age is not None and schedule.max_doses_catch_up is not None
+    for _, row in doses[too_soon].iterrows():
+        other = row["previous_origin"] if row["previous_at"] < 0 else b.where(int(row["previous_at"]))
+        yield b.line("DOSE_INTERVAL_TOO_SHORT", int(row["i"]), "date_administration", date=fr_date(row["day"]),
+                     days=(row["day"] - row["previous"]).days, previous=fr_date(row["previous"]), other=other,
+                     months=schedule.min_interval_months)
     limit = pd.Series(schedule.max_doses, index=doses.index)
-    if catch_up:
+    if schedule.catch_up_age is not None and schedule.max_doses_catch_up is not None:
         limit = limit.where(~(doses["first_age"] >= schedule.catch_up_age).fillna(False), schedule.max_doses_catch_up)
-    for i in doses.index[doses["rank"] > limit]:
-        yield b.line("TOO_MANY_DOSES", i, "date_administration", rank=int(doses.at[i, "rank"]), max=int(limit[i]))
+    for k in doses.index[mine & (doses["rank"] > limit)]:
+        yield b.line("TOO_MANY_DOSES", int(doses.at[k, "i"]), "date_administration", rank=int(doses.at[k, "rank"]),
+                     max=int(limit[k]))
 
 
 def derive(b: Batch) -> pd.DataFrame:
@@ -207,21 +240,24 @@ def derive(b: Batch) -> pd.DataFrame:
     d["centre"] = f["finess_geographique"].map({k: c.nom for k, c in ref.centre_by_finess.items()})
     d["cpam"] = f["finess_geographique"].map({k: c.cpam for k, c in ref.centre_by_finess.items()})
     d["vaccin_id"] = d["cip13"].where(d["cip13"].notna(), f["code_vaccin"])
-    d["beneficiaire"] = _beneficiary(b)
+    d["who"], d["beneficiaire"] = _beneficiary(b)
     keys = pd.DataFrame({"w": d["beneficiaire"], "v": d["vaccin_id"], "t": f["date_administration"]})
     d["doublon"] = keys.notna().all(axis=1) & keys.duplicated(keep="first")
     return d
 
 
-def _beneficiary(b: Batch) -> pd.Series:
-    """An integer per beneficiary (<NA> when unknown): the NIR and date of birth, or, without a valid NIR, the last
-    name, first name and date of birth, normalised. Kept in memory only."""
+def _beneficiary(b: Batch) -> tuple[pd.Series, pd.Series]:
+    """Who each line is for: the NIR and date of birth, or, without a valid NIR, the last name, first name and date of
+    birth, normalised; as text (None when unknown; hashed before it reaches the ledger) and as an integer id.
+    Kept in memory only."""
     f = b.frame
     valid_nir = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems))
     names = _normalised(f["nom"]) + "|" + _normalised(f["prenom"])
     who = pd.DataFrame({"id": ("N" + f["nir"]).where(valid_nir, "P" + names), "birth": f["date_naissance"]})
     ids = who.groupby(["id", "birth"], sort=False).ngroup()  # -1 where a part is missing
-    return ids.astype("Int64").where(ids >= 0)
+    births = pd.Series(f["date_naissance"].to_numpy().astype("datetime64[D]").astype(str), index=f.index)
+    text = (who["id"] + "|" + births).where(ids >= 0, None)
+    return text, ids.astype("Int64").where(ids >= 0)
 
 
 def _normalised(names: pd.Series) -> pd.Series:

@@ -134,3 +134,12 @@ def ref_copy(tmp_path: Path) -> Path:
     shutil.copy(DEFAULT_REF_DIR / "centres.yaml", folder / "centres.yaml")
     shutil.copytree(DEFAULT_REF_DIR / "tarifs", folder / "tarifs")
     return folder
+
+
+@pytest.fixture(autouse=True)
+def private_ledger(tmp_path_factory, monkeypatch):
+    """Every test gets its own ledger and key: nothing is written in the user's folders."""
+    home = tmp_path_factory.mktemp("ledger")
+    monkeypatch.setenv("BORDEREAU_DB", str(home / "ledger.sqlite"))
+    monkeypatch.setenv("BORDEREAU_KEY_FILE", str(home / "ledger.key"))
+    return home

@@ -115,7 +115,8 @@ def test_export_layout_manifest_and_round_trip(clean: Path, tmp_path: Path):
     out = tmp_path / "export"
     result = invoke("export", clean, "--out", out, *TODAY)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["595-lille-douai", "599-hainaut", "FIR-departement"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".bordereau-export", "595-lille-douai", "599-hainaut", "FIR-departement"]
     folder = out / "595-lille-douai"
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["cpam"] == "595" and manifest["recipient"].endswith("@assurance-maladie.fr")
@@ -162,7 +163,7 @@ def test_no_full_nir_outside_the_bordereaux(clean: Path, tmp_path: Path):
     assert not FULL_NIR.search(result.stdout)
     for path in out.rglob("*"):
         if path.is_file() and not path.name.startswith("HPV-"):
-            text = path.read_text(encoding="utf-8") if path.suffix in (".txt", ".json", ".html") else " ".join(
+            text = path.read_text(encoding="utf-8") if path.suffix != ".xlsx" else " ".join(
                 str(v) for r in _rows(path) for v in r)
             assert not FULL_NIR.search(text), path
 

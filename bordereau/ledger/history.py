@@ -1,0 +1,66 @@
+"""What the ledger knows about the lines being checked: doses already billed, earlier doses of the same
+beneficiaries. Lines are matched on keyed hashes only; the queries go by chunks of distinct keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from .schema import billed_lines
+
+CHUNK = 500
+
+
+def line_keys(ledger, who: pd.Series, vaccine: pd.Series, day: pd.Series) -> pd.DataFrame:
+    """`beneficiary_key` and `dose_key` of each line (None where the beneficiary is unknown)."""
+    days = pd.Series(day.to_numpy().astype("datetime64[D]").astype(str), index=day.index)
+    beneficiary_text = "B|" + who
+    dose_text = "D|" + who + "|" + vaccine.astype(object).where(vaccine.notna(), "") + "|" + days
+    hashes = ledger.hasher.many([t for t in pd.concat([beneficiary_text, dose_text]).dropna()])
+    return pd.DataFrame({"beneficiary_key": beneficiary_text.map(hashes), "dose_key": dose_text.map(hashes)},
+                        index=who.index)
+
+
+def _select(ledger, column: sa.Column, keys: list[str], *columns: sa.Column) -> pd.DataFrame:
+    rows = []
+    with ledger.engine.connect() as connection:
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start:start + CHUNK]
+            rows += connection.execute(sa.select(*columns).where(column.in_(chunk))).all()
+    return pd.DataFrame(rows, columns=[c.name for c in columns])
+
+
+def billed_doses(ledger, dose_keys: pd.Series) -> pd.DataFrame:
+    """Ledger lines (billed or rejected) of these doses."""
+    c = billed_lines.c
+    keys = sorted(set(dose_keys.dropna()))
+    return _select(ledger, c.dose_key, keys, c.dose_key, c.bordereau, c.line_no, c.state)
+
+
+def earlier_doses(ledger, beneficiary_keys: pd.Series, classe: str) -> pd.DataFrame:
+    """Billed doses of a vaccine class for these beneficiaries."""
+    c = billed_lines.c
+    keys = sorted(set(beneficiary_keys.dropna()))
+    found = _select(ledger, c.beneficiary_key, keys, c.beneficiary_key, c.administered_on, c.bordereau, c.line_no,
+                    c.classe, c.state)
+    found = found[(found["classe"] == classe) & (found["state"] == "billed")]
+    return found.assign(administered_on=pd.to_datetime(found["administered_on"]).astype("datetime64[s]"))
+
+
+def attach(batch, ledger) -> None:
+    """Give the batch its keyed hashes and what the ledger knows of its lines."""
+    d, f = batch.derived, batch.frame
+    keys = line_keys(ledger, d["who"], d["vaccin_id"], f["date_administration"])
+    batch.derived = d.assign(beneficiary_key=keys["beneficiary_key"], dose_key=keys["dose_key"])
+    batch.billed = billed_doses(ledger, keys["dose_key"])
+    batch.history = earlier_doses(ledger, keys["beneficiary_key"], "HPV")
+    rejected = batch.billed[batch.billed["state"] == "rejected"].drop_duplicates("dose_key", keep="last")
+    batch.derived["rebills"] = keys["dose_key"].map(dict(zip(rejected["dose_key"], rejected["bordereau"],
+                                                             strict=True)))
+
+
+def empty_history() -> pd.DataFrame:
+    return pd.DataFrame({"beneficiary_key": pd.Series(dtype=object),
+                         "administered_on": pd.Series(dtype="datetime64[s]"),
+                         "bordereau": pd.Series(dtype=object), "line_no": pd.Series(dtype=np.int64)})

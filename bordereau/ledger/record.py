@@ -1,0 +1,162 @@
+"""Recording an export in the ledger, in two steps around the writing of its files, and recovering from a crash.
+
+1. `reserve`, one transaction: the bordereau numbers are allocated (a counter per CPAM, centre and day), the export is
+   inserted as `pending` with all its bordereaux and lines. The unique index on billed doses makes a concurrent export
+   of the same line fail here, before any file is written.
+2. the files are written in a temporary folder and renamed into place (export.write);
+3. `complete`, one transaction: the files' checksums, and the export becomes `done`.
+A crash between 1 and 3 leaves a `pending` export whose process is gone: `recover` (run whenever the ledger is
+opened) completes it if its folder was renamed into place, and deletes it otherwise. Either the whole export is
+recorded and written, or nothing is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from ..errors import BordereauError
+from ..identifiers import nir_mask
+from .schema import billed_lines, bordereaux, counters, exports
+
+MARKER = ".bordereau-export"
+STALE_AFTER = dt.timedelta(hours=1)  # a pending export of another host is abandoned after this
+
+
+def _next_number(connection: sa.Connection, cpam: str, finess: str, day: str) -> int:
+    """Atomically take the next sequence number of a CPAM, centre and day."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(counters).values(cpam=cpam, finess=finess, day=day, last=1)
+    statement = statement.on_conflict_do_update(index_elements=["cpam", "finess", "day"],
+                                                set_={"last": counters.c.last + 1}).returning(counters.c.last)
+    return int(connection.execute(statement).scalar_one())
+
+
+def reserve(ledger, plan, out: Path, hashes: pd.DataFrame, temp: Path | None = None) -> int:
+    """Step 1: number the bordereaux of `plan` (in place) and record everything as pending. Returns the export id.
+
+    `hashes` holds, per line index of the check, `beneficiary_key` and `dose_key`.
+    """
+    created = plan.created.replace(tzinfo=None)
+    try:
+        with ledger.engine.begin() as connection:
+            export_id = connection.execute(exports.insert().values(
+                created=created, out_dir=str(out.resolve()), temp_dir=str(temp) if temp else None, state="pending",
+                host=ledger.host, pid=os.getpid(),
+            ).returning(exports.c.id)).scalar_one()
+            for code, items in plan.bordereaux.items():
+                renumbered = []
+                for b in items:
+                    day = f"{plan.created:%Y%m%d}"
+                    n = _next_number(connection, b.cpam.code, b.centre.finess_geographique, day)
+                    b = dataclasses.replace(b, number=f"HPV-{b.cpam.code}-{b.centre.finess_geographique}-{day}-{n}")
+                    renumbered.append(b)
+                    _insert_bordereau(connection, export_id, b, created, hashes)
+                plan.bordereaux[code] = renumbered
+    except sa.exc.IntegrityError:
+        raise BordereauError("une ligne de cet export vient d'être facturée par un autre export en cours : "
+                             "relancez la commande pour voir lesquelles") from None
+    return export_id
+
+
+def _insert_bordereau(connection, export_id: int, b, created: dt.datetime, hashes: pd.DataFrame) -> None:
+    connection.execute(bordereaux.insert().values(
+        number=b.number, export_id=export_id, cpam=b.cpam.code, finess_geographique=b.centre.finess_geographique,
+        centre=b.centre.nom, period_start=b.start, period_end=b.end, created=created, lines=b.sums.lines,
+        prix=int(b.sums.prix * 100), amo=int(b.sums.amo * 100), complementaire=int(b.sums.complementaire * 100),
+        total=int(b.sums.total * 100), file_name=b.file_name, refers_to=",".join(b.refers_to) or None))
+    lines = b.lines
+    keys = hashes.loc[lines.index]
+    nirs = lines["nir"].map(nir_mask, na_action="ignore")
+    rows = pd.DataFrame({
+        "bordereau": b.number, "line_no": range(1, len(lines) + 1), "dose_key": keys["dose_key"],
+        "beneficiary_key": keys["beneficiary_key"], "vaccine_code": lines["vaccin_id"], "classe": lines["classe"],
+        "administered_on": lines["date_administration"].dt.date, "coverage": lines["prise_en_charge"],
+        "regime": lines["code_regime"], "prix": lines["prix_unitaire"], "amo": lines["amo"],
+        "complementaire": lines["complementaire"], "total": lines["total"], "state": "billed",
+        "rebills": keys.get("rebills"), "nom": lines["nom"], "prenom": lines["prenom"],
+        "birth_date": lines["date_naissance"].dt.date, "nir_masked": nirs,
+    }).astype(object)
+    rows = rows.where(rows.notna(), None)
+    for column in ("prix", "amo", "complementaire", "total", "line_no"):
+        rows[column] = [int(v) for v in rows[column]]
+    if len(rows):
+        connection.execute(billed_lines.insert(), rows.to_dict("records"))
+
+
+def complete(ledger, export_id: int, out: Path) -> None:
+    """Step 3: record the checksums written in the manifests, and mark the export done."""
+    with ledger.engine.begin() as connection:
+        _complete(connection, export_id, out)
+
+
+def _complete(connection, export_id: int, out: Path) -> None:
+    for manifest in out.glob("*/manifest.json"):
+        for item in json.loads(manifest.read_text(encoding="utf-8"))["files"]:
+            connection.execute(bordereaux.update().where(bordereaux.c.number == item["number"])
+                               .values(sha256=item["sha256"]))
+    connection.execute(exports.update().where(exports.c.id == export_id).values(state="done"))
+
+
+def cancel(ledger, export_id: int) -> None:
+    """Undo step 1 after a failure to write the files."""
+    with ledger.engine.begin() as connection:
+        _delete(connection, export_id)
+
+
+def _delete(connection, export_id: int) -> None:
+    numbers = sa.select(bordereaux.c.number).where(bordereaux.c.export_id == export_id)
+    connection.execute(billed_lines.delete().where(billed_lines.c.bordereau.in_(numbers)))
+    connection.execute(bordereaux.delete().where(bordereaux.c.export_id == export_id))
+    connection.execute(exports.delete().where(exports.c.id == export_id))
+
+
+def marker(export_id: int, ledger) -> str:
+    """The text of the marker file an export folder carries, tying it to its ledger entry."""
+    return json.dumps({"export_id": export_id, "ledger": hashlib.sha256(ledger.describe().encode()).hexdigest()[:16]})
+
+
+def _alive(row, host: str) -> bool:
+    """Whether the process of a pending export may still be running (on another host: for an hour)."""
+    age = dt.datetime.now() - row.created
+    if row.host != host:
+        return age < STALE_AFTER
+    try:
+        os.kill(row.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return age < dt.timedelta(days=1)  # beyond, the pid was reused by another program
+
+
+def recover(ledger) -> list[str]:
+    """Complete or undo the exports whose process died between reserve and complete. Returns what was done."""
+    done = []
+    with ledger.engine.begin() as connection:
+        pending = connection.execute(sa.select(exports).where(exports.c.state == "pending")).all()
+        for row in pending:
+            if _alive(row, ledger.host):
+                continue
+            out = Path(row.out_dir)
+            mark = out / MARKER
+            if mark.exists() and json.loads(mark.read_text(encoding="utf-8")).get("export_id") == row.id:
+                _complete(connection, row.id, out)
+                done.append(f"export {row.id} terminé ({out})")
+            else:
+                _delete(connection, row.id)
+                done.append(f"export {row.id} annulé")
+            if row.temp_dir:
+                shutil.rmtree(row.temp_dir, ignore_errors=True)
+    return done

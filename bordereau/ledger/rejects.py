@@ -1,0 +1,79 @@
+"""CPAM rejections: a statement of refused lines (the columns of bordereau/rejections.py, as `audit --xlsx` writes
+them). A refused line leaves what the CPAM owes and may be billed again, once corrected, in a later bordereau."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..errors import BordereauError
+from ..lines import INVALID, parse_cents
+from ..rejections import COLUMNS
+from ..text import clean_text
+from .schema import billed_lines, rejections
+
+
+@dataclass(frozen=True)
+class Rejection:
+    bordereau: str
+    line_no: int
+    code: str | None
+    reason: str
+    amount: int | None  # cents; None: the line's whole total
+    source: str
+    row: int
+
+
+@dataclass(frozen=True)
+class RejectResult:
+    applied: list[Rejection]
+    already: list[Rejection]  # imported before: nothing done
+    unknown: list[Rejection]  # no such line in the ledger
+
+
+def read_rejections(path: Path) -> list[Rejection]:
+    from .statements import read_table
+
+    labels = {key: accepted for key, (_, accepted) in COLUMNS.items()}
+    out = []
+    for row in read_table(path, labels, ("bordereau", "ligne", "motif"), "rejets"):
+        number, line = clean_text(row["bordereau"]), clean_text(row["ligne"])
+        if not number or not line or not line.isdigit():
+            raise BordereauError(f"{path}, ligne {row['_row']} : n° de bordereau ou de ligne illisible")
+        amount = parse_cents(row.get("montant"))
+        if amount is INVALID:
+            raise BordereauError(f"{path}, ligne {row['_row']} : montant illisible")
+        out.append(Rejection(number, int(line), clean_text(row.get("code")), clean_text(row["motif"]) or "",
+                             amount, path.name, row["_row"]))
+    return out
+
+
+def reject(ledger, paths: list[Path], today: dt.date) -> RejectResult:
+    """Apply the statements in one transaction; a line refused twice is applied once."""
+    items = [r for path in paths for r in read_rejections(path)]
+    applied, already, unknown = [], [], []
+    now = dt.datetime.now()
+    with ledger.engine.begin() as connection:
+        for r in items:
+            where = (billed_lines.c.bordereau == r.bordereau) & (billed_lines.c.line_no == r.line_no)
+            line = connection.execute(sa.select(billed_lines.c.state, billed_lines.c.total).where(where)).first()
+            if line is None:
+                unknown.append(r)
+                continue
+            seen = connection.execute(sa.select(rejections.c.id).where(
+                (rejections.c.bordereau == r.bordereau) & (rejections.c.line_no == r.line_no))).first()
+            if seen is not None:
+                already.append(r)
+                continue
+            amount = line.total if r.amount is None else r.amount
+            connection.execute(rejections.insert().values(
+                bordereau=r.bordereau, line_no=r.line_no, code=r.code, reason=r.reason, amount=amount,
+                source=r.source, imported_at=now))
+            connection.execute(billed_lines.update().where(where).values(
+                state="rejected", rejected_code=r.code, rejected_reason=r.reason, rejected_amount=amount,
+                rejected_on=today))
+            applied.append(r)
+    return RejectResult(applied, already, unknown)

@@ -1,0 +1,159 @@
+"""Tables of the ledger and their versioned migrations.
+
+Each migration is a function applied once, in order, in its own transaction; `schema_version` records which ones
+ran. A new version is a new function appended to MIGRATIONS, never an edit of an old one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version", metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", sa.DateTime, nullable=False),
+)
+
+exports = sa.Table(
+    "exports", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("out_dir", sa.Text, nullable=False),
+    sa.Column("temp_dir", sa.Text),
+    sa.Column("state", sa.String(10), nullable=False),  # pending, done
+    sa.Column("host", sa.Text),
+    sa.Column("pid", sa.Integer),
+)
+
+counters = sa.Table(
+    "counters", metadata,
+    sa.Column("cpam", sa.String(3), primary_key=True),
+    sa.Column("finess", sa.String(9), primary_key=True),
+    sa.Column("day", sa.String(8), primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+)
+
+bordereaux = sa.Table(
+    "bordereaux", metadata,
+    sa.Column("number", sa.String(40), primary_key=True),
+    sa.Column("export_id", sa.Integer, sa.ForeignKey("exports.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("cpam", sa.String(3), nullable=False),
+    sa.Column("finess_geographique", sa.String(9), nullable=False),
+    sa.Column("centre", sa.Text, nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("period_end", sa.Date, nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("lines", sa.Integer, nullable=False),
+    sa.Column("prix", sa.BigInteger, nullable=False),
+    sa.Column("amo", sa.BigInteger, nullable=False),
+    sa.Column("complementaire", sa.BigInteger, nullable=False),
+    sa.Column("total", sa.BigInteger, nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("deposited_on", sa.Date),
+    sa.Column("refers_to", sa.Text),  # bordereaux whose rejected lines this one bills again
+)
+sa.Index("ix_bordereaux_cpam", bordereaux.c.cpam)
+
+billed_lines = sa.Table(
+    "billed_lines", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("bordereau", sa.String(40), sa.ForeignKey("bordereaux.number", ondelete="CASCADE"), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("dose_key", sa.String(64), nullable=False),  # keyed hash: beneficiary + vaccine + date
+    sa.Column("beneficiary_key", sa.String(64), nullable=False),  # keyed hash: NIR + birth date, or names + birth
+    sa.Column("vaccine_code", sa.String(13), nullable=False),
+    sa.Column("classe", sa.String(20), nullable=False),
+    sa.Column("administered_on", sa.Date, nullable=False),
+    sa.Column("coverage", sa.String(20), nullable=False),
+    sa.Column("regime", sa.String(2)),
+    sa.Column("prix", sa.BigInteger, nullable=False),
+    sa.Column("amo", sa.BigInteger, nullable=False),
+    sa.Column("complementaire", sa.BigInteger, nullable=False),
+    sa.Column("total", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),  # billed, rejected
+    sa.Column("rejected_code", sa.Text),
+    sa.Column("rejected_reason", sa.Text),
+    sa.Column("rejected_amount", sa.BigInteger),
+    sa.Column("rejected_on", sa.Date),
+    sa.Column("rebills", sa.String(40)),  # the bordereau where this dose was billed and rejected before
+    # personal data, removed by `purge`
+    sa.Column("nom", sa.Text),
+    sa.Column("prenom", sa.Text),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("nir_masked", sa.String(24)),
+    sa.Column("purged_at", sa.DateTime),
+    sa.UniqueConstraint("bordereau", "line_no", name="uq_line_position"),
+)
+sa.Index("ix_lines_beneficiary", billed_lines.c.beneficiary_key)
+# the guarantee: a dose is billed at most once (a rejected line may be billed again)
+sa.Index("uq_dose_billed_once", billed_lines.c.dose_key, unique=True,
+         sqlite_where=billed_lines.c.state == "billed", postgresql_where=billed_lines.c.state == "billed")
+
+payments = sa.Table(
+    "payments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("paid_on", sa.Date, nullable=False),
+    sa.Column("payer", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),
+    sa.Column("cpam", sa.String(3)),
+    sa.Column("imported_at", sa.DateTime, nullable=False),
+)
+
+allocations = sa.Table(
+    "allocations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("payment_id", sa.Integer, sa.ForeignKey("payments.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("bordereau", sa.String(40), sa.ForeignKey("bordereaux.number"), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("rule", sa.String(20), nullable=False),  # label, amount, sum
+)
+
+rejections = sa.Table(
+    "rejections", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("bordereau", sa.String(40), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("code", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("imported_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("bordereau", "line_no", name="uq_rejection_line"),
+)
+
+
+def _v1(connection: sa.Connection) -> None:
+    metadata.create_all(connection, tables=[exports, counters, bordereaux, billed_lines, payments, allocations,
+                                            rejections])
+
+
+MIGRATIONS = [_v1]
+
+
+def migrate(engine: sa.Engine) -> int:
+    """Apply the migrations not yet applied; returns the schema version."""
+    with engine.begin() as connection:
+        schema_version.create(connection, checkfirst=True)
+    current = 0
+    with engine.connect() as connection:
+        current = connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+    for version, step in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("LOCK TABLE schema_version IN EXCLUSIVE MODE")
+            done = connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+            if version <= done:  # another process applied it meanwhile
+                continue
+            step(connection)
+            connection.execute(schema_version.insert().values(version=version, applied_at=dt.datetime.now()))
+    return len(MIGRATIONS)

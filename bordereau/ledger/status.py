@@ -1,0 +1,143 @@
+"""Where each bordereau stands: billed, rejected, paid, outstanding, days since deposit, and its state.
+
+The convention gives the CPAM two months from receipt to pay: past that, an outstanding bordereau is late.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from ..money import from_cents
+from .schema import allocations, billed_lines, bordereaux
+
+STATES = ("à déposer", "impayé", "partiel", "en retard", "payé", "trop-perçu")
+AGEING = (("non déposé", None), ("0 à 30 jours", 30), ("31 à 60 jours", 60), ("plus de 60 jours", None))
+
+
+def _amounts(connection) -> pd.DataFrame:
+    """One row per bordereau: cpam, centre, created, deposited_on, total, rejected, paid (cents)."""
+    rejected = (sa.select(billed_lines.c.bordereau,
+                          sa.func.sum(sa.func.coalesce(billed_lines.c.rejected_amount, billed_lines.c.total))
+                          .label("rejected"))
+                .where(billed_lines.c.state == "rejected").group_by(billed_lines.c.bordereau).subquery())
+    paid = (sa.select(allocations.c.bordereau, sa.func.sum(allocations.c.amount).label("paid"))
+            .group_by(allocations.c.bordereau).subquery())
+    query = (sa.select(bordereaux.c.number, bordereaux.c.cpam, bordereaux.c.centre, bordereaux.c.created,
+                       bordereaux.c.period_start, bordereaux.c.period_end, bordereaux.c.deposited_on,
+                       bordereaux.c.lines, bordereaux.c.total,
+                       sa.func.coalesce(rejected.c.rejected, 0).label("rejected"),
+                       sa.func.coalesce(paid.c.paid, 0).label("paid"))
+             .outerjoin(rejected, rejected.c.bordereau == bordereaux.c.number)
+             .outerjoin(paid, paid.c.bordereau == bordereaux.c.number)
+             .order_by(bordereaux.c.created, bordereaux.c.number))
+    frame = pd.DataFrame(connection.execute(query).mappings().all(),
+                         columns=["number", "cpam", "centre", "created", "period_start", "period_end", "deposited_on",
+                                  "lines", "total", "rejected", "paid"])
+    for column in ("total", "rejected", "paid"):
+        frame[column] = frame[column].astype("int64")
+    frame["outstanding"] = frame["total"] - frame["rejected"] - frame["paid"]
+    return frame
+
+
+def outstanding_by_bordereau(connection) -> dict[str, tuple[str, int, dt.datetime]]:
+    frame = _amounts(connection)
+    return {r.number: (r.cpam, int(r.outstanding), r.created) for r in frame.itertuples()}
+
+
+def state_of(outstanding: int, paid: int, deposited_on: dt.date | None, today: dt.date) -> str:
+    """The state of a bordereau.
+
+    >>> state_of(0, 100, dt.date(2026, 1, 5), dt.date(2026, 6, 1)), state_of(-1, 101, None, dt.date(2026, 1, 1))
+    ('payé', 'trop-perçu')
+    >>> late = dt.date(2026, 3, 6)
+    >>> state_of(50, 0, dt.date(2026, 1, 5), dt.date(2026, 3, 5)), state_of(50, 0, dt.date(2026, 1, 5), late)
+    ('impayé', 'en retard')
+    """
+    if outstanding < 0:
+        return "trop-perçu"
+    if outstanding == 0:
+        return "payé"
+    if deposited_on is None:
+        return "à déposer"
+    if today > (pd.Timestamp(deposited_on) + pd.DateOffset(months=2)).date():
+        return "en retard"
+    return "partiel" if paid > 0 else "impayé"
+
+
+@dataclass(frozen=True)
+class Status:
+    bordereaux: pd.DataFrame  # number, cpam, centre, ..., total, rejected, paid, outstanding, days, state, ageing
+    today: dt.date
+
+    def by_cpam(self) -> pd.DataFrame:
+        b = self.bordereaux
+        return b.groupby("cpam", sort=True)[["total", "rejected", "paid", "outstanding"]].sum().reset_index()
+
+    def ageing(self) -> pd.DataFrame:
+        """Outstanding cents per CPAM and ageing bucket (only what is still owed)."""
+        owed = self.bordereaux[self.bordereaux["outstanding"] > 0]
+        table = owed.pivot_table(index="cpam", columns="ageing", values="outstanding", aggfunc="sum", fill_value=0)
+        return table.reindex(columns=[label for label, _ in AGEING], fill_value=0)
+
+    def as_json(self) -> dict:
+        def money(cents) -> str:
+            return f"{from_cents(int(cents)):.2f}"
+
+        rows = []
+        for r in self.bordereaux.itertuples():
+            rows.append({"bordereau": r.number, "cpam": r.cpam, "centre": r.centre,
+                         "period": {"start": str(r.period_start), "end": str(r.period_end)},
+                         "deposited_on": str(r.deposited_on) if r.deposited_on else None,
+                         "days_since_deposit": None if pd.isna(r.days) else int(r.days), "lines": int(r.lines),
+                         "billed": money(r.total), "rejected": money(r.rejected), "paid": money(r.paid),
+                         "outstanding": money(r.outstanding), "state": r.state})
+        cpams = [{"cpam": r.cpam, "billed": money(r.total), "rejected": money(r.rejected), "paid": money(r.paid),
+                  "outstanding": money(r.outstanding)} for r in self.by_cpam().itertuples()]
+        return {"today": str(self.today), "bordereaux": rows, "cpam": cpams}
+
+
+def _bucket(days: float | None) -> str:
+    if days is None or pd.isna(days):
+        return AGEING[0][0]
+    if days <= 30:
+        return AGEING[1][0]
+    return AGEING[2][0] if days <= 60 else AGEING[3][0]
+
+
+def status(ledger, today: dt.date) -> Status:
+    with ledger.engine.connect() as connection:
+        frame = _amounts(connection)
+    deposited = pd.to_datetime(frame["deposited_on"])
+    frame["days"] = (pd.Timestamp(today) - deposited).dt.days
+    frame["state"] = [state_of(int(o), int(p), d, today) for o, p, d in
+                      zip(frame["outstanding"], frame["paid"], frame["deposited_on"], strict=True)]
+    frame["ageing"] = [_bucket(d) for d in frame["days"]]
+    return Status(frame, today)
+
+
+def mark_sent(ledger, numbers: list[str], on: dt.date) -> None:
+    """Record that bordereaux were deposited on PETRA (all of them, or none when one is unknown)."""
+    from ..errors import BordereauError
+
+    with ledger.engine.begin() as connection:
+        known = set(connection.execute(sa.select(bordereaux.c.number).where(bordereaux.c.number.in_(numbers)))
+                    .scalars())
+        unknown = [n for n in numbers if n not in known]
+        if unknown:
+            raise BordereauError(f"bordereau inconnu du registre : {', '.join(unknown)}")
+        connection.execute(bordereaux.update().where(bordereaux.c.number.in_(numbers)).values(deposited_on=on))
+
+
+def purge(ledger, before: dt.date) -> int:
+    """Remove names, birth dates and masked NIR of lines administered before `before`; amounts, hashes and the
+    history of bordereaux stay. Returns how many lines were purged."""
+    with ledger.engine.begin() as connection:
+        result = connection.execute(
+            billed_lines.update()
+            .where(billed_lines.c.administered_on < before, billed_lines.c.purged_at.is_(None))
+            .values(nom=None, prenom=None, birth_date=None, nir_masked=None, purged_at=dt.datetime.now()))
+    return result.rowcount

@@ -1,0 +1,88 @@
+"""Terminal tables and the HTML page of the ledger commands (status, reconcile, reject)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from ..ledger.status import AGEING, Status
+from ..money import format_eur, from_cents
+from .html import render
+
+STATE_STYLE = {"payé": "green", "trop-perçu": "magenta", "en retard": "red", "partiel": "yellow", "impayé": "",
+               "à déposer": "cyan"}
+AGE_COLOURS = ("#8c959f", "#2da44e", "#d4a72c", "#cf222e")
+
+
+def eur(cents) -> str:
+    return format_eur(from_cents(int(cents)))
+
+
+def print_status(console: Console, status: Status, cpam_names: dict[str, str]) -> None:
+    table = Table(title=f"Bordereaux au {status.today:%d/%m/%Y}", title_justify="left")
+    for header in ("Bordereau", "Centre", "Déposé le", "Jours", "Facturé", "Rejeté", "Payé", "Reste dû", "État"):
+        table.add_column(header, justify="right" if header in ("Jours", "Facturé", "Rejeté", "Payé", "Reste dû")
+                         else "left", no_wrap=header == "Bordereau")
+    for r in status.bordereaux.itertuples():
+        table.add_row(r.number, r.centre, f"{r.deposited_on:%d/%m/%Y}" if r.deposited_on else "-",
+                      "" if r.days != r.days else str(int(r.days)), eur(r.total), eur(r.rejected), eur(r.paid),
+                      eur(r.outstanding), f"[{STATE_STYLE[r.state]}]{r.state}[/]" if STATE_STYLE[r.state] else r.state)
+    console.print(table)
+    per = Table(title="Par CPAM", title_justify="left")
+    for header in ("CPAM", "Facturé", "Rejeté", "Payé", "Reste dû"):
+        per.add_column(header, justify="left" if header == "CPAM" else "right")
+    for r in status.by_cpam().itertuples():
+        per.add_row(f"{r.cpam} {cpam_names.get(r.cpam, '')}", eur(r.total), eur(r.rejected), eur(r.paid),
+                    eur(r.outstanding))
+    console.print(per)
+
+
+def chart(status: Status, cpam_names: dict[str, str], width: int = 640) -> dict:
+    """Geometry of the ageing chart (one stacked bar per CPAM), computed here so that the template only draws."""
+    ageing = status.ageing()
+    top = max([int(v) for v in ageing.sum(axis=1)] or [0]) or 1
+    bars, y = [], 10
+    for cpam, row in ageing.iterrows():
+        x, parts = 220, []
+        for (label, _), colour in zip(AGEING, AGE_COLOURS, strict=True):
+            w = round(int(row[label]) / top * (width - 240), 1)
+            if w > 0:
+                parts.append({"x": x, "w": w, "colour": colour, "title": f"{label} : {eur(row[label])}"})
+                x += w
+        bars.append({"y": y, "text_y": y + 17, "label": f"{cpam} {cpam_names.get(cpam, '')}", "parts": parts,
+                     "total": eur(sum(int(v) for v in row)), "end": x + 6})
+        y += 34
+    legend = [{"x": 220 + k * 130, "text_x": 240 + k * 130, "colour": c, "label": label}
+              for k, ((label, _), c) in enumerate(zip(AGEING, AGE_COLOURS, strict=True))]
+    return {"width": width + 120, "height": y + 40, "bars": bars, "legend": legend, "legend_y": y + 10,
+            "legend_text_y": y + 22}
+
+
+def status_page(status: Status, cpam_names: dict[str, str]) -> str:
+    rows = [{**r._asdict(), "deposited": f"{r.deposited_on:%d/%m/%Y}" if r.deposited_on else "–",
+             "days_text": "" if r.days != r.days else str(int(r.days)), "total_eur": eur(r.total),
+             "rejected_eur": eur(r.rejected), "paid_eur": eur(r.paid), "outstanding_eur": eur(r.outstanding)}
+            for r in status.bordereaux.itertuples()]
+    cpams = [{"code": r.cpam, "name": cpam_names.get(r.cpam, ""), "total": eur(r.total), "rejected": eur(r.rejected),
+              "paid": eur(r.paid), "outstanding": eur(r.outstanding)} for r in status.by_cpam().itertuples()]
+    return render("status.html.j2", today=status.today, rows=rows, cpams=cpams, chart=chart(status, cpam_names))
+
+
+def print_reconcile(console: Console, found: list, unmatched: list[dict]) -> None:
+    table = Table(title="Paiements importés", title_justify="left")
+    for header in ("Date", "Payeur", "Montant", "Affecté à", "Règle"):
+        table.add_column(header, justify="right" if header == "Montant" else "left")
+    for p in found:
+        if p.duplicate:
+            where, rule = "déjà importé", ""
+        elif p.allocations:
+            where = ", ".join(f"{n} ({eur(c)})" for n, c, _ in p.allocations)
+            rule = ", ".join(sorted({r for _, _, r in p.allocations}))
+        else:
+            where, rule = "[red]non rapproché[/]", ""
+        table.add_row(f"{p.paid_on:%d/%m/%Y}", p.payer or "-", eur(p.amount), where, rule)
+    console.print(table)
+    if unmatched:
+        console.print(f"[red]{len(unmatched)} paiement(s) non rapproché(s) dans le registre[/] :")
+        for u in unmatched:
+            console.print(f"  {u['paid_on']:%d/%m/%Y}  {u['payer']}  {eur(u['amount'])}  {u['label']}")
