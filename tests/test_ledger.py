@@ -325,7 +325,7 @@ def test_status_page_renders_in_a_headless_browser(db, ref, tmp_path: Path):
 def test_migrations_are_versioned_and_idempotent(db, tmp_path: Path):
     first = open_ledger(db)
     again = open_ledger(db)
-    assert [r["version"] for r in rows(db, schema_version)] == [1]
+    assert [r["version"] for r in rows(db, schema_version)] == [1, 2]
     first.engine.dispose()
     again.engine.dispose()
     key = Path(os.environ["BORDEREAU_KEY_FILE"])

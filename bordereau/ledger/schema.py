@@ -135,7 +135,12 @@ def _v1(connection: sa.Connection) -> None:
                                             rejections])
 
 
-MIGRATIONS = [_v1]
+def _v2(connection: sa.Connection) -> None:
+    """Look doses up by key whatever their state (the partial unique index serves billed ones only)."""
+    connection.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_lines_dose ON billed_lines (dose_key)")
+
+
+MIGRATIONS = [_v1, _v2]
 
 
 def migrate(engine: sa.Engine) -> int:
