@@ -210,6 +210,7 @@ def audit(
     from bordereau.audit import audit_files, audit_inputs
     from bordereau.files import write_text
     from bordereau.render.audit_files import audit_report, write_statement
+    from bordereau.render.audit_json import dumps
     from bordereau.render.audit_terminal import print_audit
 
     result = audit_files(files, _reference(ref), _day(today), cpam)
@@ -219,7 +220,7 @@ def audit(
     if xlsx:
         write_statement(xlsx, result, inputs)
     if as_json:
-        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+        typer.echo(dumps(result.as_json()))
     else:
         print_audit(out, result)
         for label, path in (("Rapport", report), ("État des rejets", xlsx)):
@@ -297,6 +298,7 @@ def reject(
 def status(
     as_json: AsJson = False,
     report: Annotated[Path | None, typer.Option("--report", help="Écrit la page HTML du suivi.")] = None,
+    number: Annotated[str | None, typer.Option("--bordereau", help="Détaille les lignes de ce bordereau.")] = None,
     ref: RefDir = None,
     db: Db = None,
     key_file: KeyFile = None,
@@ -304,9 +306,17 @@ def status(
 ) -> None:
     """Où en est chaque bordereau : facturé, payé, rejeté, reste dû, retard (au-delà de deux mois)."""
     from bordereau.files import write_text
+    from bordereau.ledger.status import lines_of
     from bordereau.ledger.status import status as compute
-    from bordereau.render.ledger_views import print_status, status_page
+    from bordereau.render.ledger_views import print_lines, print_status, status_page
 
+    if number:
+        lines = lines_of(_ledger(db, key_file), number)
+        if as_json:
+            typer.echo(json.dumps(lines, ensure_ascii=False, indent=2, default=str))
+        else:
+            print_lines(out, number, lines)
+        return
     reference = _reference(ref)
     names = {code: c.nom for code, c in reference.cpams.items()}
     result = compute(_ledger(db, key_file), _day(today) or dt.date.today())

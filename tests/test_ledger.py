@@ -274,6 +274,8 @@ def test_purge_keeps_amounts_and_hashes(db, ref, tmp_path: Path):
     assert (after["dose_key"], after["total"]) == (before["dose_key"], before["total"])
     path = workbook(ref, tmp_path / "b.xlsx", [(0, dt.date(2026, 10, 5), 1)])
     assert json.loads(invoke("check", path, "--json", code=1).stdout)["findings"][0]["code"] == "ALREADY_BILLED"
+    shown = invoke("status", "--bordereau", before["bordereau"]).stdout
+    assert "(purgé)" in shown and "64,03" in shown
 
 
 def test_no_clear_nir_in_the_ledger_nor_the_outputs(db, ref, tmp_path: Path):

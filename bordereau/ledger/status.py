@@ -141,3 +141,18 @@ def purge(ledger, before: dt.date) -> int:
             .where(billed_lines.c.administered_on < before, billed_lines.c.purged_at.is_(None))
             .values(nom=None, prenom=None, birth_date=None, nir_masked=None, purged_at=dt.datetime.now()))
     return result.rowcount
+
+
+def lines_of(ledger, number: str) -> list[dict]:
+    """The lines of one bordereau as the ledger holds them (masked NIR; names unless purged), to answer a CPAM."""
+    from ..errors import BordereauError
+
+    c = billed_lines.c
+    with ledger.engine.connect() as connection:
+        found = connection.execute(sa.select(c.line_no, c.nom, c.prenom, c.nir_masked, c.birth_date, c.vaccine_code,
+                                             c.administered_on, c.coverage, c.regime, c.prix, c.amo,
+                                             c.complementaire, c.total, c.state, c.rejected_reason, c.rebills)
+                                   .where(c.bordereau == number).order_by(c.line_no)).mappings().all()
+    if not found:
+        raise BordereauError(f"bordereau inconnu du registre : {number}")
+    return [dict(r) for r in found]

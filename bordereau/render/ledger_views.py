@@ -86,3 +86,18 @@ def print_reconcile(console: Console, found: list, unmatched: list[dict]) -> Non
         console.print(f"[red]{len(unmatched)} paiement(s) non rapproché(s) dans le registre[/] :")
         for u in unmatched:
             console.print(f"  {u['paid_on']:%d/%m/%Y}  {u['payer']}  {eur(u['amount'])}  {u['label']}")
+
+
+def print_lines(console: Console, number: str, lines: list[dict]) -> None:
+    table = Table(title=f"Lignes du bordereau {number}", title_justify="left")
+    for header in ("N°", "Bénéficiaire", "NIR", "Vaccin", "Le", "Prise en charge", "Prix", "AMO", "AMC", "Total",
+                   "État"):
+        table.add_column(header, justify="right" if header in ("N°", "Prix", "AMO", "AMC", "Total") else "left",
+                         no_wrap=header in ("NIR", "Le", "Prix", "AMO", "AMC", "Total"))
+    for r in lines:
+        who = " ".join(x for x in (r["nom"], r["prenom"]) if x) or "(purgé)"
+        state = r["state"] if r["state"] != "rejected" else f"[red]rejetée[/] : {r['rejected_reason']}"
+        table.add_row(str(r["line_no"]), who, r["nir_masked"] or "-", r["vaccine_code"],
+                      f"{r['administered_on']:%d/%m/%Y}", r["coverage"], eur(r["prix"]), eur(r["amo"]),
+                      eur(r["complementaire"]), eur(r["total"]), "facturée" if r["state"] == "billed" else state)
+    console.print(table)

@@ -1,0 +1,59 @@
+"""Issue 5 benchmark: `bordereau audit` of an exported bordereau of 100,000 lines against python-calamine alone
+reading them, timed side by side in fresh processes (interpreter start and imports included); best of 3.
+Target: the audit at most 3 times the calamine read.
+
+The bordereau is the one the tool exports (header block with its number, « N° de ligne », AMO, AMC and total amounts,
+totals row) for a centre's 100,000 lines with rights, made once and kept in benchmarks/data/.
+
+    .venv/bin/python benchmarks/bench_audit.py
+"""
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+
+from common import DATA, PERIOD, calamine_read, cli, report, run
+
+LINES = 100_000
+TODAY = "2026-11-23"
+
+
+def exported_bordereau(lines: int = LINES, finess: str = "590780102") -> Path:
+    """The export of `lines` lines with rights of one centre over the campaign period: one bordereau."""
+    target = DATA / f"export-{lines}.xlsx"
+    if target.exists():
+        return target
+    from bordereau import export
+    from bordereau.check import check_files
+    from bordereau.reference import load_reference
+    from bordereau.samples import campaign_lines, write_bordereau
+
+    ref = load_reference()
+    centre = ref.centre_by_finess[finess]
+    rows = [r for r in campaign_lines(ref, centre, lines + lines // 10, *PERIOD, seed=42)
+            if r["prise_en_charge"] != "sans droits"][:lines]
+    work = Path(tempfile.mkdtemp(dir=DATA))
+    try:
+        source = write_bordereau(work / "centre.xlsx", centre, *PERIOD, rows, big=True)
+        result = check_files([source], ref, dt.date.fromisoformat(TODAY))
+        assert not result.errors, result.findings[:3]
+        plan = export.plan(result, ref, dt.datetime(2026, 11, 23, 12, 0).astimezone())
+        export.write(plan, work / "out", (source,))
+        [written] = (work / "out").glob("*/HPV-*.xlsx")
+        shutil.move(written, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+if __name__ == "__main__":
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = exported_bordereau()
+    rows = [
+        (f"(a) python-calamine: read {LINES:,} lines into Python rows", *run(calamine_read(path))),
+        ("(b) bordereau audit (terminal summary)", *run(cli("audit", str(path), "--cpam", "595", "--today", TODAY))),
+        ("(c) bordereau audit --json (every line's verdict)",
+         *run(cli("audit", str(path), "--cpam", "595", "--json", "--today", TODAY))),
+    ]
+    report(rows, rows[0][0])

@@ -1,0 +1,241 @@
+"""`audit`: what a CPAM agent does with the bordereaux she receives before paying them.
+
+Every line is checked by the check engine (identifiers, eligibility, price, split recomputed from tarifs/, duplicates
+and dose intervals across all the files audited together), then the audit adds what only a payer asks: is the totals
+row the sum of the lines, is the centre attached to this caisse, was this bordereau number presented before. Each line
+gets a verdict and an amount at stake (audit_lines.py); each bordereau and each centre the amounts claimed,
+recomputed, accepted and rejected, the rejected amount explained by code.
+
+A history of earlier audits (the ledger) can be plugged in: see audit_history.AuditHistory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import audit_checks as checks
+from .audit_history import AuditHistory, beneficiary_keys, history_findings
+from .audit_lines import ACCEPTED, OBSERVATION, REJECTED, amounts, touching, verdicts
+from .check import TableSummary, check_files, expand
+from .errors import UsageError
+from .findings import CODES, Finding, sort_key, title
+from .money import as_json, format_eur, from_cents
+from .reference import Reference
+
+_ORDER = {code: i for i, code in enumerate(CODES)}
+SUMS = ("claimed", "recomputed", "accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class Amounts:
+    lines: int
+    accepted_lines: int
+    observation_lines: int
+    rejected_lines: int
+    claimed: Decimal
+    recomputed: Decimal
+    accepted: Decimal
+    rejected: Decimal
+
+    def as_json(self) -> dict:
+        counts = ("lines", "accepted_lines", "observation_lines", "rejected_lines")
+        return {**{k: getattr(self, k) for k in counts}, **{k: as_json(getattr(self, k)) for k in SUMS}}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Rejected lines whose main reason is `code`, and the amount they claimed."""
+
+    code: str
+    lines: int
+    amount: Decimal
+
+    @property
+    def text(self) -> str:
+        return f"{self.lines} ligne{'s' if self.lines > 1 else ''} {self.code} : {format_eur(self.amount)}"
+
+    def as_json(self) -> dict:
+        return {"code": self.code, "title": title(self.code), "lines": self.lines, "amount": as_json(self.amount),
+                "text": self.text}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The audit of one bordereau (`number`, `path`, `sheet` set) or one centre (`bordereaux` set)."""
+
+    key: str  # the bordereau's number, or the centre's FINESS géographique
+    centre: str | None
+    finess_geographique: str | None
+    cpam: str | None  # the caisse the centre is attached to
+    amounts: Amounts
+    explanations: tuple[Explanation, ...]
+    path: str | None = None
+    sheet: str | None = None
+    claimed_total_row: Decimal | None = None  # the totals row's « Montant total », when the sheet has one
+    findings: tuple[Finding, ...] = ()  # about the bordereau as a whole: header block, totals row, file
+    bordereaux: int = 1
+
+    @property
+    def number(self) -> str:
+        return self.key
+
+
+@dataclass
+class Audit:
+    today: dt.date
+    cpam: str | None
+    files: list[TableSummary]
+    findings: list[Finding]
+    lines: pd.DataFrame  # check's lines + bordereau, verdict, code, codes, claimed, recomputed, accepted, rejected
+    bordereaux: list[Summary]
+    centres: list[Summary]
+    total: Amounts
+    explanations: tuple[Explanation, ...]
+    unread: list[Finding] = field(default_factory=list)  # about files where no bordereau could be read
+    touching: dict[int, list[Finding]] = field(default_factory=dict)  # line position -> findings on it
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+    def rejections(self) -> list[dict]:
+        from .render.audit_json import rejections
+
+        return rejections(self)
+
+    def history_rows(self) -> list[dict]:
+        from .render.audit_json import history_rows
+
+        return history_rows(self)
+
+    def as_json(self) -> dict:
+        from .render.audit_json import audit_json
+
+        return audit_json(self)
+
+
+def audit_inputs(paths: list[Path]) -> list[Path]:
+    """Files as given; a folder holding a manifest.json (a CPAM's folder of an export) gives the bordereaux that
+    manifest lists, any other folder its workbooks."""
+    listed = []
+    for path in paths:
+        manifest = path / "manifest.json"
+        if not (path.is_dir() and manifest.is_file()):
+            listed.append(path)
+            continue
+        try:
+            names = [item["name"] for item in json.loads(manifest.read_text(encoding="utf-8"))["files"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{manifest} : manifeste illisible ({exc.__class__.__name__})") from None
+        listed += [path / name for name in names]
+    return expand(listed)
+
+
+def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None, cpam: str | None = None,
+                history: AuditHistory | None = None) -> Audit:
+    """Audit the bordereaux of `paths` together, for the caisse `cpam` when given. With a `history`, numbers and
+    doses are also compared with earlier audits, and this one is recorded."""
+    today = today or dt.date.today()
+    if cpam is not None and cpam not in ref.cpams:
+        raise UsageError(f"--cpam {cpam} : caisse inconnue de centres.yaml ({', '.join(sorted(ref.cpams))})")
+    result = check_files(audit_inputs(paths), ref, today)
+    tables, lines = result.tables, _lines(result.lines)
+    numbers = checks.bordereau_numbers(tables)
+    earlier: dict[str, str] = {}
+    if history is not None:
+        lines["beneficiaire_cle"] = beneficiary_keys(lines, history) if len(lines) else []
+        earlier = history.bordereaux_seen(set(numbers.values()))
+    extra = [*checks.claimed_totals(lines, tables), *checks.not_attached(lines, tables, ref, cpam),
+             *checks.seen_before(tables, numbers, earlier)]
+    if history is not None and len(lines):
+        extra += history_findings(lines, tables, ref, history)
+    findings = sorted(result.findings + extra, key=sort_key)
+    found = touching(lines, findings, tables, checks.TOTALS_ONLY)
+    lines = lines.join(verdicts(lines, found))
+    lines = lines.join(amounts(lines, lines["verdict"], ref))
+    lines["bordereau"] = _per_line(lines, numbers)
+    audit = Audit(today, cpam, result.files, findings, lines, _bordereaux(lines, result, numbers, findings),
+                  _centres(lines, ref), _amounts(lines), _explain(lines),
+                  [f for f in findings if f.path not in {p for p, _ in tables}], found)
+    if history is not None:
+        history.record(audit)
+    return audit
+
+
+def _lines(lines: pd.DataFrame) -> pd.DataFrame:
+    lines = lines.reset_index(drop=True)
+    if lines.empty:  # no table could be read: the columns the audit uses, empty
+        for column in ("montant_total", "montant_amo", "montant_complementaire", "prix_unitaire", "prix_negocie",
+                       "prix_public", "total"):
+            lines[column] = pd.array([], dtype="Int64")
+        lines["finess_geographique"] = pd.Series([], dtype=object)
+    return lines
+
+
+def _per_line(lines: pd.DataFrame, numbers: dict[tuple[str, str], str]) -> np.ndarray:
+    out = np.empty(len(lines), dtype=object)
+    for key, positions in lines.groupby(["path", "sheet"], sort=False).indices.items():
+        out[positions] = numbers[key]
+    return out
+
+
+def _amounts(part: pd.DataFrame) -> Amounts:
+    verdict = part["verdict"]
+    counts = (int(verdict.eq(v).sum()) for v in (ACCEPTED, OBSERVATION, REJECTED))
+    return Amounts(len(part), *counts, *(from_cents(int(part[c].sum())) for c in SUMS))
+
+
+def _explain(part: pd.DataFrame) -> tuple[Explanation, ...]:
+    rejected = part[part["verdict"].eq(REJECTED)]
+    if rejected.empty:
+        return ()
+    grouped = rejected.groupby("code")["rejected"].agg(["size", "sum"])
+    return tuple(Explanation(code, int(row["size"]), from_cents(int(row["sum"])))
+                 for code, row in sorted(grouped.iterrows(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))))
+
+
+def _bordereaux(lines: pd.DataFrame, result, numbers: dict, findings: list[Finding]) -> list[Summary]:
+    groups = lines.groupby(["path", "sheet"], sort=False).indices if len(lines) else {}
+    summaries = {(s.path, s.sheet): s for s in result.files}
+    out = []
+    for key in sorted(result.tables):
+        table, summary = result.tables[key], summaries.get(key)
+        part = lines.iloc[groups.get(key, [])]
+        dose_rows = set(table.row_numbers)
+        own = tuple(f for f in findings if f.path == key[0] and f.sheet in (key[1], None) and f.row not in dose_rows)
+        out.append(Summary(numbers[key], summary.centre if summary else None,
+                           summary.finess_geographique if summary else None, summary.cpam if summary else None,
+                           _amounts(part), _explain(part), key[0], key[1], _totals_row(table), own))
+    return out
+
+
+def _totals_row(table) -> Decimal | None:
+    from .lines import INVALID, parse_cents
+
+    column = table.columns.get("montant_total")
+    if table.totals_row is None or column is None or column.index >= len(table.totals_row):
+        return None
+    cents = parse_cents(table.totals_row[column.index])
+    return None if cents is None or cents is INVALID else from_cents(cents)
+
+
+def _centres(lines: pd.DataFrame, ref: Reference) -> list[Summary]:
+    if lines.empty:
+        return []
+    out = []
+    for finess, part in lines.groupby(lines["finess_geographique"].fillna(""), sort=True):
+        centre = ref.centre_by_finess.get(finess)
+        out.append(Summary(finess, centre.nom if centre else None, finess or None, centre.cpam if centre else None,
+                           _amounts(part), _explain(part), bordereaux=part.groupby(["path", "sheet"]).ngroups))
+    return out

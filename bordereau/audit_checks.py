@@ -1,0 +1,134 @@
+"""Findings that only an audit of received bordereaux makes: about a bordereau as a whole (its number, its centre's
+caisse, its totals row). The line rules (identifiers, eligibility, prices, amounts, duplicates, dose intervals) are
+check's, run unchanged.
+
+`CLAIMED_TOTAL_MISMATCH` is about the totals row alone: it never rejects the lines, each is judged on its own.
+`CENTRE_NOT_ATTACHED` and `BORDEREAU_SEEN_BEFORE` refuse every line of the bordereau.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from .findings import Finding, make
+from .layout import COLUMNS, MONEY_COLUMNS, Table
+from .lines import INVALID, parse_cents
+from .money import format_eur, from_cents
+from .reference import Reference
+from .text import clean_text
+
+TOTALS_ONLY = frozenset({"CLAIMED_TOTAL_MISMATCH"})  # bordereau-level codes that leave its lines alone
+_CAISSE = re.compile(r"\s*(\d{3})(?!\d)")
+
+
+def bordereau_numbers(tables: dict[tuple[str, str], Table]) -> dict[tuple[str, str], str]:
+    """Each bordereau's number: its header block's « N° de bordereau », else its file name (and sheet when the file
+    holds several bordereaux)."""
+    per_file: dict[str, int] = {}
+    for path, _ in tables:
+        per_file[path] = per_file.get(path, 0) + 1
+    numbers = {}
+    for (path, sheet), table in tables.items():
+        number = clean_text(table.block["numero"][0]) if "numero" in table.block else None
+        if number is None:
+            number = Path(path).name + (f" ({sheet})" if per_file[path] > 1 else "")
+        numbers[(path, sheet)] = number
+    return numbers
+
+
+def declared_cpam(table: Table) -> str | None:
+    """The caisse code the header block addresses the bordereau to (« 595 – CPAM de Lille-Douai » gives 595).
+
+    >>> declared_cpam(Table("B", 8, {}, {"cpam": ("595 – CPAM de Lille-Douai", "B5")}))
+    '595'
+    >>> declared_cpam(Table("B", 8, {}, {})) is None
+    True
+    """
+    value = clean_text(table.block["cpam"][0]) if "cpam" in table.block else None
+    match = _CAISSE.match(value) if value else None
+    return match.group(1) if match else None
+
+
+def _row_of(cell: str) -> int:
+    return int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+
+
+def claimed_totals(lines: pd.DataFrame, tables: dict[tuple[str, str], Table]) -> Iterator[Finding]:
+    """CLAIMED_TOTAL_MISMATCH: a cell of the totals row that is not the sum of its column's lines."""
+    if lines.empty:
+        return
+    present = [k for k in MONEY_COLUMNS if k in lines]
+    sums = lines.groupby(["path", "sheet"], sort=False)[present].sum()
+    counts = lines.groupby(["path", "sheet"], sort=False).size()
+    for key, table in tables.items():
+        if table.totals_row is None or key not in counts.index:
+            continue
+        for column in (c for c in MONEY_COLUMNS if c in table.columns and c in present):
+            index = table.columns[column].index
+            raw = table.totals_row[index] if index < len(table.totals_row) else None
+            claimed = parse_cents(raw)
+            actual = int(sums.at[key, column])
+            if claimed is None or claimed == actual:
+                continue
+            shown = f"« {clean_text(raw)} »" if claimed is INVALID else format_eur(from_cents(claimed))
+            difference = "" if claimed is INVALID else format_eur(from_cents(claimed - actual))
+            yield make("CLAIMED_TOTAL_MISMATCH", key[0], key[1], table.totals_row_number,
+                       f"{table.columns[column].letter}{table.totals_row_number}", column, label=COLUMNS[column][0],
+                       claimed=shown, actual=format_eur(from_cents(actual)), lines=int(counts[key]),
+                       difference=difference or "?")
+
+
+def not_attached(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], ref: Reference,
+                 cpam: str | None) -> Iterator[Finding]:
+    """CENTRE_NOT_ATTACHED: lines of a centre attached to another caisse than the audited one (`cpam`), or, without
+    it, than the one the header block addresses the bordereau to. Reported at the header block's FINESS when the
+    table takes it from there (the whole bordereau), else on each line."""
+    if lines.empty or "cpam" not in lines:
+        return
+    groups = lines.groupby(["path", "sheet", "cpam", "finess_geographique"], sort=True).indices
+    for (path, sheet, attached, finess), positions in groups.items():
+        table = tables[(path, sheet)]
+        audited = cpam or declared_cpam(table)
+        if audited is None or attached == audited:
+            continue
+        values = {"centre": ref.centre_by_finess[finess].nom, "finess": finess,
+                  "attached": _caisse(ref, attached), "audited": _caisse(ref, audited),
+                  "why": " qui audite" if cpam else " à laquelle le bordereau est adressé"}
+        column = table.columns.get("finess_geographique")
+        if column is None:
+            cell = table.block["finess_geographique"][1]
+            yield make("CENTRE_NOT_ATTACHED", path, sheet, _row_of(cell), cell, "finess_geographique", **values)
+            continue
+        for row in lines["row"].to_numpy()[positions]:
+            yield make("CENTRE_NOT_ATTACHED", path, sheet, int(row), f"{column.letter}{row}", "finess_geographique",
+                       **values)
+
+
+def _caisse(ref: Reference, code: str) -> str:
+    return f"{code} ({ref.cpams[code].nom})" if code in ref.cpams else code
+
+
+def seen_before(tables: dict[tuple[str, str], Table], numbers: dict[tuple[str, str], str],
+                earlier: dict[str, str]) -> Iterator[Finding]:
+    """BORDEREAU_SEEN_BEFORE: a bordereau number already met among the files audited together (the first one,
+    in the order the files were given, is kept) or in `earlier` (number -> how to name where it was seen)."""
+    first: dict[str, tuple[str, str]] = {}
+    for key in tables:
+        table = tables[key]
+        if "numero" not in table.block:
+            continue
+        number, cell = numbers[key], table.block["numero"][1]
+        if number in first:
+            path, sheet = first[number]
+            other = f"{path} ({sheet})"
+        elif number in earlier:
+            other = earlier[number]
+        else:
+            first[number] = key
+            continue
+        yield make("BORDEREAU_SEEN_BEFORE", key[0], key[1], _row_of(cell), cell, "numero", number=number,
+                   other=other)

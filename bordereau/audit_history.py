@@ -1,0 +1,152 @@
+"""What an audit asks of the history of earlier audits, and the checks it runs against it.
+
+The history (the ledger, bordereau/ledger/) is plugged into `audit_files(..., history=...)`; anything that has the
+four methods of `AuditHistory` will do. It never sees a clear NIR: the audit gives it the beneficiary's canonical
+identity once, to be turned into a keyed hash with the installation's secret key, and works with that hash only.
+`MemoryHistory` is the reference implementation, in memory, for the tests and as the ledger's specification.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import pandas as pd
+
+from .batch import fr_date
+from .findings import Finding, make
+from .identifiers import nir_problem
+from .layout import Table
+from .text import norm_label
+
+if TYPE_CHECKING:
+    from .audit import Audit
+    from .reference import Reference
+
+
+@dataclass(frozen=True)
+class PastDose:
+    """A dose an earlier audit accepted."""
+
+    beneficiary: str  # keyed hash, from AuditHistory.beneficiary_keys
+    vaccine: str  # CIP13 (the code as read when the tarifs do not know it)
+    day: dt.date  # date of administration
+    hpv: bool
+    where: str  # how a message names it: « la ligne 12 du bordereau HPV-595-... (audité le 05/11/2026) »
+
+
+class AuditHistory(Protocol):
+    def beneficiary_keys(self, identities: Collection[str]) -> dict[str, str]:
+        """{identity: keyed hash} for canonical identities (see `identity`); the ledger's is its Hasher over
+        "B|" + identity, its `billed_lines.beneficiary_key`."""
+
+    def bordereaux_seen(self, numbers: Collection[str]) -> dict[str, str]:
+        """Those of `numbers` already audited: number -> how to name it (« audité le 05/11/2026 »)."""
+
+    def earlier_doses(self, beneficiaries: Collection[str]) -> Iterable[PastDose]:
+        """The doses earlier audits accepted for these beneficiaries (keyed hashes)."""
+
+    def record(self, audit: Audit) -> None:
+        """Keep this audit: its bordereaux (`audit.bordereaux`) and its lines without identity
+        (`audit.history_rows()`)."""
+
+
+def identity(nir: str | None, nom: str | None, prenom: str | None, birth: dt.date) -> str:
+    """The canonical identity of a beneficiary, as the contract defines one and check's `who` column spells it: the
+    NIR and date of birth, or, without a valid NIR, the normalised last name, first name and date of birth. Kept in
+    memory only: a history gets its keyed hash.
+
+    >>> identity("214095947197622", "X", "Y", dt.date(2014, 9, 8))
+    'N214095947197622|2014-09-08'
+    >>> identity(None, "Lefèvre", "Zoé", dt.date(2014, 9, 8))
+    'Plefevre|zoe|2014-09-08'
+    """
+    if nir and nir_problem(nir) is None:
+        return f"N{nir}|{birth.isoformat()}"
+    return f"P{norm_label(nom or '')}|{norm_label(prenom or '')}|{birth.isoformat()}"
+
+
+def _identities(lines: pd.DataFrame) -> pd.Series:
+    """Each line's identity (None without a date of birth): check's `who` when it has one, else computed here."""
+    if "who" in lines:
+        return lines["who"].where(lines["who"].notna(), None)
+    known = lines["date_naissance"].notna() & (lines["nir"].notna() | lines["nom"].notna())
+    people = lines.loc[known, ["nir", "nom", "prenom", "date_naissance"]].astype(object)
+    people = people.where(people.notna(), None)
+    found = {p: identity(p[0], p[1], p[2], p[3].date()) for p in people.drop_duplicates().itertuples(
+        index=False, name=None)}
+    out = pd.Series(None, index=lines.index, dtype=object)
+    out[known] = [found[p] for p in people.itertuples(index=False, name=None)]
+    return out
+
+
+def beneficiary_keys(lines: pd.DataFrame, history: AuditHistory) -> pd.Series:
+    """The keyed hash of each line's beneficiary (None when unknown), asked once per beneficiary."""
+    identities = _identities(lines)
+    keys = history.beneficiary_keys(set(identities.dropna()))
+    return identities.map(keys).where(identities.notna(), None)
+
+
+def history_findings(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], ref: Reference,
+                     history: AuditHistory) -> Iterator[Finding]:
+    """DUPLICATE_LINE and DOSE_INTERVAL_TOO_SHORT against the doses earlier audits accepted."""
+    keyed = lines[lines["beneficiaire_cle"].notna() & lines["date_administration"].notna()]
+    past = list(history.earlier_doses(set(keyed["beneficiaire_cle"])))
+    if not past:
+        return
+    by_who: dict[str, list[PastDose]] = {}
+    for dose in past:
+        by_who.setdefault(dose.beneficiary, []).append(dose)
+    schedule = ref.schedules.get("HPV")
+    for i in keyed.index[keyed["beneficiaire_cle"].isin(by_who)]:
+        line = lines.loc[i]
+        cell = tables[(line["path"], line["sheet"])].cell("date_administration", int(line["row"]))
+        day = line["date_administration"].date()
+        for dose in by_who[line["beneficiaire_cle"]]:
+            yield from _against(line, cell, day, dose, schedule)
+
+
+def _against(line: pd.Series, cell: str | None, day: dt.date, dose: PastDose, schedule) -> Iterator[Finding]:
+    where = (line["path"], line["sheet"], int(line["row"]), cell, "date_administration")
+    vaccine = line["cip13"] if isinstance(line["cip13"], str) else line["code_vaccin"]
+    if dose.vaccine == vaccine and dose.day == day:
+        yield make("DUPLICATE_LINE", *where, other=dose.where)
+        return
+    if schedule is None or not (dose.hpv and line["classe"] == "HPV"):
+        return
+    months = schedule.min_interval_months
+    earlier, later = sorted((dose.day, day))
+    if later < (pd.Timestamp(earlier) + pd.DateOffset(months=months)).date():
+        yield make("DOSE_INTERVAL_TOO_SHORT", *where, date=fr_date(day), days=abs((day - dose.day).days),
+                   previous=fr_date(dose.day), other=dose.where, months=months)
+
+
+@dataclass
+class MemoryHistory:
+    """An AuditHistory in memory (tests; the ledger's specification)."""
+
+    secret: bytes = b"test-key"
+    seen: dict[str, str] = field(default_factory=dict)
+    doses: list[PastDose] = field(default_factory=list)
+
+    def beneficiary_keys(self, identities: Collection[str]) -> dict[str, str]:
+        return {i: hmac.new(self.secret, f"B|{i}".encode(), hashlib.sha256).hexdigest() for i in identities}
+
+    def bordereaux_seen(self, numbers: Collection[str]) -> dict[str, str]:
+        return {n: self.seen[n] for n in numbers if n in self.seen}
+
+    def earlier_doses(self, beneficiaries: Collection[str]) -> Iterable[PastDose]:
+        return [d for d in self.doses if d.beneficiary in beneficiaries]
+
+    def record(self, audit: Audit) -> None:
+        when = f"audité le {fr_date(audit.today)}"
+        self.seen.update({b.number: when for b in audit.bordereaux})
+        for row in audit.history_rows():
+            if row["verdict"] != "rejeté" and row["beneficiaire"]:
+                self.doses.append(PastDose(row["beneficiaire"], row["code_vaccin"], row["date_administration"],
+                                           row["classe"] == "HPV", f"la ligne {row['ligne']} du bordereau "
+                                           f"{row['bordereau']} ({when})"))
