@@ -88,6 +88,8 @@ def build_ledger(url: str, first_doses) -> None:
                 batch = []
         if batch:
             connection.execute(billed_lines.insert(), batch)
+    with ledger.engine.begin() as connection:  # planner statistics, as autovacuum would gather them
+        connection.exec_driver_sql("ANALYZE billed_lines")
     print(f"ledger filled in {time.perf_counter() - start:.0f} s: {url.split('@')[-1]}")
     ledger.engine.dispose()
 

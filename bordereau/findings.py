@@ -56,7 +56,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "RATE_UNDEFINED": (E, "Aucun tarif en vigueur", "{detail}"),
     "AMOUNT_MISMATCH": (E, "Montant discordant", "{label} {value} au lieu de {expected} calculé"),
     "DUPLICATE_LINE": (E, "Doublon", "Même bénéficiaire, même vaccin, même date que {other}"),
-    "ALREADY_BILLED": (E, "Déjà facturée", "Dose déjà facturée dans le bordereau {number} (ligne {line})"),
+    "ALREADY_BILLED": (E, "Déjà facturée", "Dose déjà facturée : {where}"),
     "DOSE_INTERVAL_TOO_SHORT": (E, "Doses trop rapprochées",
                                 "Dose HPV le {date}, {days} jours après celle du {previous} ({other}) : "
                                 "{months} mois au moins sont requis"),

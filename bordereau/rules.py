@@ -177,8 +177,9 @@ def already_billed(b: Batch) -> Iterable[Finding]:
     keys = b.derived["dose_key"]
     for i in keys.index[keys.isin(billed.index)]:
         earlier = billed.loc[keys[i]]
-        yield b.line("ALREADY_BILLED", i, "date_administration", number=earlier["bordereau"],
-                     line=int(earlier["line_no"]))
+        where = (f"bordereau {earlier['bordereau']}, ligne {int(earlier['line_no'])}" if earlier["line_no"]
+                 else str(earlier["bordereau"]))
+        yield b.line("ALREADY_BILLED", i, "date_administration", where=where)
 
 
 def _hpv_doses(b: Batch) -> pd.DataFrame:

@@ -83,7 +83,7 @@ def test_export_records_every_line_and_refuses_to_bill_twice(db, ref, tmp_path: 
     assert all(len(line["dose_key"]) == 64 and len(line["beneficiary_key"]) == 64 for line in lines)
     assert [e["state"] for e in rows(db, exports)] == ["done"]
     again = invoke("export", path, "--out", tmp_path / "e2", code=1)
-    assert "ALREADY_BILLED" in again.stdout and "HPV-595-590780102-20261123-1 (ligne 1)" in again.stdout
+    assert "ALREADY_BILLED" in again.stdout and "bordereau HPV-595-590780102-20261123-1, ligne 1" in again.stdout
     assert not (tmp_path / "e2").exists()
     checked = json.loads(invoke("check", path, "--json", code=1).stdout)
     assert {f["code"] for f in checked["findings"]} == {"ALREADY_BILLED"}
@@ -117,6 +117,20 @@ def test_check_without_a_ledger_knows_nothing_of_it(db, ref, tmp_path: Path, mon
     invoke("export", path, "--out", tmp_path / "e1")
     monkeypatch.delenv("BORDEREAU_DB")
     assert json.loads(invoke("check", path, "--json").stdout)["findings"] == []
+
+
+def test_lines_without_rights_go_to_the_fir_statement_once(db, ref, tmp_path: Path):
+    centre = ref.centre_by_finess[LILLE]
+    child = pupil(3, dt.date(2013, 3, 12), coverage="sans_droits", regime=None, nir=False)
+    lines = [dose_line(ref, centre, child, GARDASIL, dt.date(2026, 10, 5), 1),
+             dose_line(ref, centre, pupil(4, dt.date(2013, 3, 12)), GARDASIL, dt.date(2026, 10, 5), 1)]
+    path = write_bordereau(tmp_path / "a.xlsx", centre, dt.date(2026, 10, 1), dt.date(2026, 10, 31), lines)
+    invoke("export", path, "--out", tmp_path / "e1")
+    again = invoke("export", path, "--out", tmp_path / "e2", "--skip-invalid", code=1)
+    assert "Dose déjà facturée : état FIR de l'export du 23/11/2026" in json.dumps(
+        json.loads(invoke("check", path, "--json", code=1).stdout), ensure_ascii=False)
+    assert "2 ligne(s) en erreur non exportée(s)" in again.stdout
+    assert not (tmp_path / "e2" / "FIR-departement").exists()
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.Popen:
@@ -327,7 +341,7 @@ def test_status_page_renders_in_a_headless_browser(db, ref, tmp_path: Path):
 def test_migrations_are_versioned_and_idempotent(db, tmp_path: Path):
     first = open_ledger(db)
     again = open_ledger(db)
-    assert [r["version"] for r in rows(db, schema_version)] == [1, 2]
+    assert [r["version"] for r in rows(db, schema_version)] == [1, 2, 3]
     first.engine.dispose()
     again.engine.dispose()
     key = Path(os.environ["BORDEREAU_KEY_FILE"])

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from .schema import billed_lines
+from .schema import billed_lines, exports, fir_lines
 
 CHUNK = 500
 
@@ -32,10 +32,19 @@ def _select(ledger, column: sa.Column, keys: list[str], *columns: sa.Column) -> 
 
 
 def billed_doses(ledger, dose_keys: pd.Series) -> pd.DataFrame:
-    """Ledger lines (billed or rejected) of these doses."""
+    """Ledger lines (billed or rejected) of these doses, and those already on a FIR statement (state `billed`,
+    bordereau named after the export's FIR statement, line 0)."""
     c = billed_lines.c
     keys = sorted(set(dose_keys.dropna()))
-    return _select(ledger, c.dose_key, keys, c.dose_key, c.bordereau, c.line_no, c.state)
+    found = _select(ledger, c.dose_key, keys, c.dose_key, c.bordereau, c.line_no, c.state)
+    fir = _select(ledger, fir_lines.c.dose_key, keys, fir_lines.c.dose_key, fir_lines.c.export_id)
+    if len(fir):
+        with ledger.engine.connect() as connection:
+            created = dict(connection.execute(sa.select(exports.c.id, exports.c.created)).all())
+        fir = pd.DataFrame({"dose_key": fir["dose_key"], "line_no": 0, "state": "billed",
+                            "bordereau": [f"état FIR de l'export du {created[e]:%d/%m/%Y}" for e in fir["export_id"]]})
+        found = pd.concat([found, fir], ignore_index=True)
+    return found
 
 
 def earlier_doses(ledger, beneficiary_keys: pd.Series, classe: str) -> pd.DataFrame:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from ..errors import BordereauError
 from ..identifiers import nir_mask
-from .schema import billed_lines, bordereaux, counters, exports
+from .schema import billed_lines, bordereaux, counters, exports, fir_lines
 
 MARKER = ".bordereau-export"
 STALE_AFTER = dt.timedelta(hours=1)  # a pending export of another host is abandoned after this
@@ -64,6 +64,7 @@ def reserve(ledger, plan, out: Path, hashes: pd.DataFrame, temp: Path | None = N
                     renumbered.append(b)
                     _insert_bordereau(connection, export_id, b, created, hashes)
                 plan.bordereaux[code] = renumbered
+            _insert_fir(connection, export_id, plan.no_rights_lines, hashes)
     except sa.exc.IntegrityError:
         raise BordereauError("une ligne de cet export vient d'être facturée par un autre export en cours : "
                              "relancez la commande pour voir lesquelles") from None
@@ -95,6 +96,19 @@ def _insert_bordereau(connection, export_id: int, b, created: dt.datetime, hashe
         connection.execute(billed_lines.insert(), rows.to_dict("records"))
 
 
+def _insert_fir(connection, export_id: int, lines: pd.DataFrame, hashes: pd.DataFrame) -> None:
+    """The lines without rights of the FIR statement, so that a later export does not count them again."""
+    if lines.empty:
+        return
+    keys = hashes.loc[lines.index]
+    rows = pd.DataFrame({
+        "export_id": export_id, "dose_key": keys["dose_key"], "beneficiary_key": keys["beneficiary_key"],
+        "finess_geographique": lines["finess_geographique"], "vaccine_code": lines["vaccin_id"],
+        "classe": lines["classe"], "administered_on": lines["date_administration"].dt.date,
+        "prix": [int(v) for v in lines["prix_unitaire"]], "fir": [int(v) for v in lines["fir"]]}).astype(object)
+    connection.execute(fir_lines.insert(), rows.to_dict("records"))
+
+
 def complete(ledger, export_id: int, out: Path) -> None:
     """Step 3: record the checksums written in the manifests, and mark the export done."""
     with ledger.engine.begin() as connection:
@@ -119,6 +133,7 @@ def _delete(connection, export_id: int) -> None:
     numbers = sa.select(bordereaux.c.number).where(bordereaux.c.export_id == export_id)
     connection.execute(billed_lines.delete().where(billed_lines.c.bordereau.in_(numbers)))
     connection.execute(bordereaux.delete().where(bordereaux.c.export_id == export_id))
+    connection.execute(fir_lines.delete().where(fir_lines.c.export_id == export_id))
     connection.execute(exports.delete().where(exports.c.id == export_id))
 
 

@@ -130,6 +130,21 @@ rejections = sa.Table(
 )
 
 
+fir_lines = sa.Table(
+    "fir_lines", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("export_id", sa.Integer, sa.ForeignKey("exports.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("dose_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("beneficiary_key", sa.String(64), nullable=False),
+    sa.Column("finess_geographique", sa.String(9), nullable=False),
+    sa.Column("vaccine_code", sa.String(13), nullable=False),
+    sa.Column("classe", sa.String(20), nullable=False),
+    sa.Column("administered_on", sa.Date, nullable=False),
+    sa.Column("prix", sa.BigInteger, nullable=False),
+    sa.Column("fir", sa.BigInteger, nullable=False),
+)
+
+
 def _v1(connection: sa.Connection) -> None:
     metadata.create_all(connection, tables=[exports, counters, bordereaux, billed_lines, payments, allocations,
                                             rejections])
@@ -140,7 +155,13 @@ def _v2(connection: sa.Connection) -> None:
     connection.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_lines_dose ON billed_lines (dose_key)")
 
 
-MIGRATIONS = [_v1, _v2]
+def _v3(connection: sa.Connection) -> None:
+    """Lines without rights: never sent to a CPAM, but put on the FIR statement once only."""
+    fir_lines.create(connection, checkfirst=True)
+    connection.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_fir_beneficiary ON fir_lines (beneficiary_key)")
+
+
+MIGRATIONS = [_v1, _v2, _v3]
 
 
 def migrate(engine: sa.Engine) -> int:
