@@ -151,21 +151,24 @@ def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
         raise UsageError(f"--cpam {cpam} : caisse inconnue de centres.yaml ({', '.join(sorted(ref.cpams))})")
     result = check_files(audit_inputs(paths), ref, today)
     tables, lines = result.tables, _lines(result.lines)
+    groups = lines.groupby(["path", "sheet"], sort=False).indices if len(lines) else {}  # positions per table
     numbers = checks.bordereau_numbers(tables)
     earlier: dict[str, str] = {}
     if history is not None:
         lines["beneficiaire_cle"] = beneficiary_keys(lines, history) if len(lines) else []
         earlier = history.bordereaux_seen(set(numbers.values()))
-    extra = [*checks.claimed_totals(lines, tables), *checks.not_attached(lines, tables, ref, cpam),
+    extra = [*checks.claimed_totals(lines, tables, groups), *checks.not_attached(lines, tables, groups, ref, cpam),
              *checks.seen_before(tables, numbers, earlier)]
     if history is not None and len(lines):
         extra += history_findings(lines, tables, ref, history)
     findings = sorted(result.findings + extra, key=sort_key)
-    found = touching(lines, findings, tables, checks.TOTALS_ONLY)
-    lines = lines.join(verdicts(lines, found))
-    lines = lines.join(amounts(lines, lines["verdict"], ref))
-    lines["bordereau"] = _per_line(lines, numbers)
-    audit = Audit(today, cpam, result.files, findings, lines, _bordereaux(lines, result, numbers, findings),
+    found = touching(lines, findings, tables, groups, checks.TOTALS_ONLY)
+    for column, values in verdicts(lines, found).items():
+        lines[column] = values
+    for column, values in amounts(lines, lines["verdict"], ref).items():
+        lines[column] = values
+    lines["bordereau"], lines["_table"] = _per_line(len(lines), groups, numbers)
+    audit = Audit(today, cpam, result.files, findings, lines, _bordereaux(lines, result, groups, numbers, findings),
                   _centres(lines, ref), _amounts(lines), _explain(lines),
                   [f for f in findings if f.path not in {p for p, _ in tables}], found)
     if history is not None:
@@ -174,7 +177,8 @@ def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
 
 
 def _lines(lines: pd.DataFrame) -> pd.DataFrame:
-    lines = lines.reset_index(drop=True)
+    if not lines.index.equals(pd.RangeIndex(len(lines))):
+        lines = lines.reset_index(drop=True)
     if lines.empty:  # no table could be read: the columns the audit uses, empty
         for column in ("montant_total", "montant_amo", "montant_complementaire", "prix_unitaire", "prix_negocie",
                        "prix_public", "total"):
@@ -183,21 +187,22 @@ def _lines(lines: pd.DataFrame) -> pd.DataFrame:
     return lines
 
 
-def _per_line(lines: pd.DataFrame, numbers: dict[tuple[str, str], str]) -> np.ndarray:
-    out = np.empty(len(lines), dtype=object)
-    for key, positions in lines.groupby(["path", "sheet"], sort=False).indices.items():
-        out[positions] = numbers[key]
-    return out
+def _per_line(n: int, groups: dict, numbers: dict[tuple[str, str], str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's bordereau number, and the index of its table."""
+    number, table = np.empty(n, dtype=object), np.zeros(n, dtype=np.int64)
+    for i, (key, positions) in enumerate(groups.items()):
+        number[positions], table[positions] = numbers[key], i
+    return number, table
 
 
 def _amounts(part: pd.DataFrame) -> Amounts:
-    verdict = part["verdict"]
-    counts = (int(verdict.eq(v).sum()) for v in (ACCEPTED, OBSERVATION, REJECTED))
+    verdict = part["verdict"].to_numpy()
+    counts = (int(np.count_nonzero(verdict == v)) for v in (ACCEPTED, OBSERVATION, REJECTED))
     return Amounts(len(part), *counts, *(from_cents(int(part[c].sum())) for c in SUMS))
 
 
 def _explain(part: pd.DataFrame) -> tuple[Explanation, ...]:
-    rejected = part[part["verdict"].eq(REJECTED)]
+    rejected = part[part["verdict"].to_numpy() == REJECTED]
     if rejected.empty:
         return ()
     grouped = rejected.groupby("code")["rejected"].agg(["size", "sum"])
@@ -205,8 +210,7 @@ def _explain(part: pd.DataFrame) -> tuple[Explanation, ...]:
                  for code, row in sorted(grouped.iterrows(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))))
 
 
-def _bordereaux(lines: pd.DataFrame, result, numbers: dict, findings: list[Finding]) -> list[Summary]:
-    groups = lines.groupby(["path", "sheet"], sort=False).indices if len(lines) else {}
+def _bordereaux(lines: pd.DataFrame, result, groups: dict, numbers: dict, findings: list[Finding]) -> list[Summary]:
     summaries = {(s.path, s.sheet): s for s in result.files}
     out = []
     for key in sorted(result.tables):
@@ -237,5 +241,5 @@ def _centres(lines: pd.DataFrame, ref: Reference) -> list[Summary]:
     for finess, part in lines.groupby(lines["finess_geographique"].fillna(""), sort=True):
         centre = ref.centre_by_finess.get(finess)
         out.append(Summary(finess, centre.nom if centre else None, finess or None, centre.cpam if centre else None,
-                           _amounts(part), _explain(part), bordereaux=part.groupby(["path", "sheet"]).ngroups))
+                           _amounts(part), _explain(part), bordereaux=part["_table"].nunique()))
     return out

@@ -57,55 +57,64 @@ def _row_of(cell: str) -> int:
     return int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 
 
-def claimed_totals(lines: pd.DataFrame, tables: dict[tuple[str, str], Table]) -> Iterator[Finding]:
-    """CLAIMED_TOTAL_MISMATCH: a cell of the totals row that is not the sum of its column's lines."""
-    if lines.empty:
-        return
-    present = [k for k in MONEY_COLUMNS if k in lines]
-    sums = lines.groupby(["path", "sheet"], sort=False)[present].sum()
-    counts = lines.groupby(["path", "sheet"], sort=False).size()
+def claimed_totals(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], groups: dict) -> Iterator[Finding]:
+    """CLAIMED_TOTAL_MISMATCH: a cell of the totals row that is not the sum of its column's lines (`groups`: the
+    positions of each table's lines)."""
     for key, table in tables.items():
-        if table.totals_row is None or key not in counts.index:
+        if table.totals_row is None or key not in groups:
             continue
-        for column in (c for c in MONEY_COLUMNS if c in table.columns and c in present):
+        part = lines.iloc[groups[key]]
+        for column in (c for c in MONEY_COLUMNS if c in table.columns and c in lines):
             index = table.columns[column].index
             raw = table.totals_row[index] if index < len(table.totals_row) else None
             claimed = parse_cents(raw)
-            actual = int(sums.at[key, column])
+            actual = int(part[column].sum())
             if claimed is None or claimed == actual:
                 continue
             shown = f"« {clean_text(raw)} »" if claimed is INVALID else format_eur(from_cents(claimed))
             difference = "" if claimed is INVALID else format_eur(from_cents(claimed - actual))
             yield make("CLAIMED_TOTAL_MISMATCH", key[0], key[1], table.totals_row_number,
                        f"{table.columns[column].letter}{table.totals_row_number}", column, label=COLUMNS[column][0],
-                       claimed=shown, actual=format_eur(from_cents(actual)), lines=int(counts[key]),
+                       claimed=shown, actual=format_eur(from_cents(actual)), lines=len(part),
                        difference=difference or "?")
 
 
-def not_attached(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], ref: Reference,
+def not_attached(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], groups: dict, ref: Reference,
                  cpam: str | None) -> Iterator[Finding]:
     """CENTRE_NOT_ATTACHED: lines of a centre attached to another caisse than the audited one (`cpam`), or, without
     it, than the one the header block addresses the bordereau to. Reported at the header block's FINESS when the
-    table takes it from there (the whole bordereau), else on each line."""
+    table takes it from there, else on each line."""
     if lines.empty or "cpam" not in lines:
         return
-    groups = lines.groupby(["path", "sheet", "cpam", "finess_geographique"], sort=True).indices
-    for (path, sheet, attached, finess), positions in groups.items():
+    attached_to = lines["cpam"].to_numpy()
+    finesses = lines["finess_geographique"].to_numpy()
+    for (path, sheet), in_table in groups.items():
         table = tables[(path, sheet)]
         audited = cpam or declared_cpam(table)
-        if audited is None or attached == audited:
+        if audited is None:
             continue
-        values = {"centre": ref.centre_by_finess[finess].nom, "finess": finess,
-                  "attached": _caisse(ref, attached), "audited": _caisse(ref, audited),
-                  "why": " qui audite" if cpam else " à laquelle le bordereau est adressé"}
-        column = table.columns.get("finess_geographique")
-        if column is None:
-            cell = table.block["finess_geographique"][1]
-            yield make("CENTRE_NOT_ATTACHED", path, sheet, _row_of(cell), cell, "finess_geographique", **values)
-            continue
-        for row in lines["row"].to_numpy()[positions]:
-            yield make("CENTRE_NOT_ATTACHED", path, sheet, int(row), f"{column.letter}{row}", "finess_geographique",
-                       **values)
+        for finess in pd.unique(finesses[in_table]):
+            positions = in_table[finesses[in_table] == finess]
+            attached = attached_to[positions[0]]
+            if not isinstance(attached, str) or attached == audited:
+                continue  # an unknown centre (CENTRE_UNKNOWN already), or the right caisse
+            values = {"centre": ref.centre_by_finess[finess].nom, "finess": finess,
+                      "attached": _caisse(ref, attached), "audited": _caisse(ref, audited),
+                      "why": " qui audite" if cpam else " à laquelle le bordereau est adressé"}
+            yield from _at_finess(table, path, sheet, lines["row"].to_numpy()[positions], values)
+
+
+def _at_finess(table: Table, path: str, sheet: str, rows, values: dict) -> Iterator[Finding]:
+    """CENTRE_NOT_ATTACHED at the header block's FINESS when the table takes it from there (the whole bordereau),
+    else on each line (`rows`: their Excel rows)."""
+    column = table.columns.get("finess_geographique")
+    if column is None:
+        cell = table.block["finess_geographique"][1]
+        yield make("CENTRE_NOT_ATTACHED", path, sheet, _row_of(cell), cell, "finess_geographique", **values)
+        return
+    for row in rows:
+        yield make("CENTRE_NOT_ATTACHED", path, sheet, int(row), f"{column.letter}{row}", "finess_geographique",
+                   **values)
 
 
 def _caisse(ref: Reference, code: str) -> str:

@@ -24,7 +24,7 @@ ACCEPTED, OBSERVATION, REJECTED = "accepté", "accepté avec observation", "reje
 _ORDER = {code: i for i, code in enumerate(CODES)}
 
 
-def touching(lines: pd.DataFrame, findings: list[Finding], tables: dict[tuple[str, str], Table],
+def touching(lines: pd.DataFrame, findings: list[Finding], tables: dict[tuple[str, str], Table], groups: dict,
              totals_only: frozenset[str]) -> dict[int, list[Finding]]:
     """The findings that touch each line, by position: its own, those of its sheet and those of its file (except the
     codes about a totals row only). Lines that nothing touches are left out."""
@@ -32,18 +32,17 @@ def touching(lines: pd.DataFrame, findings: list[Finding], tables: dict[tuple[st
     own = [f for f in findings if f.row in dose_rows.get((f.path, f.sheet), ())]
     shared = [f for f in findings if f.code not in totals_only and f.row not in dose_rows.get((f.path, f.sheet), ())]
     out: dict[int, list[Finding]] = {}
-    if own:
-        position = {k: i for i, k in enumerate(zip(lines["path"], lines["sheet"], lines["row"], strict=True))}
-        for f in own:
-            if (i := position.get((f.path, f.sheet, f.row))) is not None:
-                out.setdefault(i, []).append(f)
-    if shared:
-        sheets = lines.groupby(["path", "sheet"], sort=False).indices
-        for f in shared:
-            keys = [(f.path, f.sheet)] if f.sheet is not None else [k for k in sheets if k[0] == f.path]
-            for key in keys:
-                for i in sheets.get(key, ()):
-                    out.setdefault(int(i), []).append(f)
+    rows = lines["row"].to_numpy()
+    positions = {key: dict(zip(rows[groups[key]].tolist(), groups[key].tolist(), strict=True))
+                 for key in {(f.path, f.sheet) for f in own} if key in groups}  # Excel row -> position
+    for f in own:
+        if (i := positions.get((f.path, f.sheet), {}).get(f.row)) is not None:
+            out.setdefault(i, []).append(f)
+    for f in shared:
+        keys = [(f.path, f.sheet)] if f.sheet is not None else [k for k in groups if k[0] == f.path]
+        for key in keys:
+            for i in groups.get(key, ()):
+                out.setdefault(int(i), []).append(f)
     return out
 
 
@@ -90,7 +89,7 @@ def amounts(lines: pd.DataFrame, verdict: pd.Series, ref: Reference) -> pd.DataF
     due = recomputed(lines, ref)
     pair = lines["montant_amo"] + lines["montant_complementaire"]
     claimed = lines["montant_total"].fillna(pair).fillna(due)
-    rejected = verdict.eq(REJECTED)
+    rejected = pd.Series(verdict.to_numpy() == REJECTED, index=lines.index)
     return pd.DataFrame({
         "claimed": claimed, "recomputed": due,
         "accepted": due.where(~rejected, 0).fillna(0).astype("int64"),

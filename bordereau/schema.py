@@ -7,9 +7,28 @@ cases into (row index, column key, code) triples. Identifiers are validated once
 
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
+
+
+def _load_pandera_checks() -> None:
+    """Import pandera's check backends now. When hypothesis is installed (it is a test dependency), pandera's data
+    synthesis strategies import it, which costs a quarter of a second at every start for a feature not used here:
+    hide it during that import unless something already loaded it."""
+    if "hypothesis" in sys.modules:
+        import pandera.backends.pandas.builtin_checks  # noqa: F401
+        return
+    sys.modules["hypothesis"] = None  # `import hypothesis` raises ImportError meanwhile
+    try:
+        import pandera.backends.pandas.builtin_checks  # noqa: F401
+    finally:
+        del sys.modules["hypothesis"]
+
+
+_load_pandera_checks()
 
 from .identifiers import nir_problem, vaccine_code_problem
 
