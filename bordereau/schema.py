@@ -19,7 +19,7 @@ def _load_pandera_checks() -> None:
     synthesis strategies import it, which costs a quarter of a second at every start for a feature not used here:
     hide it during that import unless something already loaded it."""
     if "hypothesis" in sys.modules:
-        import pandera.backends.pandas.builtin_checks  # noqa: F401
+        import pandera.backends.pandas.builtin_checks
         return
     sys.modules["hypothesis"] = None  # `import hypothesis` raises ImportError meanwhile
     try:
