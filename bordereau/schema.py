@@ -13,6 +13,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from .identifiers import nir_problem, vaccine_code_problem
+
 
 def _load_pandera_checks() -> None:
     """Import pandera's check backends now. When hypothesis is installed (it is a test dependency), pandera's data
@@ -29,8 +31,6 @@ def _load_pandera_checks() -> None:
 
 
 _load_pandera_checks()
-
-from .identifiers import nir_problem, vaccine_code_problem
 
 # columns that may stay empty on a line without rights
 REQUIRED_UNLESS_NO_RIGHTS = ("nir", "code_regime")
