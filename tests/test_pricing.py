@@ -128,3 +128,29 @@ def test_every_total_is_the_sum_of_its_lines(items: list[dict]):
             assert getattr(t.total, part) == from_cents(sum(r[column] for r in kept))
             assert getattr(t.total, part) == sum((getattr(g.sums, part) for g in t.groups), Decimal(0))
         assert t.total.amo + t.total.complementaire + t.total.fir == t.total.prix
+
+
+def test_a_pack_of_several_doses_is_billed_per_dose(tmp_path: Path):
+    """A vaccine sold by packs of 10: the public price and the negotiated price apply per dose, rounded to the cent."""
+    folder = tmp_path / "ref"
+    shutil.copy(DEFAULT_REF_DIR / "centres.yaml", folder.mkdir() or folder / "centres.yaml")
+    shutil.copytree(DEFAULT_REF_DIR / "tarifs", folder / "tarifs")
+    vaccins = folder / "tarifs" / "vaccins.yaml"
+    text = vaccins.read_text(encoding="utf-8").replace(
+        '    cip13: "3400936773875"\n', '    cip13: "3400936773875"\n    doses_par_conditionnement: 10\n')
+    vaccins.write_text(text, encoding="utf-8")
+    ref = load_reference(folder)
+    centre = ref.centre_by_finess["590780102"]
+    day, birth = dt.date(2026, 10, 5), dt.date(2013, 3, 12)
+    line = {"nom": "A", "prenom": "B", "nir": make_nir(random.Random(1), 1, birth), "date_naissance": birth,
+            "code_regime": "01", "prise_en_charge": "droit commun", "vaccin": "Boostrixtetra",
+            "code_vaccin": "3400936773875", "date_administration": day}
+    other = {**line, "nom": "C", "nir": make_nir(random.Random(2), 2, birth), "prix_unitaire": Decimal("2.28")}
+    path = write_bordereau(tmp_path / "a.xlsx", centre, dt.date(2026, 10, 1), dt.date(2026, 10, 31),
+                           [{**line, "prix_unitaire": Decimal("2.27")}, other])
+    result = check_files([path], ref, dt.date(2026, 11, 23))
+    # 22,71 EUR the pack of 10: 2,271 -> 2,27 EUR a dose; 2,28 is above it
+    assert [(f.row, f.code) for f in result.findings] == [(9, "PRICE_ABOVE_PUBLIC")]
+    assert "2,27 EUR" in result.findings[0].message
+    first = result.lines.iloc[0]
+    assert (first["amo"], first["fir"]) == (148, 79)  # 2,27 x 65 % = 1,4755 -> 1,48 ; 0,79 to the FIR
