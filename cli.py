@@ -220,7 +220,7 @@ def audit(
     if xlsx:
         write_statement(xlsx, result, inputs)
     if as_json:
-        typer.echo(dumps(result.as_json()))
+        typer.echo(dumps(result))
     else:
         print_audit(out, result)
         for label, path in (("Rapport", report), ("État des rejets", xlsx)):

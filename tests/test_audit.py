@@ -365,3 +365,12 @@ def test_history_finds_a_second_dose_too_early(lille: Path, tmp_path: Path):
     audit = audit_files([later], REF, DAY, "595", history)
     [f] = audit.findings
     assert f.code == "DOSE_INTERVAL_TOO_SHORT" and "40 jours" in f.message and lille.name[:-5] in f.message
+
+
+def test_json_text_is_the_document(tmp_path: Path):
+    """`--json` writes its lines straight from the columns: the same document as `Audit.as_json()`."""
+    from bordereau.render.audit_json import dumps
+
+    path = Path(shutil.copy(ROOT / "examples" / ERRORS, tmp_path / ERRORS))
+    for audit in (audit_files([path], REF, DAY), audit_files([ROOT / "examples"], REF, DAY, "595")):
+        assert json.loads(dumps(audit)) == json.loads(json.dumps(audit.as_json()))

@@ -131,44 +131,63 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+FIELDS = ("bordereau", "path", "sheet", "row", "ligne", "verdict", "code", "codes", "claimed", "recomputed",
+          "accepted", "rejected")
+
+
+def _line_columns(lines: pd.DataFrame) -> list[list]:
+    """The values of FIELDS, column by column."""
+    numbers = [_line_number(n, r) for n, r in zip(lines["ligne"].tolist(), lines["row"].tolist(), strict=True)]
+    return [lines["bordereau"].tolist(), lines["path"].tolist(), lines["sheet"].tolist(),
+            [int(r) for r in lines["row"].tolist()], numbers, lines["verdict"].tolist(),
+            [c if isinstance(c, str) else None for c in lines["code"].tolist()], lines["codes"].tolist(),
+            *(_strings(lines[k]) for k in ("claimed", "recomputed", "accepted", "rejected"))]
+
+
 def _lines(audit: Audit) -> list[dict]:
-    lines = audit.lines
-    if lines.empty:
+    if audit.lines.empty:
         return []
     with _gc_paused():
-        return _line_dicts(lines)
+        none: list[str] = []  # one empty list shared by the lines without a code (read only)
+        columns = _line_columns(audit.lines)
+        columns[7] = [list(c) if c else none for c in columns[7]]
+        return [dict(zip(FIELDS, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
-def _line_dicts(lines: pd.DataFrame) -> list[dict]:
-    numbers = [_line_number(n, r) for n, r in zip(lines["ligne"].tolist(), lines["row"].tolist(), strict=True)]
-    none: list[str] = []  # one empty list shared by the lines without a code (read only)
-    columns = [lines["bordereau"].tolist(), lines["path"].tolist(), lines["sheet"].tolist(),
-               [int(r) for r in lines["row"].tolist()], numbers, lines["verdict"].tolist(),
-               [c if isinstance(c, str) else None for c in lines["code"].tolist()],
-               [list(c) if c else none for c in lines["codes"].tolist()],
-               *(_strings(lines[k]) for k in ("claimed", "recomputed", "accepted", "rejected"))]
-    return [{"bordereau": b, "path": p, "sheet": s, "row": r, "ligne": n, "verdict": v, "code": c, "codes": cs,
-             "claimed": cl, "recomputed": rc, "accepted": a, "rejected": rj}
-            for b, p, s, r, n, v, c, cs, cl, rc, a, rj in zip(*columns, strict=True)]
+def _line_texts(audit: Audit) -> list[str]:
+    """The lines as compact JSON objects, written from the columns: the same as `_lines` gives, faster, each distinct
+    value being encoded once."""
+    if audit.lines.empty:
+        return []
+    columns = _line_columns(audit.lines)
+    columns[7] = [tuple(c) for c in columns[7]]
+    texts = []
+    for column in columns:
+        if all(type(v) is int for v in column):  # row, ligne: one value per line, nothing to escape
+            texts.append(list(map(str, column)))
+            continue
+        encoded = {v: json.dumps(list(v) if isinstance(v, tuple) else v, ensure_ascii=False) for v in set(column)}
+        texts.append([encoded[v] for v in column])
+    template = "{{" + ",".join(f'"{name}":{{}}' for name in FIELDS) + "}}"
+    return [template.format(*values) for values in zip(*texts, strict=True)]
 
 
-def audit_json(audit: Audit) -> dict:
+def audit_json(audit: Audit, lines: bool = True) -> dict:
     return {
         "today": audit.today.isoformat(), "cpam": audit.cpam,
         "total": {**audit.total.as_json(), "explanations": [e.as_json() for e in audit.explanations]},
         "bordereaux": [_summary(s, True) for s in audit.bordereaux],
         "centres": [_summary(s, False) for s in audit.centres],
-        "lines": _lines(audit),
+        "lines": _lines(audit) if lines else [],
         "rejections": [{**r, "montant": as_json(r["montant"])} for r in audit.rejections()],
         "unread": [f.as_dict() for f in audit.unread],
         "findings": [f.as_dict() for f in audit.findings],
     }
 
 
-def dumps(doc: dict) -> str:
-    """The document as text: indented, except the lines, one compact object per text line (fast on 100,000)."""
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+def dumps(audit: Audit) -> str:
+    """The JSON document as text: indented, except the lines, one compact object per text line."""
     marker = "\u0000lines\u0000"
-    head = json.dumps({**doc, "lines": marker}, ensure_ascii=False, indent=1)
-    body = "[\n  " + ",\n  ".join(map(encode, doc["lines"])) + "\n ]" if doc["lines"] else "[]"
-    return head.replace(json.dumps(marker), body, 1)
+    head = json.dumps({**audit_json(audit, lines=False), "lines": marker}, ensure_ascii=False, indent=1)
+    texts = _line_texts(audit)
+    return head.replace(json.dumps(marker), "[\n  " + ",\n  ".join(texts) + "\n ]" if texts else "[]", 1)
