@@ -42,11 +42,14 @@ def _strings(cents: pd.Series) -> list[str | None]:
     return [None if v is None else shown[v] for v in values]
 
 
-def _line_number(ligne: object, row: int) -> int | str:
-    """The line's « N° de ligne » when the sheet has one, else its Excel row."""
-    if ligne is None or ligne != ligne:
-        return int(row)
-    return int(ligne) if str(ligne).isdigit() else str(ligne)
+def _line_number(ligne: object, row: int) -> int:
+    """The line's « N° de ligne » when the sheet gives it as a number, else its Excel row (`reject` reads digits).
+
+    >>> _line_number("12", 21), _line_number(None, 21), _line_number("A3", 21)
+    (12, 21, 21)
+    """
+    text = str(ligne) if isinstance(ligne, str | int) else ""
+    return int(text) if text.isascii() and text.isdigit() else int(row)
 
 
 def beneficiary(nom: object, prenom: object, nir: object) -> str:
