@@ -341,8 +341,29 @@ def test_status_page_renders_in_a_headless_browser(db, ref, tmp_path: Path):
 def test_migrations_are_versioned_and_idempotent(db, tmp_path: Path):
     first = open_ledger(db)
     again = open_ledger(db)
-    assert [r["version"] for r in rows(db, schema_version)] == [1, 2, 3]
+    assert [r["version"] for r in rows(db, schema_version)] == [1, 2, 3, 4]
     first.engine.dispose()
     again.engine.dispose()
     key = Path(os.environ["BORDEREAU_KEY_FILE"])
     assert key.stat().st_mode & 0o777 == 0o600
+
+
+def test_audit_history_in_the_ledger_finds_numbers_and_doses_seen_before(db, ref, tmp_path: Path):
+    from bordereau.audit import audit_files
+    from bordereau.ledger.audits import LedgerAuditHistory
+
+    path = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2025, 10, 6), 1), (1, dt.date(2025, 10, 6), 1)])
+    invoke("export", path, "--out", tmp_path / "e", "--no-ledger")
+    folder = tmp_path / "e" / "595-lille-douai"
+    history = LedgerAuditHistory(open_ledger(db))
+    first = audit_files([folder], ref, dt.date(2026, 11, 23), "595", history)
+    assert first.errors == 0
+    again = audit_files([folder], ref, dt.date(2026, 11, 24), "595", history)
+    codes = {f.code for f in again.findings}
+    assert "BORDEREAU_SEEN_BEFORE" in codes and "DUPLICATE_LINE" in codes
+    assert any("audité le 23/11/2026" in f.message for f in again.findings)
+    # another centre's bordereau with a dose too soon after one accepted before
+    too_soon = workbook(ref, tmp_path / "b.xlsx", [(0, dt.date(2026, 1, 12), 2)])
+    later = audit_files([too_soon], ref, dt.date(2026, 11, 25), "595", history)
+    assert [f.code for f in later.findings if f.severity == "error"] == ["DOSE_INTERVAL_TOO_SHORT"]
+    assert "HPV-595-590780102-20261123-1" in next(f.message for f in later.findings)

@@ -145,6 +145,36 @@ fir_lines = sa.Table(
 )
 
 
+audits = sa.Table(
+    "audits", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("audited_on", sa.Date, nullable=False),
+    sa.Column("cpam", sa.String(3)),
+    sa.Column("created", sa.DateTime, nullable=False),
+)
+
+audited_bordereaux = sa.Table(
+    "audited_bordereaux", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("audit_id", sa.Integer, sa.ForeignKey("audits.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("number", sa.String(40), nullable=False, index=True),
+)
+
+audited_lines = sa.Table(
+    "audited_lines", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("audit_id", sa.Integer, sa.ForeignKey("audits.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("bordereau", sa.String(40)),
+    sa.Column("line_no", sa.Integer),
+    sa.Column("beneficiary_key", sa.String(64), nullable=False, index=True),
+    sa.Column("vaccine_code", sa.String(13), nullable=False),
+    sa.Column("classe", sa.String(20)),
+    sa.Column("administered_on", sa.Date, nullable=False),
+    sa.Column("verdict", sa.String(30), nullable=False),
+    sa.Column("accepted", sa.BigInteger, nullable=False),
+)
+
+
 def _v1(connection: sa.Connection) -> None:
     metadata.create_all(connection, tables=[exports, counters, bordereaux, billed_lines, payments, allocations,
                                             rejections])
@@ -161,7 +191,12 @@ def _v3(connection: sa.Connection) -> None:
     connection.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_fir_beneficiary ON fir_lines (beneficiary_key)")
 
 
-MIGRATIONS = [_v1, _v2, _v3]
+def _v4(connection: sa.Connection) -> None:
+    """The CPAM's side: what earlier audits accepted, to find a dose billed twice across bordereaux and centres."""
+    metadata.create_all(connection, tables=[audits, audited_bordereaux, audited_lines])
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4]
 
 
 def migrate(engine: sa.Engine) -> int:

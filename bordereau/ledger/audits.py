@@ -1,0 +1,67 @@
+"""The audit history of a CPAM, kept in the ledger: the bordereaux it audited and the lines it accepted, under the
+same keyed hashes as the Département's ledger (never a clear NIR). Implements `audit_history.AuditHistory`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+
+import sqlalchemy as sa
+
+from ..audit_history import PastDose
+from ..batch import fr_date
+from .schema import audited_bordereaux, audited_lines, audits
+
+CHUNK = 500
+
+
+class LedgerAuditHistory:
+    def __init__(self, ledger):
+        self.ledger = ledger
+
+    def beneficiary_keys(self, identities: Collection[str]) -> dict[str, str]:
+        return {i: self.ledger.hasher(f"B|{i}") for i in identities}
+
+    def bordereaux_seen(self, numbers: Collection[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        numbers = sorted(set(numbers))
+        with self.ledger.engine.connect() as connection:
+            for start in range(0, len(numbers), CHUNK):
+                rows = connection.execute(
+                    sa.select(audited_bordereaux.c.number, sa.func.min(audits.c.audited_on))
+                    .join(audits, audits.c.id == audited_bordereaux.c.audit_id)
+                    .where(audited_bordereaux.c.number.in_(numbers[start:start + CHUNK]))
+                    .group_by(audited_bordereaux.c.number)).all()
+                found.update({n: f"audité le {fr_date(day)}" for n, day in rows})
+        return found
+
+    def earlier_doses(self, beneficiaries: Collection[str]) -> Iterable[PastDose]:
+        keys = sorted(set(beneficiaries))
+        c = audited_lines.c
+        doses = []
+        with self.ledger.engine.connect() as connection:
+            for start in range(0, len(keys), CHUNK):
+                rows = connection.execute(
+                    sa.select(c.beneficiary_key, c.vaccine_code, c.administered_on, c.classe, c.bordereau, c.line_no,
+                              audits.c.audited_on)
+                    .join(audits, audits.c.id == c.audit_id)
+                    .where(c.beneficiary_key.in_(keys[start:start + CHUNK]), c.verdict != "rejeté")).all()
+                doses += [PastDose(r.beneficiary_key, r.vaccine_code, r.administered_on, r.classe == "HPV",
+                                   f"la ligne {r.line_no} du bordereau {r.bordereau} (audité le "
+                                   f"{fr_date(r.audited_on)})") for r in rows]
+        return doses
+
+    def record(self, audit) -> None:
+        rows = [r for r in audit.history_rows() if r["beneficiaire"] and r["date_administration"]]
+        with self.ledger.engine.begin() as connection:
+            audit_id = connection.execute(audits.insert().values(
+                audited_on=audit.today, cpam=audit.cpam, created=dt.datetime.now()).returning(audits.c.id)).scalar_one()
+            numbers = sorted({b.number for b in audit.bordereaux if b.number})
+            if numbers:
+                connection.execute(audited_bordereaux.insert(), [{"audit_id": audit_id, "number": n} for n in numbers])
+            if rows:
+                connection.execute(audited_lines.insert(), [{
+                    "audit_id": audit_id, "bordereau": r["bordereau"], "line_no": r["ligne"],
+                    "beneficiary_key": r["beneficiaire"], "vaccine_code": r["code_vaccin"], "classe": r["classe"],
+                    "administered_on": r["date_administration"], "verdict": r["verdict"],
+                    "accepted": r["accepted"]} for r in rows])
