@@ -204,16 +204,25 @@ def audit(
     report: Annotated[Path | None, typer.Option("--report", help="Écrit un rapport HTML autonome.")] = None,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Écrit l'état des rejets (classeur).")] = None,
     ref: RefDir = None,
+    db: Db = None,
+    key_file: KeyFile = None,
     today: Today = None,
 ) -> None:
-    """Audite les bordereaux reçus par une CPAM : verdict par ligne, montants acceptés et refusés, état des rejets."""
+    """Audite les bordereaux reçus par une CPAM : verdict par ligne, montants acceptés et refusés, état des rejets.
+
+    Avec un registre (--db ou $BORDEREAU_DB), compare aussi aux audits précédents (numéros, doses) et garde celui-ci."""
     from bordereau.audit import audit_files, audit_inputs
     from bordereau.files import write_text
     from bordereau.render.audit_files import audit_report, write_statement
     from bordereau.render.audit_json import dumps
     from bordereau.render.audit_terminal import print_audit
 
-    result = audit_files(files, _reference(ref), _day(today), cpam)
+    history = None
+    if db or os.environ.get("BORDEREAU_DB"):
+        from bordereau.ledger.audits import LedgerAuditHistory
+
+        history = LedgerAuditHistory(_ledger(db, key_file))
+    result = audit_files(files, _reference(ref), _day(today), cpam, history)
     inputs = tuple(audit_inputs(files))
     if report:
         write_text(report, audit_report(result), inputs)

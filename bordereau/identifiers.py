@@ -82,8 +82,8 @@ def nir_problem(value: str) -> str | None:
     >>> nir_problem("25508141680253")
     '14 caractères au lieu de 15'
     """
-    if len(value) == 15 and value.isascii() and value.isdigit():  # the common case, without stdnum's clean-up
-        expected = f"{97 - int(value[:13]) % 97:02d}"
+    if len(value) == 15 and value.isascii() and value.isdigit():  # the common case: stdnum's key, not its clean-up
+        expected = stdnum_nir.calc_check_digits(value)
         return None if value[13:] == expected else f"clé du NIR incorrecte (attendue {expected})"
     try:
         stdnum_nir.validate(value)

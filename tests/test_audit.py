@@ -46,6 +46,12 @@ def audit_json(*args) -> tuple[int, dict]:
     return result.exit_code, json.loads(result.stdout)
 
 
+@pytest.fixture(autouse=True)
+def without_history(monkeypatch):
+    """These tests audit the same bordereaux several times: no audit history (tested in test_ledger.py)."""
+    monkeypatch.delenv("BORDEREAU_DB", raising=False)
+
+
 @pytest.fixture(scope="module")
 def export_root(tmp_path_factory) -> Path:
     """The examples without the error file, exported once by the CLI (with a private ledger, when there is one)."""

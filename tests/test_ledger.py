@@ -367,3 +367,12 @@ def test_audit_history_in_the_ledger_finds_numbers_and_doses_seen_before(db, ref
     later = audit_files([too_soon], ref, dt.date(2026, 11, 25), "595", history)
     assert [f.code for f in later.findings if f.severity == "error"] == ["DOSE_INTERVAL_TOO_SHORT"]
     assert "HPV-595-590780102-20261123-1" in next(f.message for f in later.findings)
+
+
+def test_audit_command_keeps_its_history_in_the_ledger(db, ref, tmp_path: Path):
+    path = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2025, 10, 6), 1)])
+    invoke("export", path, "--out", tmp_path / "e", "--no-ledger")
+    folder = tmp_path / "e" / "595-lille-douai"
+    invoke("audit", folder, "--cpam", "595", "--today", "2026-11-23")
+    again = invoke("audit", folder, "--cpam", "595", "--json", "--today", "2026-11-24", code=1)
+    assert "BORDEREAU_SEEN_BEFORE" in again.stdout and "audité le 23/11/2026" in again.stdout

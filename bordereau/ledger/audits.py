@@ -52,7 +52,8 @@ class LedgerAuditHistory:
         return doses
 
     def record(self, audit) -> None:
-        rows = [r for r in audit.history_rows() if r["beneficiaire"] and r["date_administration"]]
+        rows = [r for r in audit.history_rows()
+                if r["verdict"] != "rejeté" and r["beneficiaire"] and r["date_administration"]]
         with self.ledger.engine.begin() as connection:
             audit_id = connection.execute(audits.insert().values(
                 audited_on=audit.today, cpam=audit.cpam, created=dt.datetime.now()).returning(audits.c.id)).scalar_one()
