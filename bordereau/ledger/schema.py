@@ -199,21 +199,29 @@ def _v4(connection: sa.Connection) -> None:
 MIGRATIONS = [_v1, _v2, _v3, _v4]
 
 
+MIGRATION_LOCK = 7461_2001  # PostgreSQL advisory lock: one process migrates at a time
+
+
 def migrate(engine: sa.Engine) -> int:
-    """Apply the migrations not yet applied; returns the schema version."""
+    """Apply the migrations not yet applied, one process at a time; returns the schema version."""
+    if engine.dialect.name != "postgresql":
+        return _migrate(engine)  # SQLite: every write transaction starts with BEGIN IMMEDIATE, so they queue
+    with engine.connect() as lock:
+        lock.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        try:
+            return _migrate(engine)
+        finally:
+            lock.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+            lock.commit()
+
+
+def _migrate(engine: sa.Engine) -> int:
     with engine.begin() as connection:
         schema_version.create(connection, checkfirst=True)
-    current = 0
-    with engine.connect() as connection:
-        current = connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
     for version, step in enumerate(MIGRATIONS, start=1):
-        if version <= current:
-            continue
         with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql("LOCK TABLE schema_version IN EXCLUSIVE MODE")
             done = connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
-            if version <= done:  # another process applied it meanwhile
+            if version <= done:
                 continue
             step(connection)
             connection.execute(schema_version.insert().values(version=version, applied_at=dt.datetime.now()))
