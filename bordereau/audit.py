@@ -158,7 +158,7 @@ def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
         lines["beneficiaire_cle"] = beneficiary_keys(lines, history) if len(lines) else []
         earlier = history.bordereaux_seen(set(numbers.values()))
     extra = [*checks.claimed_totals(lines, tables, groups), *checks.not_attached(lines, tables, groups, ref, cpam),
-             *checks.seen_before(tables, numbers, earlier)]
+             *checks.seen_before(tables, numbers, earlier), *checks.manifest_checksums(paths)]
     if history is not None and len(lines):
         extra += history_findings(lines, tables, ref, history)
     findings = sorted(result.findings + extra, key=sort_key)

@@ -8,6 +8,8 @@ check's, run unchanged.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,3 +143,16 @@ def seen_before(tables: dict[tuple[str, str], Table], numbers: dict[tuple[str, s
             continue
         yield make("BORDEREAU_SEEN_BEFORE", key[0], key[1], _row_of(cell), cell, "numero", number=number,
                    other=other)
+
+
+def manifest_checksums(paths: list[Path]) -> Iterator[Finding]:
+    """FILE_MODIFIED (warning) for a bordereau of an export folder whose SHA-256 is no longer the manifest's; its
+    lines are judged on their own all the same."""
+    for folder in paths:
+        manifest = folder / "manifest.json"
+        if not (folder.is_dir() and manifest.is_file()):
+            continue
+        for item in json.loads(manifest.read_text(encoding="utf-8")).get("files", []):
+            path = folder / item["name"]
+            if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() != item.get("sha256"):
+                yield make("FILE_MODIFIED", str(path))

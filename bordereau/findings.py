@@ -71,6 +71,8 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "CENTRE_NOT_ATTACHED": (E, "Centre d'une autre caisse",
                             "{centre} (FINESS {finess}) est rattaché à la caisse {attached}, pas à la caisse "
                             "{audited}{why}"),
+    "FILE_MODIFIED": (W, "Fichier modifié depuis l'export",
+                      "Empreinte SHA-256 différente de celle de manifest.json : fichier modifié après l'export"),
     "BORDEREAU_SEEN_BEFORE": (E, "Bordereau déjà présenté", "Bordereau n° {number} déjà présenté : {other}"),
 }
 

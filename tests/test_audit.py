@@ -380,3 +380,15 @@ def test_json_text_is_the_document(tmp_path: Path):
     path = Path(shutil.copy(ROOT / "examples" / ERRORS, tmp_path / ERRORS))
     for audit in (audit_files([path], REF, DAY), audit_files([ROOT / "examples"], REF, DAY, "595")):
         assert json.loads(dumps(audit)) == json.loads(json.dumps(audit.as_json()))
+
+
+def test_a_file_modified_after_the_export_is_flagged(export_root: Path, tmp_path: Path):
+    folder = Path(shutil.copytree(export_root / "595-lille-douai", tmp_path / "595"))
+    code, doc = audit_json(folder)
+    assert code == 0 and doc["findings"] == []
+    [bordereau] = folder.glob("HPV-*.xlsx")
+    edit_workbook(bordereau, lambda ws: ws.cell(2, 3, "vu"))  # a harmless note, saved by another program
+    code, doc = audit_json(folder)
+    flagged = [f for f in doc["findings"] if f["code"] == "FILE_MODIFIED"]
+    assert code == 0 and len(flagged) == 1 and flagged[0]["severity"] == "warning"
+    assert "manifest.json" in flagged[0]["message"]
