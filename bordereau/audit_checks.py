@@ -3,7 +3,7 @@ caisse, its totals row). The line rules (identifiers, eligibility, prices, amoun
 check's, run unchanged.
 
 `CLAIMED_TOTAL_MISMATCH` is about the totals row alone: it never rejects the lines, each is judged on its own.
-`CENTRE_NOT_ATTACHED` and `BORDEREAU_SEEN_BEFORE` refuse every line of the bordereau.
+`CENTRE_NOT_ATTACHED` and `BORDEREAU_SEEN_BEFORE` refuse every line of the bordereau. `FILE_MODIFIED` is a warning.
 """
 
 from __future__ import annotations
