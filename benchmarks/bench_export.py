@@ -30,9 +30,13 @@ if __name__ == "__main__":
         # each run exports into a fresh folder (an export is never overwritten)
         target = str(work / "export-PLACEHOLDER")
         code = cli("export", str(path), "--out", target, "--today", "2026-11-23")
-        code = "import uuid\n" + code.replace(repr(target), f"{str(work)!r} + '/export-' + uuid.uuid4().hex")
+        code = code.replace(repr(target), f"{str(work)!r} + '/export-' + run_id")
+        # each run records its 100,000 lines in a ledger of its own (an export never bills a dose twice)
+        code = ("import os, uuid\nrun_id = uuid.uuid4().hex\n"
+                f"os.environ['BORDEREAU_DB'] = {str(work)!r} + '/ledger-' + run_id + '.sqlite'\n"
+                f"os.environ['BORDEREAU_KEY_FILE'] = {str(work / 'ledger.key')!r}\n" + code)
         rows = [("(a) calamine read + xlsxwriter write of the same rows", *baseline),
-                ("(b) bordereau export (check, split, PETRA files)", *run(code))]
+                ("(b) bordereau export (check, split, ledger, PETRA files)", *run(code))]
         report(rows, rows[0][0])
     finally:
         shutil.rmtree(work, ignore_errors=True)
