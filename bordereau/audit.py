@@ -25,7 +25,7 @@ from .audit_history import AuditHistory, beneficiary_keys, history_findings
 from .audit_lines import ACCEPTED, OBSERVATION, REJECTED, amounts, touching, verdicts
 from .check import TableSummary, check_files, expand
 from .errors import UsageError
-from .findings import CODES, Finding, sort_key, title
+from .findings import CODES, CountsFindings, Finding, sort_key, title
 from .money import as_json, format_eur, from_cents
 from .reference import Reference
 
@@ -88,7 +88,7 @@ class Summary:
 
 
 @dataclass
-class Audit:
+class Audit(CountsFindings):
     today: dt.date
     cpam: str | None
     files: list[TableSummary]
@@ -100,14 +100,6 @@ class Audit:
     explanations: tuple[Explanation, ...]
     unread: list[Finding] = field(default_factory=list)  # about files where no bordereau could be read
     touching: dict[int, list[Finding]] = field(default_factory=dict)  # line position -> findings on it
-
-    @property
-    def errors(self) -> int:
-        return sum(f.severity == "error" for f in self.findings)
-
-    @property
-    def warnings(self) -> int:
-        return sum(f.severity == "warning" for f in self.findings)
 
     def rejections(self) -> list[dict]:
         from .render.audit_json import rejections

@@ -12,7 +12,7 @@ import pandas as pd
 from . import sheets
 from .batch import Batch
 from .errors import UsageError, WorkbookUnreadable
-from .findings import Finding, make, sort_key
+from .findings import CountsFindings, Finding, make, sort_key
 from .layout import COLUMNS, Table, find_table
 from .lines import DATE_KEYS, MONEY_KEYS, PARSERS, to_frame
 from .reference import Reference
@@ -37,19 +37,11 @@ class TableSummary:
 
 
 @dataclass
-class CheckResult:
+class CheckResult(CountsFindings):
     files: list[TableSummary]
     findings: list[Finding]
     lines: pd.DataFrame  # every dose line: typed columns + derived ones + `excluded` (an error touches it)
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)  # (path, sheet) -> the bordereau read there
-
-    @property
-    def errors(self) -> int:
-        return sum(f.severity == "error" for f in self.findings)
-
-    @property
-    def warnings(self) -> int:
-        return sum(f.severity == "warning" for f in self.findings)
 
     def as_json(self) -> dict:
         return {"files": [s.as_dict() for s in self.files], "findings": [f.as_dict() for f in self.findings]}

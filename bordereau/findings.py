@@ -92,6 +92,20 @@ class Finding:
         return asdict(self)
 
 
+class CountsFindings:
+    """For results that hold `findings`: how many errors and warnings."""
+
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+
 def make(code: str, path: str, sheet: str | None = None, row: int | None = None, cell: str | None = None,
          column: str | None = None, **values: object) -> Finding:
     """Build a finding whose severity and French message come from the table; a NIR in a value is masked."""
