@@ -165,6 +165,7 @@ def test_no_full_nir_outside_the_bordereaux(clean: Path, tmp_path: Path):
         if path.is_file() and not path.name.startswith("HPV-"):
             text = path.read_text(encoding="utf-8") if path.suffix != ".xlsx" else " ".join(
                 str(v) for r in _rows(path) for v in r)
+            text = re.sub(r"\b[0-9a-f]{64}\b", "", text)  # a SHA-256 may hold 15 digits in a row by chance
             assert not FULL_NIR.search(text), path
 
 
