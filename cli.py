@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bordereau.errors import BordereauError
 
@@ -23,7 +24,7 @@ app = typer.Typer(
     help="Contrôle, calcul et export des bordereaux de la campagne de vaccination HPV au collège.",
 )
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message, never folded
 
 Files = Annotated[list[Path], typer.Argument(help="Classeurs (.xlsx, .xlsm, .xls, .ods) ou dossiers.",
                                              show_default=False)]
@@ -45,7 +46,11 @@ def guarded(command):
         try:
             return command(*args, **kwargs)
         except BordereauError as exc:
-            err.print(f"[red]Erreur :[/] {exc}")
+            err.print(f"[red]Erreur :[/] {escape(str(exc))}")
+            raise typer.Exit(2) from None
+        except OSError as exc:  # an output that cannot be written, a folder given for a file...
+            where = f"{exc.filename} : " if exc.filename else ""
+            err.print(f"[red]Erreur :[/] {escape(where)}{escape(exc.strerror or exc.__class__.__name__)}")
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise

@@ -47,14 +47,20 @@ class CheckResult(CountsFindings):
         return {"files": [s.as_dict() for s in self.files], "findings": [f.as_dict() for f in self.findings]}
 
 
+DERIVED = ("-anomalies", "-a-corriger")  # the tool's own outputs, never read back as inputs of a folder
+
+
 def expand(paths: list[Path]) -> list[Path]:
     """Files as given, folders read for workbooks (Excel's `~$` lock files left out). A missing path is an error; a
     file named twice (itself and its folder) is read once, or its lines would be duplicates of themselves."""
     files = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.iterdir()
-                            if p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")))
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES
+                           and not p.name.startswith(("~$", ".")) and not p.stem.endswith(DERIVED))
+            if not found:
+                raise UsageError(f"{path} : aucun classeur (.xlsx, .xlsm, .xls, .ods) dans ce dossier")
+            files += found
         elif path.exists():
             files.append(path)
         else:

@@ -159,3 +159,26 @@ def test_readme_commands_match_ci():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ".venv/bin/python -m pytest" in readme
     assert ci.strip().splitlines()[-1] == ".venv/bin/python -m pytest"
+
+
+def test_a_folder_without_workbooks_is_exit_2(tmp_path: Path):
+    result = runner.invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 2 and "aucun classeur" in result.stderr
+
+
+def test_an_output_that_cannot_be_written_is_one_line_exit_2(examples: Path, tmp_path: Path):
+    result = runner.invoke(app, ["check", str(examples / "sps-lille-2026-10.xlsx"), "--report", str(tmp_path)])
+    assert result.exit_code == 2 and "Erreur :" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cell_text_is_never_read_as_terminal_markup(tmp_path: Path):
+    import openpyxl
+
+    source = tmp_path / "[red]x.xlsx"
+    shutil.copy(EXAMPLES / "sps-lille-2026-10.xlsx", source)
+    book = openpyxl.load_workbook(source)
+    book.active["F8"] = "[/mutuelle]"
+    book.save(source)
+    result = runner.invoke(app, ["check", str(source), *TODAY])
+    assert result.exit_code == 1, result.output
+    assert "[/mutuelle]" in result.stdout and "[red]x.xlsx" in result.stdout

@@ -341,7 +341,7 @@ def test_status_page_renders_in_a_headless_browser(db, ref, tmp_path: Path):
 def test_migrations_are_versioned_and_idempotent(db, tmp_path: Path):
     first = open_ledger(db)
     again = open_ledger(db)
-    assert [r["version"] for r in rows(db, schema_version)] == [1, 2, 3, 4]
+    assert [r["version"] for r in rows(db, schema_version)] == [1, 2, 3, 4, 5]
     first.engine.dispose()
     again.engine.dispose()
     key = Path(os.environ["BORDEREAU_KEY_FILE"])
@@ -376,3 +376,16 @@ def test_audit_command_keeps_its_history_in_the_ledger(db, ref, tmp_path: Path):
     invoke("audit", folder, "--cpam", "595", "--today", "2026-11-23")
     again = invoke("audit", folder, "--cpam", "595", "--json", "--today", "2026-11-24", code=1)
     assert "BORDEREAU_SEEN_BEFORE" in again.stdout and "audité le 23/11/2026" in again.stdout
+
+
+def test_another_key_is_refused_and_no_key_is_made_for_an_existing_ledger(db, ref, tmp_path: Path, monkeypatch):
+    path = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 10, 5), 1)])
+    invoke("export", path, "--out", tmp_path / "e1")
+    monkeypatch.setenv("BORDEREAU_KEY_FILE", str(tmp_path / "absent.key"))
+    missing = invoke("export", path, "--out", tmp_path / "e2", code=2)
+    assert "clé du registre introuvable" in missing.stderr and not (tmp_path / "absent.key").exists()
+    other = tmp_path / "other.key"
+    other.write_text("ab" * 32 + "\n", encoding="ascii")
+    monkeypatch.setenv("BORDEREAU_KEY_FILE", str(other))
+    refused = invoke("export", path, "--out", tmp_path / "e3", code=2)
+    assert "n'est pas celle de ce registre" in refused.stderr and len(rows(db, billed_lines)) == 1

@@ -83,6 +83,24 @@ def open_ledger(db: str | None = None, key_file: Path | None = None) -> Ledger:
         migrate(engine)
     except sa.exc.OperationalError as exc:
         raise BordereauError(f"registre inaccessible ({exc.orig.__class__.__name__}) : {db.split('@')[-1]}") from None
-    ledger = Ledger(engine, Hasher(load_key(key_file)), db)
+    ledger = Ledger(engine, Hasher(_key_for(engine, key_file)), db)
     recover(ledger)
     return ledger
+
+
+def _key_for(engine: sa.Engine, key_file: Path | None) -> bytes:
+    """The installation key, checked against the fingerprint the ledger keeps: hashes made with another key would
+    never match, and the same dose could be billed twice. A key is created only for a ledger that has none yet."""
+    from .keys import default_key_file, fingerprint
+    from .schema import ledger_meta
+
+    with engine.begin() as connection:
+        stored = connection.execute(sa.select(ledger_meta.c.value).where(ledger_meta.c.name == "key")).scalar()
+        key = load_key(key_file, create=stored is None)
+        if stored is None:
+            connection.execute(ledger_meta.insert().values(name="key", value=fingerprint(key)))
+        elif stored != fingerprint(key):
+            raise BordereauError(
+                f"la clé {key_file or default_key_file()} n'est pas celle de ce registre : utilisez la clé avec "
+                "laquelle il a été créé (--key-file ou $BORDEREAU_KEY_FILE)")
+    return key

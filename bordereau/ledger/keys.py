@@ -27,7 +27,8 @@ def load_key(path: Path | None = None, create: bool = True) -> bytes:
     path = Path(path) if path else default_key_file()
     if not path.exists():
         if not create:
-            raise BordereauError(f"clé du registre introuvable : {path}")
+            raise BordereauError(f"clé du registre introuvable : {path} ; ce registre a été créé avec une clé, "
+                                 "copiez-la à cet endroit (ou --key-file)")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
@@ -39,6 +40,11 @@ def load_key(path: Path | None = None, create: bool = True) -> bytes:
     if len(key) < 32:
         raise BordereauError(f"clé du registre trop courte : {path}")
     return key
+
+
+def fingerprint(key: bytes) -> str:
+    """What identifies a key without revealing it (stored in the ledger)."""
+    return hmac.new(key, b"bordereau ledger key fingerprint", hashlib.sha256).hexdigest()[:32]
 
 
 class Hasher:

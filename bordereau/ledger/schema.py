@@ -175,6 +175,13 @@ audited_lines = sa.Table(
 )
 
 
+ledger_meta = sa.Table(
+    "ledger_meta", metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
 def _v1(connection: sa.Connection) -> None:
     metadata.create_all(connection, tables=[exports, counters, bordereaux, billed_lines, payments, allocations,
                                             rejections])
@@ -196,7 +203,12 @@ def _v4(connection: sa.Connection) -> None:
     metadata.create_all(connection, tables=[audits, audited_bordereaux, audited_lines])
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4]
+def _v5(connection: sa.Connection) -> None:
+    """Which key the ledger's hashes were made with (a fingerprint, never the key)."""
+    ledger_meta.create(connection, checkfirst=True)
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]
 
 
 MIGRATION_LOCK = 7461_2001  # PostgreSQL advisory lock: one process migrates at a time

@@ -6,6 +6,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..audit import Amounts, Audit, Summary
@@ -39,7 +40,7 @@ def _summaries(title: str, first: tuple[str, ...], rows: list[tuple[list[str], A
     for header in AMOUNT_HEADERS:
         table.add_column(header, justify="right", no_wrap=True)
     for cells, amounts in rows:
-        table.add_row(*cells, *_amount_cells(amounts))
+        table.add_row(*map(escape, cells), *_amount_cells(amounts))
     table.add_section()
     table.add_row("[bold]Total[/]", *([""] * (len(first) - 1)), *_amount_cells(total), style="bold")
     return table
@@ -51,13 +52,14 @@ def _explanations(console: Console, summaries: list[Summary]) -> None:
         return
     console.print("[bold]Écarts et anomalies par bordereau[/]")
     for s in explained:
-        console.print(f"  {s.number} ({s.centre or 'centre inconnu'}) : réclamé {format_eur(s.amounts.claimed)}, "
+        console.print(f"  {escape(s.number)} ({escape(s.centre or 'centre inconnu')}) : réclamé "
+                      f"{format_eur(s.amounts.claimed)}, "
                       f"accepté {format_eur(s.amounts.accepted)}")
         for e in s.explanations:
             console.print(f"    [red]{e.text}[/]")
         for f in s.findings:
             where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "fichier")
-            console.print(f"    [red]{f.code}[/] {where} : {f.message}")
+            console.print(f"    [red]{f.code}[/] {escape(where)} : {escape(f.message)}")
 
 
 def _lines(console: Console, audit: Audit, verdict: str, title: str, max_lines: int) -> None:
@@ -66,12 +68,13 @@ def _lines(console: Console, audit: Audit, verdict: str, title: str, max_lines: 
         return
     console.print(f"[bold]{title}[/] ({min(len(rows), max_lines)} premières sur {len(rows)})")
     for number, items in groupby(rows[:max_lines], key=lambda r: r["bordereau"]):
-        table = Table(title=number, title_justify="left", title_style="bold")
+        table = Table(title=escape(str(number)), title_justify="left", title_style="bold")
         for header in ("Ligne", "Bénéficiaire", "Code", "Montant", "Motif"):
             table.add_column(header, justify="right" if header in ("Ligne", "Montant") else "left",
                              no_wrap=header != "Motif", overflow="fold", ratio=1 if header == "Motif" else None)
         for r in items:
-            table.add_row(str(r["ligne"]), r["beneficiaire"], r["code"], format_eur(r["montant"]), r["motif"],
+            table.add_row(str(r["ligne"]), escape(r["beneficiaire"]), r["code"], format_eur(r["montant"]),
+                          escape(r["motif"]),
                           style="red" if verdict == REJECTED else "yellow")
         console.print(table)
     if len(rows) > max_lines:
@@ -87,7 +90,7 @@ def print_audit(console: Console, audit: Audit, max_lines: int = MAX_LINES) -> N
         console.print(_summaries("Par centre", ("Centre", "CPAM", "Bordereaux"), rows, audit.total))
     _explanations(console, audit.bordereaux)
     for f in audit.unread:
-        console.print(f"[red]{f.code}[/] {f.path} : {f.message}")
+        console.print(f"[red]{f.code}[/] {escape(f.path)} : {escape(f.message)}")
     _lines(console, audit, REJECTED, "Lignes rejetées", max_lines)
     _lines(console, audit, OBSERVATION, "Lignes acceptées avec observation", max_lines)
     t = audit.total

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..ledger.status import AGEING, Status
@@ -24,7 +25,7 @@ def print_status(console: Console, status: Status, cpam_names: dict[str, str]) -
         table.add_column(header, justify="right" if header in ("Jours", "Facturé", "Rejeté", "Payé", "Reste dû")
                          else "left", no_wrap=header == "Bordereau")
     for r in status.bordereaux.itertuples():
-        table.add_row(r.number, r.centre, f"{r.deposited_on:%d/%m/%Y}" if r.deposited_on else "-",
+        table.add_row(r.number, escape(r.centre), f"{r.deposited_on:%d/%m/%Y}" if r.deposited_on else "-",
                       "" if r.days != r.days else str(int(r.days)), eur(r.total), eur(r.rejected), eur(r.paid),
                       eur(r.outstanding), f"[{STATE_STYLE[r.state]}]{r.state}[/]" if STATE_STYLE[r.state] else r.state)
     console.print(table)
@@ -80,12 +81,12 @@ def print_reconcile(console: Console, found: list, unmatched: list[dict]) -> Non
             rule = ", ".join(sorted({r for _, _, r in p.allocations}))
         else:
             where, rule = "[red]non rapproché[/]", ""
-        table.add_row(f"{p.paid_on:%d/%m/%Y}", p.payer or "-", eur(p.amount), where, rule)
+        table.add_row(f"{p.paid_on:%d/%m/%Y}", escape(p.payer or "-"), eur(p.amount), where, rule)
     console.print(table)
     if unmatched:
         console.print(f"[red]{len(unmatched)} paiement(s) non rapproché(s) dans le registre[/] :")
         for u in unmatched:
-            console.print(f"  {u['paid_on']:%d/%m/%Y}  {u['payer']}  {eur(u['amount'])}  {u['label']}")
+            console.print(f"  {u['paid_on']:%d/%m/%Y}  {escape(u['payer'])}  {eur(u['amount'])}  {escape(u['label'])}")
 
 
 def print_lines(console: Console, number: str, lines: list[dict]) -> None:
@@ -95,8 +96,8 @@ def print_lines(console: Console, number: str, lines: list[dict]) -> None:
         table.add_column(header, justify="right" if header in ("N°", "Prix", "AMO", "AMC", "Total") else "left",
                          no_wrap=header in ("NIR", "Le", "Prix", "AMO", "AMC", "Total"))
     for r in lines:
-        who = " ".join(x for x in (r["nom"], r["prenom"]) if x) or "(purgé)"
-        state = r["state"] if r["state"] != "rejected" else f"[red]rejetée[/] : {r['rejected_reason']}"
+        who = escape(" ".join(x for x in (r["nom"], r["prenom"]) if x)) or "(purgé)"
+        state = f"[red]rejetée[/] : {escape(r['rejected_reason'] or '')}"
         table.add_row(str(r["line_no"]), who, r["nir_masked"] or "-", r["vaccine_code"],
                       f"{r['administered_on']:%d/%m/%Y}", r["coverage"], eur(r["prix"]), eur(r["amo"]),
                       eur(r["complementaire"]), eur(r["total"]), "facturée" if r["state"] == "billed" else state)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from itertools import groupby
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..check import CheckResult
@@ -33,7 +34,8 @@ def print_check(console: Console, result: CheckResult, max_findings: int = MAX_F
     for f in result.files:
         errors = f"[red]{f.errors}[/]" if f.errors else "0"
         warnings = f"[yellow]{f.warnings}[/]" if f.warnings else "0"
-        table.add_row(f.path, f.sheet or "-", f.centre or "-", f.cpam or "-", str(f.lines), errors, warnings)
+        table.add_row(escape(f.path), escape(f.sheet or "-"), escape(f.centre or "-"), f.cpam or "-", str(f.lines),
+                      errors, warnings)
     console.print(table)
     if not result.findings:
         console.print("[green]Aucune anomalie : le bordereau peut être envoyé.[/]")
@@ -46,15 +48,16 @@ def print_check(console: Console, result: CheckResult, max_findings: int = MAX_F
         by_code.add_row(code, _severity(severity), str(n), title(code))
     console.print(by_code)
     shown = result.findings[:max_findings]
-    console.print(f"[bold]Anomalies[/] ({len(shown)} premières sur {len(result.findings)})")
+    first = "la première" if len(shown) == 1 else f"{len(shown)} premières"
+    console.print(f"[bold]Anomalies[/] ({first} sur {len(result.findings)})")
     for path, items in groupby(shown, key=lambda f: f.path):
-        detail = Table(title=path, title_justify="left", title_style="bold")
+        detail = Table(title=escape(path), title_justify="left", title_style="bold")
         detail.add_column("Cellule", no_wrap=True)
         detail.add_column("Code", no_wrap=True)
         detail.add_column("Message", overflow="fold", ratio=1)
         for f in items:
             where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "fichier")
-            detail.add_row(where, f.code, f.message, style="red" if f.severity == "error" else "yellow")
+            detail.add_row(escape(where), f.code, escape(f.message), style="red" if f.severity == "error" else "yellow")
         console.print(detail)
     more = len(result.findings) - max_findings
     if more > 0:
@@ -90,7 +93,7 @@ def _sums_cells(s: Sums) -> list[str]:
 
 
 def print_export(console: Console, plan, out_dir, written: list) -> None:
-    table = Table(title=f"Export écrit dans {out_dir}", title_justify="left")
+    table = Table(title=escape(f"Export écrit dans {out_dir}"), title_justify="left")
     for header in ("CPAM", "Bordereaux", "Lignes", "Total CPAM", "À déposer pour"):
         table.add_column(header, justify="right" if header in ("Bordereaux", "Lignes", "Total CPAM") else "left")
     for code, bordereaux in sorted(plan.bordereaux.items()):
@@ -103,7 +106,8 @@ def print_export(console: Console, plan, out_dir, written: list) -> None:
     console.print(f"État FIR : {format_eur(fir)} à la charge du FIR, dont {no_rights} ligne(s) sans droits "
                   "(jamais envoyées aux CPAM).")
     if len(plan.rejected):
-        console.print(f"[red]{len(plan.rejected)} ligne(s) en erreur non exportée(s)[/] : voir {out_dir}/a-corriger/.")
+        console.print(f"[red]{len(plan.rejected)} ligne(s) en erreur non exportée(s)[/] : voir "
+                      f"{escape(str(out_dir))}/a-corriger/.")
     for notice in plan.notices:
-        console.print(f"[yellow]Attention, données d'exemple :[/] {notice}")
-    console.print(f"{len(written)} fichiers écrits.")
+        console.print(f"[yellow]Attention, données d'exemple :[/] {escape(notice)}")
+    console.print(f"{len(written)} fichier(s) écrit(s).")
