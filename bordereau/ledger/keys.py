@@ -30,9 +30,18 @@ def load_key(path: Path | None = None, create: bool = True) -> bytes:
             raise BordereauError(f"clé du registre introuvable : {path} ; ce registre a été créé avec une clé, "
                                  "copiez-la à cet endroit (ou --key-file)")
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temp, path)  # appears whole or not at all, and never replaces a key made meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink()
     try:
         key = bytes.fromhex(path.read_text(encoding="ascii").strip())
     except (ValueError, UnicodeDecodeError, OSError):
