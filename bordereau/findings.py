@@ -48,7 +48,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "VACCINE_UNKNOWN": (E, "Vaccin inconnu des tarifs", "Code « {value} » absent de tarifs/vaccins.yaml"),
     "VACCINE_NAME_MISMATCH": (W, "Nom du vaccin discordant",
                               "Vaccin « {value} » alors que le code {cip} est celui de {expected}"),
-    "PRICE_INVALID": (E, "Montant illisible", "{label} « {value} » illisible (montant en euros, deux décimales)"),
+    "PRICE_INVALID": (E, "Montant illisible", "{label} « {value} » : {reason}"),
     "PRICE_ABOVE_PUBLIC": (E, "Prix supérieur au prix public",
                            "Prix unitaire {price} supérieur au prix public TTC en vigueur le {date} ({public})"),
     "PRICE_MISMATCH": (E, "Prix différent du prix négocié",

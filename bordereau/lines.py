@@ -109,10 +109,15 @@ def parse_regime(value: object) -> object:
 
 
 def parse_cents(value: object) -> object:
+    """Whole cents of an amount cell; INVALID when it is not an amount with two decimals, or negative.
+
+    >>> parse_cents("98,50 €"), parse_cents(-3.0) is INVALID, parse_cents("64,025") is INVALID
+    (9850, True, True)
+    """
     if clean_text(value) is None:
         return None
     amount = parse_amount(value)
-    return INVALID if amount is None else to_cents(amount)
+    return INVALID if amount is None or amount < 0 else to_cents(amount)
 
 
 def _text_or_none(value: object) -> str | None:

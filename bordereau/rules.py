@@ -6,6 +6,7 @@ use the reference data and other lines. Each takes the Batch and yields findings
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 import pandas as pd
@@ -14,7 +15,7 @@ from .batch import Batch, fr_date
 from .findings import Finding
 from .identifiers import nir_birth_mismatch, nir_birth_month, nir_mask
 from .layout import COLUMNS
-from .money import format_eur, from_cents
+from .money import format_eur, from_cents, parse_amount
 from .pricing import age_on
 from .schema import failures, line_schema
 from .text import norm_label
@@ -58,8 +59,24 @@ def column_rules(b: Batch) -> Iterable[Finding]:
             yield b.line(code, i, key, value=value, reason=b.code_problems[value])
         elif code == "REGIME_UNKNOWN":
             yield b.line(code, i, key, value=f.at[i, key])
+        elif code == "PRICE_INVALID":
+            yield b.line(code, i, key, label=label, value=fr_raw(raw), reason=amount_problem(raw))
         else:
             yield b.line(code, i, key, label=label, value=fr_raw(raw))
+
+
+def amount_problem(raw: object) -> str:
+    """Why an amount cell cannot be billed, in French.
+
+    >>> amount_problem("64.025"), amount_problem(-3.0), amount_problem(0), amount_problem("gratuit")
+    ('plus de deux décimales', 'montant négatif', 'un prix nul ne se facture pas', "ce n'est pas un montant en euros")
+    """
+    amount = parse_amount(raw)
+    if amount is None:
+        text = re.sub(r"[\s\u00a0\u202f€]|EUR", "", str(raw)).replace(",", ".")
+        return "plus de deux décimales" if re.fullmatch(r"-?\d+\.\d{3,}", text) or (
+            isinstance(raw, float)) else "ce n'est pas un montant en euros"
+    return "montant négatif" if amount < 0 else "un prix nul ne se facture pas"
 
 
 def fr_raw(raw: object) -> str:
@@ -146,7 +163,7 @@ _AMOUNTS = {"montant_amo": ("amo", "Montant AMO"), "montant_complementaire": ("c
 def amounts(b: Batch) -> Iterable[Finding]:
     f, d = b.frame, b.derived
     # with a wrong price the price is the error; amounts computed from it say nothing more
-    price_ok = ~(f["prix_unitaire"] > d["prix_public"]).fillna(False) & ~(
+    price_ok = (f["prix_unitaire"] > 0).fillna(False) & ~(f["prix_unitaire"] > d["prix_public"]).fillna(False) & ~(
         d["prix_negocie"].notna() & (f["prix_unitaire"] != d["prix_negocie"])).fillna(False)
     for key, (part, label) in _AMOUNTS.items():
         if key not in f:

@@ -67,6 +67,8 @@ def line_schema(frame: pd.DataFrame, regimes: set[str], nir_problems: dict, code
     for key in UNREADABLE_CODE:
         if key in frame:
             checks[key].append(readable(key))
+    if "prix_unitaire" in frame:
+        checks["prix_unitaire"].append(pa.Check(lambda s: s > 0, name="PRICE_INVALID"))  # a dose is never free
     if "code_regime" in frame:
         known = sorted(regimes)
         checks["code_regime"].append(pa.Check(lambda s: s.isin(known), name="REGIME_UNKNOWN"))

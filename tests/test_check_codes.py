@@ -808,3 +808,13 @@ def test_json_document_shape(book, check, lines):
     assert document["findings"] == [{"path": str(path), "sheet": "Bordereau", "row": 9, "cell": "E9",
                                      "column": "code_regime", "code": "REGIME_UNKNOWN", "severity": "error",
                                      "message": "Code régime « 88 » inconnu"}]
+
+
+@pytest.mark.parametrize(("price", "reason"), [(0, "un prix nul ne se facture pas"), (-40.24, "montant négatif")])
+def test_a_price_of_zero_or_below_is_never_billed(book, check, lines, price, reason):
+    lines[2]["prix_unitaire"] = price  # the MenACWY line: no negotiated price, only a ceiling
+    result = check(book(lines))
+    [finding] = result.findings
+    assert (finding.code, finding.row, finding.column) == ("PRICE_INVALID", 10, "prix_unitaire")
+    assert finding.message.endswith(reason)
+    assert result.lines["excluded"].tolist() == [False, False, True, False]
