@@ -303,8 +303,12 @@ def reject(
     result = run(_ledger(db, key_file), statements, _day(today) or dt.date.today())
     out.print(f"{len(result.applied)} ligne(s) rejetée(s) enregistrée(s), {len(result.already)} déjà connue(s).")
     for r in result.unknown:
-        err.print(f"[red]Inconnue du registre :[/] {r.bordereau} ligne {r.line_no} ({r.source}, ligne {r.row})")
-    raise typer.Exit(1 if result.unknown else 0)
+        err.print(f"[red]Inconnue du registre :[/] {escape(r.bordereau)} ligne {r.line_no} "
+                  f"({escape(r.source)}, ligne {r.row})")
+    for r, why in result.invalid:
+        err.print(f"[red]Non appliqué :[/] {escape(r.bordereau)} ligne {r.line_no} "
+                  f"({escape(r.source)}, ligne {r.row}) : {why}")
+    raise typer.Exit(1 if result.unknown or result.invalid else 0)
 
 
 @app.command()

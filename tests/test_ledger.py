@@ -389,3 +389,17 @@ def test_another_key_is_refused_and_no_key_is_made_for_an_existing_ledger(db, re
     monkeypatch.setenv("BORDEREAU_KEY_FILE", str(other))
     refused = invoke("export", path, "--out", tmp_path / "e3", code=2)
     assert "n'est pas celle de ce registre" in refused.stderr and len(rows(db, billed_lines)) == 1
+
+
+def test_a_refusal_beyond_the_line_is_not_applied_and_a_refused_bordereau_is_rejete(db, ref, tmp_path: Path):
+    path = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 10, 5), 1)])
+    invoke("export", path, "--out", tmp_path / "e")
+    [b] = rows(db, bordereaux)
+    too_much = _statement(tmp_path / "trop.xlsx", [(b["number"], 1, "", "X", "montant faux", 5000)])
+    result = invoke("reject", too_much, code=1)
+    assert "Non appliqué" in result.stderr and "hors de 0,01 à 64,03 EUR" in result.stderr
+    assert rows(db, billed_lines)[0]["state"] == "billed"
+    whole = _statement(tmp_path / "tout.xlsx", [(b["number"], 1, "", "NIR_INVALID", "NIR inconnu", 64.03)])
+    invoke("reject", whole)
+    [state] = json.loads(invoke("status", "--json").stdout)["bordereaux"]
+    assert (state["state"], state["outstanding"], state["paid"]) == ("rejeté", "0.00", "0.00")

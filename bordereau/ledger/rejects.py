@@ -32,6 +32,7 @@ class RejectResult:
     applied: list[Rejection]
     already: list[Rejection]  # imported before: nothing done
     unknown: list[Rejection]  # no such line in the ledger
+    invalid: list[tuple[Rejection, str]]  # an amount that cannot be refused on that line, and why
 
 
 def read_rejections(path: Path) -> list[Rejection]:
@@ -54,7 +55,7 @@ def read_rejections(path: Path) -> list[Rejection]:
 def reject(ledger, paths: list[Path], today: dt.date) -> RejectResult:
     """Apply the statements in one transaction; a line refused twice is applied once."""
     items = [r for path in paths for r in read_rejections(path)]
-    applied, already, unknown = [], [], []
+    applied, already, unknown, invalid = [], [], [], []
     now = dt.datetime.now()
     with ledger.engine.begin() as connection:
         for r in items:
@@ -69,6 +70,10 @@ def reject(ledger, paths: list[Path], today: dt.date) -> RejectResult:
                 already.append(r)
                 continue
             amount = line.total if r.amount is None else r.amount
+            if not 0 < amount <= line.total:
+                invalid.append((r, f"montant refusé {amount / 100:.2f} hors de 0,01 à {line.total / 100:.2f} EUR "
+                                   "(le total facturé de la ligne)".replace(".", ",")))
+                continue
             connection.execute(rejections.insert().values(
                 bordereau=r.bordereau, line_no=r.line_no, code=r.code, reason=r.reason, amount=amount,
                 source=r.source, imported_at=now))
@@ -76,4 +81,4 @@ def reject(ledger, paths: list[Path], today: dt.date) -> RejectResult:
                 state="rejected", rejected_code=r.code, rejected_reason=r.reason, rejected_amount=amount,
                 rejected_on=today))
             applied.append(r)
-    return RejectResult(applied, already, unknown)
+    return RejectResult(applied, already, unknown, invalid)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from ..money import from_cents
 from .schema import allocations, billed_lines, bordereaux
 
-STATES = ("à déposer", "impayé", "partiel", "en retard", "payé", "trop-perçu")
+STATES = ("à déposer", "impayé", "partiel", "en retard", "payé", "rejeté", "trop-perçu")
 AGEING = (("non déposé", None), ("0 à 30 jours", 30), ("31 à 60 jours", 60), ("plus de 60 jours", None))
 
 
@@ -60,7 +60,7 @@ def state_of(outstanding: int, paid: int, deposited_on: dt.date | None, today: d
     if outstanding < 0:
         return "trop-perçu"
     if outstanding == 0:
-        return "payé"
+        return "payé" if paid > 0 else "rejeté"  # nothing is due: paid, or refused line by line
     if deposited_on is None:
         return "à déposer"
     if today > (pd.Timestamp(deposited_on) + pd.DateOffset(months=2)).date():

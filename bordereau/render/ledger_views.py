@@ -10,7 +10,8 @@ from ..ledger.status import AGEING, Status
 from ..money import format_eur, from_cents
 from .html import render
 
-STATE_STYLE = {"payé": "green", "trop-perçu": "magenta", "en retard": "red", "partiel": "yellow", "impayé": "",
+STATE_STYLE = {"payé": "green", "rejeté": "red",
+                "trop-perçu": "magenta", "en retard": "red", "partiel": "yellow", "impayé": "",
                "à déposer": "cyan"}
 AGE_COLOURS = ("#8c959f", "#2da44e", "#d4a72c", "#cf222e")
 
