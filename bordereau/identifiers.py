@@ -142,7 +142,8 @@ def nir_mask(value: object) -> str:
     return f"{text[0]} {text[1:3]} {text[3:5]} {text[5:7]} *** *** **"
 
 
-_NUMBER_RUN = re.compile(r"\d(?:[\s.\u00a0\u202f]?(?:\d|(?<=2)[AB]))+")
+# a run of digits, maybe spaced by separators, that does not continue a word or a code (HPV-595-5907...)
+_NUMBER_RUN = re.compile(r"(?<![\w-])\d(?:[\s.\-/\u00a0\u202f]*(?:\d|(?<=2)[AB]))+")
 
 
 def hide_nirs(text: str) -> str:
@@ -152,6 +153,10 @@ def hide_nirs(text: str) -> str:
     'Code régime « 2 12 03 59 *** *** ** » inconnu'
     >>> hide_nirs("« 212035912345678.0 »"), hide_nirs("code 3400930056202, 1 234,50 EUR")
     ('« 2 12 03 59 *** *** ** »', 'code 3400930056202, 1 234,50 EUR')
+    >>> hide_nirs("« 2-14-09-59-471-976-22 »"), hide_nirs("« 2  14 10 59 739 822 09 »")
+    ('« 2 14 09 59 *** *** ** »', '« 2 14 10 59 *** *** ** »')
+    >>> hide_nirs("le 15/01/2027 (01/10/2026 au 31/10/2026), bordereau HPV-595-590780102-20261123-1")
+    'le 15/01/2027 (01/10/2026 au 31/10/2026), bordereau HPV-595-590780102-20261123-1'
     """
     return _NUMBER_RUN.sub(lambda m: nir_mask(m.group()) if len(_digits_text(m.group())) >= 15 else m.group(), text)
 

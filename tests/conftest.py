@@ -142,4 +142,7 @@ def private_ledger(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("ledger")
     monkeypatch.setenv("BORDEREAU_DB", str(home / "ledger.sqlite"))
     monkeypatch.setenv("BORDEREAU_KEY_FILE", str(home / "ledger.key"))
+    # and should a test unset those, the default folders are private too
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     return home
