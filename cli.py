@@ -111,12 +111,14 @@ def check(
         write_text(report, check_report(result), inputs)
     written = []
     if annotate:
+        from bordereau.files import distinct_names
         from bordereau.render.annotate import annotate as write_annotated
 
+        names = distinct_names(list(inputs), "-anomalies.xlsx")
         for source in inputs:
             mine = [f for f in result.findings if f.path == str(source)]
             if not any(f.code == "FILE_UNREADABLE" for f in mine):
-                written.append(write_annotated(source, mine, annotate))
+                written.append(write_annotated(source, mine, annotate, names[source], inputs))
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:

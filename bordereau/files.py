@@ -32,6 +32,29 @@ def atomic_path(target: Path, inputs: tuple[Path, ...] = ()) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
 
 
+def distinct_names(sources: list[Path], suffix: str) -> dict[Path, str]:
+    """An output name per source, `<stem><suffix>`, made distinct when two sources share a stem (files of the same
+    name in different folders), by adding their folder's name.
+
+    >>> names = distinct_names([Path("a/b.xlsx"), Path("c/b.xlsx"), Path("c/d.xlsx")], "-x.xlsx")
+    >>> [names[p] for p in (Path("a/b.xlsx"), Path("c/b.xlsx"), Path("c/d.xlsx"))]
+    ['b-a-x.xlsx', 'b-c-x.xlsx', 'd-x.xlsx']
+    """
+    stems: dict[str, int] = {}
+    for source in sources:
+        stems[source.stem] = stems.get(source.stem, 0) + 1
+    names, taken = {}, set()
+    for source in sources:
+        name = f"{source.stem}{suffix}" if stems[source.stem] == 1 else f"{source.stem}-{source.parent.name}{suffix}"
+        base, n = name, 2
+        while name in taken:  # same stem, same folder name: number them
+            name = base.replace(suffix, f"-{n}{suffix}")
+            n += 1
+        taken.add(name)
+        names[source] = name
+    return names
+
+
 def write_text(target: Path, text: str, inputs: tuple[Path, ...] = ()) -> None:
     with atomic_path(target, inputs) as temp:
         temp.write_text(text, encoding="utf-8")

@@ -182,3 +182,14 @@ def test_cell_text_is_never_read_as_terminal_markup(tmp_path: Path):
     result = runner.invoke(app, ["check", str(source), *TODAY])
     assert result.exit_code == 1, result.output
     assert "[/mutuelle]" in result.stdout and "[red]x.xlsx" in result.stdout
+
+
+def test_files_of_the_same_name_get_distinct_annotated_copies(tmp_path: Path):
+    for folder in ("lundi", "mardi"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(EXAMPLES / "sps-dunkerque-2026-10-erreurs.xlsx", tmp_path / folder / "bordereau.xlsx")
+    out = tmp_path / "annotes"
+    invoke("check", tmp_path / "lundi", tmp_path / "mardi", "--annotate", out, *TODAY)
+    assert sorted(p.name for p in out.iterdir()) == ["bordereau-lundi-anomalies.xlsx", "bordereau-mardi-anomalies.xlsx"]
+    again = invoke("check", out, *TODAY)  # a folder of the tool's own outputs holds no input
+    assert again.exit_code == 2

@@ -22,9 +22,9 @@ WARNING_FILL = PatternFill("solid", fgColor="FFC000")
 HEADERS = ("Gravité", "Code", "Feuille", "Cellule", "Message")
 
 
-def output_path(source: Path, folder: Path) -> Path:
+def output_path(source: Path, folder: Path, name: str | None = None) -> Path:
     suffix = ".xlsm" if source.suffix.lower() == ".xlsm" else ".xlsx"
-    return folder / f"{source.stem}-anomalies{suffix}"
+    return folder / (name.replace(".xlsx", suffix) if name else f"{source.stem}-anomalies{suffix}")
 
 
 def _load(source: Path) -> openpyxl.Workbook:
@@ -39,7 +39,8 @@ def _load(source: Path) -> openpyxl.Workbook:
     return book
 
 
-def annotate(source: Path, findings: list[Finding], folder: Path) -> Path:
+def annotate(source: Path, findings: list[Finding], folder: Path, name: str | None = None,
+             inputs: tuple[Path, ...] = ()) -> Path:
     """Write the annotated copy of `source` into `folder`; returns its path."""
     book = _load(source)
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
@@ -53,8 +54,8 @@ def annotate(source: Path, findings: list[Finding], folder: Path) -> Path:
                          for f in items)
         cell.comment = Comment(text, "bordereau", width=320, height=40 + 40 * len(items))
     _findings_sheet(book, findings)
-    target = output_path(source, folder)
-    with atomic_path(target, inputs=(source,)) as temp:
+    target = output_path(source, folder, name)
+    with atomic_path(target, inputs=(source, *inputs)) as temp:
         book.save(temp)
     return target
 

@@ -12,6 +12,7 @@ import pandas as pd
 import xlsxwriter
 
 from ..export import Bordereau, ExportPlan
+from ..files import distinct_names
 from ..money import as_json, format_eur, from_cents
 from ..reference import COVERAGE_LABELS
 from ..totals import PARTS, Sums
@@ -270,8 +271,9 @@ def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[
     """The lines left out, as the centres typed them, with what to correct: one workbook per source file."""
     folder.mkdir()
     written = []
+    names = distinct_names(sorted({Path(p) for p in export.rejected["path"]}), "-a-corriger.xlsx")
     for path, lines in export.rejected.groupby("path", sort=True):
-        target = folder / f"{Path(path).stem}-a-corriger.xlsx"
+        target = folder / names[Path(path)]
         book, f = _book(target)
         ws = book.add_worksheet("A corriger")
         ws.write_row(0, 0, (*(label for label, _ in REJECT_COLUMNS), "Anomalies"), f["head"])
