@@ -96,11 +96,17 @@ def _key_for(engine: sa.Engine, key_file: Path | None) -> bytes:
 
     with engine.begin() as connection:
         stored = connection.execute(sa.select(ledger_meta.c.value).where(ledger_meta.c.name == "key")).scalar()
-        key = load_key(key_file, create=stored is None)
-        if stored is None:
-            connection.execute(ledger_meta.insert().values(name="key", value=fingerprint(key)))
-        elif stored != fingerprint(key):
-            raise BordereauError(
-                f"la clé {key_file or default_key_file()} n'est pas celle de ce registre : utilisez la clé avec "
-                "laquelle il a été créé (--key-file ou $BORDEREAU_KEY_FILE)")
+    key = load_key(key_file, create=stored is None)
+    if stored is None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(ledger_meta.insert().values(name="key", value=fingerprint(key)))
+        except sa.exc.IntegrityError:  # another process recorded its key meanwhile: compare with that one
+            pass
+        with engine.connect() as connection:
+            stored = connection.execute(sa.select(ledger_meta.c.value).where(ledger_meta.c.name == "key")).scalar()
+    if stored != fingerprint(key):
+        raise BordereauError(
+            f"la clé {key_file or default_key_file()} n'est pas celle de ce registre : utilisez la clé avec "
+            "laquelle il a été créé (--key-file ou $BORDEREAU_KEY_FILE)")
     return key

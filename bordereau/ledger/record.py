@@ -52,8 +52,9 @@ def reserve(ledger, plan, out: Path, hashes: pd.DataFrame, temp: Path | None = N
     try:
         with ledger.engine.begin() as connection:
             export_id = connection.execute(exports.insert().values(
-                created=created, out_dir=str(out.resolve()), temp_dir=str(temp) if temp else None, state="pending",
-                host=ledger.host, pid=os.getpid(),
+                # the real time, not the export's date: it says how long the export has been running
+                created=dt.datetime.now(), out_dir=str(out.resolve()), temp_dir=str(temp) if temp else None,
+                state="pending", host=ledger.host, pid=os.getpid(),
             ).returning(exports.c.id)).scalar_one()
             for code, items in plan.bordereaux.items():
                 renumbered = []
