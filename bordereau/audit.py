@@ -12,6 +12,7 @@ A history of earlier audits (the ledger) can be plugged in: see audit_history.Au
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -100,6 +101,8 @@ class Audit(CountsFindings):
     explanations: tuple[Explanation, ...]
     unread: list[Finding] = field(default_factory=list)  # about files where no bordereau could be read
     touching: dict[int, list[Finding]] = field(default_factory=dict)  # line position -> findings on it
+    digests: dict[str, str] = field(default_factory=dict)  # bordereau number -> SHA-256 of its file
+    reaudited: set[str] = field(default_factory=set)  # numbers audited before from the very same file
 
     def rejections(self) -> list[dict]:
         from .render.audit_json import rejections
@@ -146,13 +149,16 @@ def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
     groups = lines.groupby(["path", "sheet"], sort=False).indices if len(lines) else {}  # positions per table
     numbers = checks.bordereau_numbers(tables)
     earlier: dict[str, str] = {}
+    digests = {numbers[key]: _sha256(Path(key[0])) for key in tables}
+    reaudited: set[str] = set()
     if history is not None:
         lines["beneficiaire_cle"] = beneficiary_keys(lines, history) if len(lines) else []
-        earlier = history.bordereaux_seen(set(numbers.values()))
+        reaudited = history.same_files(digests)
+        earlier = history.bordereaux_seen(set(numbers.values()) - reaudited)
     extra = [*checks.claimed_totals(lines, tables, groups), *checks.not_attached(lines, tables, groups, ref, cpam),
              *checks.seen_before(tables, numbers, earlier), *checks.manifest_checksums(paths)]
     if history is not None and len(lines):
-        extra += history_findings(lines, tables, ref, history)
+        extra += history_findings(lines, tables, ref, history, reaudited)
     findings = sorted(result.findings + extra, key=sort_key)
     found = touching(lines, findings, tables, groups, checks.TOTALS_ONLY)
     for column, values in verdicts(lines, found).items():
@@ -162,10 +168,14 @@ def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
     lines["bordereau"], lines["_table"] = _per_line(len(lines), groups, numbers)
     audit = Audit(today, cpam, result.files, findings, lines, _bordereaux(lines, result, groups, numbers, findings),
                   _centres(lines, ref), _amounts(lines), _explain(lines),
-                  [f for f in findings if f.path not in {p for p, _ in tables}], found)
+                  [f for f in findings if f.path not in {p for p, _ in tables}], found, digests, reaudited)
     if history is not None:
         history.record(audit)
     return audit
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _lines(lines: pd.DataFrame) -> pd.DataFrame:

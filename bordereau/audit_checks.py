@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .findings import Finding, make
+from .identifiers import finess_compact
 from .layout import COLUMNS, MONEY_COLUMNS, Table
 from .lines import INVALID, parse_cents
 from .money import format_eur, from_cents
@@ -25,6 +26,7 @@ from .text import clean_text
 
 TOTALS_ONLY = frozenset({"CLAIMED_TOTAL_MISMATCH"})  # bordereau-level codes that leave its lines alone
 _CAISSE = re.compile(r"\s*(\d{3})(?!\d)")
+_OURS = re.compile(r"HPV-\d{3}-[0-9AB]{9}-\d{8}-\d+$")  # numbers this tool gives, unique everywhere
 
 
 def bordereau_numbers(tables: dict[tuple[str, str], Table]) -> dict[tuple[str, str], str]:
@@ -36,6 +38,9 @@ def bordereau_numbers(tables: dict[tuple[str, str], Table]) -> dict[tuple[str, s
     numbers = {}
     for (path, sheet), table in tables.items():
         number = clean_text(table.block["numero"][0]) if "numero" in table.block else None
+        if number is not None and not _OURS.match(number) and "finess_geographique" in table.block:
+            # a centre's own numbering (« 2026-10 ») is only unique within that centre
+            number = f"{number} ({finess_compact(table.block['finess_geographique'][0])})"
         if number is None:
             number = Path(path).name + (f" ({sheet})" if per_file[path] > 1 else "")
         numbers[(path, sheet)] = number

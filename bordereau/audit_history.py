@@ -37,12 +37,17 @@ class PastDose:
     day: dt.date  # date of administration
     hpv: bool
     where: str  # how a message names it: « la ligne 12 du bordereau HPV-595-... (audité le 05/11/2026) »
+    bordereau: str = ""  # the number of the bordereau it was audited in
 
 
 class AuditHistory(Protocol):
     def beneficiary_keys(self, identities: Collection[str]) -> dict[str, str]:
         """{identity: keyed hash} for canonical identities (see `identity`); the ledger's is its Hasher over
         "B|" + identity, its `billed_lines.beneficiary_key`."""
+
+    def same_files(self, digests: dict[str, str]) -> set[str]:
+        """Those of the bordereaux (number -> SHA-256 of its file) audited before from the very same file: auditing
+        them again is no resubmission, and their earlier lines are not compared with themselves."""
 
     def bordereaux_seen(self, numbers: Collection[str]) -> dict[str, str]:
         """Those of `numbers` already audited: number -> how to name it (« audité le 05/11/2026 »)."""
@@ -51,8 +56,8 @@ class AuditHistory(Protocol):
         """The doses earlier audits accepted for these beneficiaries (keyed hashes)."""
 
     def record(self, audit: Audit) -> None:
-        """Keep this audit: its bordereaux (`audit.bordereaux`) and its lines without identity
-        (`audit.history_rows()`)."""
+        """Keep this audit: its bordereaux (`audit.bordereaux`, their files' `audit.digests`) and its lines without
+        identity (`audit.history_rows()`); bordereaux of `audit.reaudited` are kept already."""
 
 
 def identity(nir: str | None, nom: str | None, prenom: str | None, birth: dt.date) -> str:
@@ -92,10 +97,11 @@ def beneficiary_keys(lines: pd.DataFrame, history: AuditHistory) -> pd.Series:
 
 
 def history_findings(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], ref: Reference,
-                     history: AuditHistory) -> Iterator[Finding]:
-    """DUPLICATE_LINE and DOSE_INTERVAL_TOO_SHORT against the doses earlier audits accepted."""
+                     history: AuditHistory, reaudited: Collection[str] = ()) -> Iterator[Finding]:
+    """DUPLICATE_LINE and DOSE_INTERVAL_TOO_SHORT against the doses earlier audits accepted (but those of the
+    bordereaux audited again from the same file)."""
     keyed = lines[lines["beneficiaire_cle"].notna() & lines["date_administration"].notna()]
-    past = list(history.earlier_doses(set(keyed["beneficiaire_cle"])))
+    past = [d for d in history.earlier_doses(set(keyed["beneficiaire_cle"])) if d.bordereau not in reaudited]
     if not past:
         return
     by_who: dict[str, list[PastDose]] = {}
@@ -132,6 +138,10 @@ class MemoryHistory:
     secret: bytes = b"test-key"
     seen: dict[str, str] = field(default_factory=dict)
     doses: list[PastDose] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # number -> SHA-256 of the file it was audited from
+
+    def same_files(self, digests: dict[str, str]) -> set[str]:
+        return {n for n, d in digests.items() if self.files.get(n) == d}
 
     def beneficiary_keys(self, identities: Collection[str]) -> dict[str, str]:
         return {i: hmac.new(self.secret, f"B|{i}".encode(), hashlib.sha256).hexdigest() for i in identities}
@@ -144,9 +154,10 @@ class MemoryHistory:
 
     def record(self, audit: Audit) -> None:
         when = f"audité le {fr_date(audit.today)}"
-        self.seen.update({b.number: when for b in audit.bordereaux})
+        self.seen.update({b.number: when for b in audit.bordereaux if b.number not in audit.reaudited})
+        self.files.update(audit.digests)
         for row in audit.history_rows():
-            if row["verdict"] != "rejeté" and row["beneficiaire"]:
+            if row["verdict"] != "rejeté" and row["beneficiaire"] and row["bordereau"] not in audit.reaudited:
                 self.doses.append(PastDose(row["beneficiaire"], row["code_vaccin"], row["date_administration"],
                                            row["classe"] == "HPV", f"la ligne {row['ligne']} du bordereau "
-                                           f"{row['bordereau']} ({when})"))
+                                           f"{row['bordereau']} ({when})", row["bordereau"]))

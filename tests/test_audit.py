@@ -351,6 +351,10 @@ def test_history_remembers_numbers_and_doses(lille: Path, tmp_path: Path):
     first = audit_files([lille], REF, DAY, "595", history)
     assert first.errors == 0 and len(history.doses) == first.total.lines
     assert all(len(d.beneficiary) == 64 and not FULL_NIR.search(d.where) for d in history.doses)
+    same = audit_files([lille], REF, DAY, "595", history)  # the same file audited again: no resubmission
+    assert same.errors == 0 and same.reaudited == {first.bordereaux[0].number}
+    assert len(history.doses) == first.total.lines  # and nothing recorded twice
+    edit_workbook(lille, lambda ws: ws.cell(2, 3, "renvoyé"))  # the same bordereau sent again, another file
     again = audit_files([lille], REF, DAY, "595", history)
     [b] = again.bordereaux
     assert [f.code for f in b.findings] == ["BORDEREAU_SEEN_BEFORE"] and "audité le 23/11/2026" in b.findings[0].message
@@ -392,3 +396,16 @@ def test_a_file_modified_after_the_export_is_flagged(export_root: Path, tmp_path
     flagged = [f for f in doc["findings"] if f["code"] == "FILE_MODIFIED"]
     assert code == 0 and len(flagged) == 1 and flagged[0]["severity"] == "warning"
     assert "manifest.json" in flagged[0]["message"]
+
+
+def test_two_centres_may_number_their_bordereaux_alike(tmp_path: Path):
+    paths = []
+    for finess in ("590780011", "590780037"):  # Cambrai and Valenciennes, both CPAM 599
+        centre = REF.centre_by_finess[finess]
+        rows = campaign_lines(REF, centre, 5, dt.date(2026, 10, 1), dt.date(2026, 10, 31), seed=int(finess[-2:]))
+        path = write_bordereau(tmp_path / f"{finess}.xlsx", centre, dt.date(2026, 10, 1), dt.date(2026, 10, 31), rows)
+        edit_workbook(path, lambda ws: (ws.cell(6, 1, "N° de bordereau"), ws.cell(6, 2, "2026-10")))
+        paths.append(path)
+    code, doc = audit_json(*paths, "--cpam", "599")
+    assert code == 0, doc["findings"]
+    assert [b["number"] for b in doc["bordereaux"]] == ["2026-10 (590780011)", "2026-10 (590780037)"]

@@ -358,6 +358,11 @@ def test_audit_history_in_the_ledger_finds_numbers_and_doses_seen_before(db, ref
     history = LedgerAuditHistory(open_ledger(db))
     first = audit_files([folder], ref, dt.date(2026, 11, 23), "595", history)
     assert first.errors == 0
+    assert audit_files([folder], ref, dt.date(2026, 11, 24), "595", history).errors == 0  # same file again
+    [sheet] = folder.glob("HPV-*.xlsx")
+    book = openpyxl.load_workbook(sheet)
+    book.active["C2"] = "renvoyé"
+    book.save(sheet)
     again = audit_files([folder], ref, dt.date(2026, 11, 24), "595", history)
     codes = {f.code for f in again.findings}
     assert "BORDEREAU_SEEN_BEFORE" in codes and "DUPLICATE_LINE" in codes
@@ -374,6 +379,11 @@ def test_audit_command_keeps_its_history_in_the_ledger(db, ref, tmp_path: Path):
     invoke("export", path, "--out", tmp_path / "e", "--no-ledger")
     folder = tmp_path / "e" / "595-lille-douai"
     invoke("audit", folder, "--cpam", "595", "--today", "2026-11-23")
+    invoke("audit", folder, "--cpam", "595", "--xlsx", tmp_path / "rejets.xlsx", "--today", "2026-11-23")  # again
+    [sheet] = folder.glob("HPV-*.xlsx")
+    book = openpyxl.load_workbook(sheet)
+    book.active["C2"] = "renvoyé"
+    book.save(sheet)
     again = invoke("audit", folder, "--cpam", "595", "--json", "--today", "2026-11-24", code=1)
     assert "BORDEREAU_SEEN_BEFORE" in again.stdout and "audité le 23/11/2026" in again.stdout
 

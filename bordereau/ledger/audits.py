@@ -22,6 +22,16 @@ class LedgerAuditHistory:
     def beneficiary_keys(self, identities: Collection[str]) -> dict[str, str]:
         return {i: self.ledger.hasher(f"B|{i}") for i in identities}
 
+    def same_files(self, digests: dict[str, str]) -> set[str]:
+        same = set()
+        with self.ledger.engine.connect() as connection:
+            for number, digest in digests.items():
+                found = connection.execute(sa.select(audited_bordereaux.c.id).where(
+                    audited_bordereaux.c.number == number, audited_bordereaux.c.sha256 == digest)).first()
+                if found is not None:
+                    same.add(number)
+        return same
+
     def bordereaux_seen(self, numbers: Collection[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         numbers = sorted(set(numbers))
@@ -48,18 +58,19 @@ class LedgerAuditHistory:
                     .where(c.beneficiary_key.in_(keys[start:start + CHUNK]), c.verdict != "rejeté")).all()
                 doses += [PastDose(r.beneficiary_key, r.vaccine_code, r.administered_on, r.classe == "HPV",
                                    f"la ligne {r.line_no} du bordereau {r.bordereau} (audité le "
-                                   f"{fr_date(r.audited_on)})") for r in rows]
+                                   f"{fr_date(r.audited_on)})", r.bordereau or "") for r in rows]
         return doses
 
     def record(self, audit) -> None:
-        rows = [r for r in audit.history_rows()
-                if r["verdict"] != "rejeté" and r["beneficiaire"] and r["date_administration"]]
+        rows = [r for r in audit.history_rows() if r["verdict"] != "rejeté" and r["beneficiaire"]
+                and r["date_administration"] and r["bordereau"] not in audit.reaudited]
         with self.ledger.engine.begin() as connection:
             audit_id = connection.execute(audits.insert().values(
                 audited_on=audit.today, cpam=audit.cpam, created=dt.datetime.now()).returning(audits.c.id)).scalar_one()
-            numbers = sorted({b.number for b in audit.bordereaux if b.number})
+            numbers = sorted({b.number for b in audit.bordereaux if b.number and b.number not in audit.reaudited})
             if numbers:
-                connection.execute(audited_bordereaux.insert(), [{"audit_id": audit_id, "number": n} for n in numbers])
+                connection.execute(audited_bordereaux.insert(), [
+                    {"audit_id": audit_id, "number": n, "sha256": audit.digests.get(n)} for n in numbers])
             if rows:
                 connection.execute(audited_lines.insert(), [{
                     "audit_id": audit_id, "bordereau": r["bordereau"], "line_no": r["ligne"],

@@ -157,7 +157,8 @@ audited_bordereaux = sa.Table(
     "audited_bordereaux", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("audit_id", sa.Integer, sa.ForeignKey("audits.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("number", sa.String(40), nullable=False, index=True),
+    sa.Column("number", sa.String(60), nullable=False, index=True),
+    sa.Column("sha256", sa.String(64)),
 )
 
 audited_lines = sa.Table(
