@@ -27,6 +27,7 @@ class Limits:
     max_uncompressed: int = 512 * 2**20
     max_ratio: int = 200
     max_rows: int = 1_048_576
+    max_cells: int = 30_000_000  # rows x columns of a sheet's used range: calamine allocates all of it
 
 
 LIMITS = Limits()
@@ -59,6 +60,36 @@ def _inspect_zip(path: Path, limits: Limits) -> None:
             raise WorkbookUnreadable(
                 f"taux de compression anormal ({e.file_size // max(e.compress_size, 1)}:1 pour {e.filename}) : "
                 "fichier suspect (bombe de décompression)")
+    _check_dimensions(path, [e.filename for e in entries if e.filename.startswith("xl/worksheets/")], limits)
+
+
+_DIMENSION = re.compile(rb'<dimension\b[^>]*\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for c in letters:
+        n = n * 26 + c - 64
+    return n
+
+
+def _check_dimensions(path: Path, parts: list[str], limits: Limits) -> None:
+    """A sheet's used range, as its XML declares it before any cell: a stray cell in XFD1048576 makes calamine
+    allocate rows x columns cells (100 GB), which would kill the process before any Python code could react."""
+    with zipfile.ZipFile(path) as archive:
+        for part in parts:
+            with archive.open(part) as handle:
+                head = handle.read(4096)
+            found = _DIMENSION.search(head)
+            if not found or not found.group(3):
+                continue
+            rows = int(found.group(4)) - int(found.group(2)) + 1
+            columns = _column_number(found.group(3)) - _column_number(found.group(1)) + 1
+            if rows > limits.max_rows or rows * columns > limits.max_cells:
+                raise WorkbookUnreadable(
+                    f"plage utilisée {found.group(1).decode()}{found.group(2).decode()}:{found.group(3).decode()}"
+                    f"{found.group(4).decode()} de {rows} lignes sur {columns} colonnes : trop grande ; supprimez les "
+                    "cellules isolées loin du tableau")
 
 
 def open_sheets(path: Path, limits: Limits = LIMITS) -> list[RawSheet]:

@@ -193,3 +193,15 @@ def test_files_of_the_same_name_get_distinct_annotated_copies(tmp_path: Path):
     assert sorted(p.name for p in out.iterdir()) == ["bordereau-lundi-anomalies.xlsx", "bordereau-mardi-anomalies.xlsx"]
     again = invoke("check", out, *TODAY)  # a folder of the tool's own outputs holds no input
     assert again.exit_code == 2
+
+
+def test_a_stray_cell_far_away_is_unreadable_not_a_crash(examples: Path, tmp_path: Path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active["A1"], book.active["XFD1"], book.active["A200000"] = "x", "y", "z"
+    book.save(tmp_path / "loin.xlsx")
+    result = invoke("check", tmp_path / "loin.xlsx", examples / "sps-lille-2026-10.xlsx", "--json", *TODAY)
+    assert result.exit_code == 1
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["code"] == "FILE_UNREADABLE" and "A1:XFD200000" in finding["message"]
