@@ -278,13 +278,8 @@ def reconcile(
     found = run(ledger, statements, _reference(ref))
     left = unmatched(ledger)
     if as_json:
-        typer.echo(json.dumps({
-            "payments": [{"date": str(p.paid_on), "payer": p.payer, "amount": f"{p.amount / 100:.2f}",
-                          "label": p.label, "cpam": p.cpam, "duplicate": p.duplicate,
-                          "allocations": [{"bordereau": n, "amount": f"{c / 100:.2f}", "rule": r}
-                                          for n, c, r in p.allocations]} for p in found],
-            "unmatched": [{"date": str(u["paid_on"]), "payer": u["payer"], "amount": f"{u['amount'] / 100:.2f}",
-                           "label": u["label"]} for u in left]}, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({"payments": [p.as_json() for p in found],
+                               "unmatched": [p.as_json() for p in left]}, ensure_ascii=False, indent=2))
     else:
         print_reconcile(out, found, left)
     raise typer.Exit(1 if left else 0)

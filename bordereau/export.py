@@ -59,6 +59,7 @@ class ExportPlan:
     no_rights_lines: pd.DataFrame = field(default_factory=pd.DataFrame)
     rejected: pd.DataFrame = field(default_factory=pd.DataFrame)  # lines with an error (--skip-invalid)
     reasons: dict[tuple, list[str]] = field(default_factory=dict)  # (path, sheet, row) -> what to correct
+    cpam_notices: dict[str, list[str]] = field(default_factory=dict)  # the example data each CPAM's files carry
     notices: list[str] = field(default_factory=list)
 
 
@@ -95,6 +96,8 @@ def plan(result: CheckResult, ref: Reference, created: dt.datetime) -> ExportPla
         export.bordereaux.setdefault(cpam, []).append(Bordereau(
             number, ref.cpams[cpam], ref.centre_by_finess[finess], p_start, p_end, lines, sums(lines), regimes,
             refers))
+    export.cpam_notices = {code: ref.example_notices({b.centre.finess_geographique for b in items})
+                           for code, items in export.bordereaux.items()}
     export.no_rights_lines = kept[no_rights].sort_values(["finess_geographique", "date_administration"])
     for finess, lines in kept.groupby("finess_geographique", sort=True):
         mask = lines["prise_en_charge"].eq("sans_droits")

@@ -25,7 +25,7 @@ def missing_columns(table: Table, path: str) -> list[Finding]:
         if key in table.columns:
             continue
         if required or (key.startswith("finess") and key not in table.block):
-            findings.append(make("COLUMN_MISSING", path, table.sheet, table.header_row, None, key, label=label))
+            findings.append(make("COLUMN_MISSING", path, table.sheet, None, None, key, label=label))
     return findings
 
 

@@ -49,8 +49,9 @@ def db(request, tmp_path: Path, monkeypatch) -> str:
 
 
 def invoke(*args, code: int | None = 0):
-    result = runner.invoke(app, [*map(str, args), "--today", "2026-11-23"] if args[0] in (
-        "check", "export", "status", "reject", "totals") else [*map(str, args)], catch_exceptions=False)
+    dated = args[0] in ("check", "export", "status", "reject", "totals") and "--today" not in args
+    result = runner.invoke(app, [*map(str, args), "--today", "2026-11-23"] if dated else [*map(str, args)],
+                           catch_exceptions=False)
     if code is not None:
         assert result.exit_code == code, result.output
     return result
@@ -199,9 +200,10 @@ def test_a_kill_at_a_random_moment_leaves_all_or_nothing(db, ref, tmp_path: Path
 def _deposit_and_pay(db, ref, tmp_path: Path) -> tuple[str, str]:
     a = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 9, 7), 1), (1, dt.date(2026, 9, 7), 1)])
     b = workbook(ref, tmp_path / "b.xlsx", [(2, dt.date(2026, 9, 14), 1)])
-    invoke("export", a, "--out", tmp_path / "e1")
-    invoke("export", b, "--out", tmp_path / "e2")
+    invoke("export", a, "--out", tmp_path / "e1", "--today", "2026-09-25")
+    invoke("export", b, "--out", tmp_path / "e2", "--today", "2026-09-25")
     first, second = sorted(b["number"] for b in rows(db, bordereaux))
+    assert "antérieure à l'export" in invoke("sent", first, "--on", "2026-09-20", code=2).stderr
     invoke("sent", first, second, "--on", "2026-10-01")
     return first, second
 
@@ -413,3 +415,15 @@ def test_a_refusal_beyond_the_line_is_not_applied_and_a_refused_bordereau_is_rej
     invoke("reject", whole)
     [state] = json.loads(invoke("status", "--json").stdout)["bordereaux"]
     assert (state["state"], state["outstanding"], state["paid"]) == ("rejeté", "0.00", "0.00")
+
+
+def test_an_unmatched_payment_is_matched_once_its_bordereau_exists(db, ref, tmp_path: Path):
+    statement = tmp_path / "releve.csv"
+    statement.write_text("Date;Payeur;Montant;Libellé\n01/10/2026;CPAM 595;64,03;VIR HPV\n", encoding="utf-8")
+    doc = json.loads(invoke("reconcile", statement, "--json", code=1).stdout)
+    assert [u["amount"] for u in doc["unmatched"]] == ["64.03"]
+    invoke("export", workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 9, 7), 1)]), "--out", tmp_path / "e",
+           "--today", "2026-09-25")
+    doc = json.loads(invoke("reconcile", statement, "--json").stdout)
+    assert doc["unmatched"] == [] and doc["payments"][0]["earlier"] is True
+    assert doc["payments"][0]["allocations"][0]["rule"] == "montant"

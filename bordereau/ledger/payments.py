@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from ..errors import BordereauError
 from ..lines import INVALID, parse_cents, parse_date
+from ..money import as_json, from_cents
 from ..reference import Reference
 from ..text import clean_text, norm_label
 from .schema import allocations, payments
@@ -47,6 +48,13 @@ class Payment:
     cpam: str | None = None
     allocations: list[tuple[str, int, str]] = field(default_factory=list)  # (bordereau, cents, rule)
     duplicate: bool = False
+    earlier: bool = False  # imported before without a match, matched now (a bordereau exported since)
+
+    def as_json(self) -> dict:
+        return {"date": str(self.paid_on), "payer": self.payer, "amount": as_json(from_cents(self.amount)),
+                "label": self.label, "cpam": self.cpam, "duplicate": self.duplicate, "earlier": self.earlier,
+                "allocations": [{"bordereau": n, "amount": as_json(from_cents(c)), "rule": r}
+                                for n, c, r in self.allocations]}
 
     @property
     def matched(self) -> bool:
@@ -133,6 +141,7 @@ def reconcile(ledger, paths: list[Path], ref: Reference) -> list[Payment]:
     with ledger.engine.begin() as connection:
         known = set(connection.execute(sa.select(payments.c.fingerprint)).scalars())
         due = outstanding_by_bordereau(connection)
+        retried = _retry_unmatched(connection, due)
         for p in found:
             if p.fingerprint in known:
                 p.duplicate = True
@@ -146,13 +155,32 @@ def reconcile(ledger, paths: list[Path], ref: Reference) -> list[Payment]:
                 connection.execute(allocations.insert().values(payment_id=payment_id, bordereau=number, amount=cents,
                                                                rule=rule))
             known.add(p.fingerprint)
-    return found
+    return retried + found
 
 
-def unmatched(ledger) -> list[dict]:
+def _retry_unmatched(connection, due: dict) -> list[Payment]:
+    """Payments imported earlier without a match, matched again (a bordereau may have been exported since)."""
+    rows = connection.execute(
+        sa.select(payments).where(~sa.exists().where(allocations.c.payment_id == payments.c.id))
+        .order_by(payments.c.paid_on, payments.c.id)).mappings().all()
+    matched = []
+    for row in rows:
+        p = Payment(row["paid_on"], row["payer"], row["amount"], row["label"], row["source"], 0, row["fingerprint"],
+                    row["cpam"], earlier=True)
+        match(p, due)
+        for number, cents, rule in p.allocations:
+            connection.execute(allocations.insert().values(payment_id=row["id"], bordereau=number, amount=cents,
+                                                           rule=rule))
+        if p.allocations:
+            matched.append(p)
+    return matched
+
+
+def unmatched(ledger) -> list[Payment]:
     """Payments recorded without any allocation."""
     with ledger.engine.connect() as connection:
         rows = connection.execute(
             sa.select(payments).where(~sa.exists().where(allocations.c.payment_id == payments.c.id))
             .order_by(payments.c.paid_on)).mappings().all()
-    return [dict(r) for r in rows]
+    return [Payment(r["paid_on"], r["payer"], r["amount"], r["label"], r["source"], 0, r["fingerprint"], r["cpam"])
+            for r in rows]

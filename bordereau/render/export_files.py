@@ -167,7 +167,7 @@ def write_cpam(folder: Path, export: ExportPlan, code: str) -> list[Path]:
     write_recap(recap, bordereaux, total)
     page = folder / f"recapitulatif-{code}.html"
     page.write_text(render("recap.html.j2", cpam=cpam, bordereaux=bordereaux, total=total,
-                           regimes=_regime_totals(bordereaux), eur=format_eur, notices=export.notices,
+                           regimes=_regime_totals(bordereaux), eur=format_eur, notices=export.cpam_notices[code],
                            created=export.created), encoding="utf-8")
     readme = folder / "LISEZMOI.txt"
     readme.write_text(_lisezmoi(cpam, bordereaux, total, export), encoding="utf-8")
@@ -182,7 +182,7 @@ def write_cpam(folder: Path, export: ExportPlan, code: str) -> list[Path]:
                    "lines": b.sums.lines, "total": as_json(b.sums.total)} for b in bordereaux],
         "other_files": [{"name": p.name, "sha256": _sha256(p)} for p in (recap, page, readme)],
         "total": {"lines": total.lines, **{p: as_json(getattr(total, p)) for p in PARTS if p != "fir"}},
-        "example_data": export.notices,
+        "example_data": export.cpam_notices[code],
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return [*written, folder / "manifest.json"]
@@ -212,9 +212,10 @@ def _lisezmoi(cpam, bordereaux: list[Bordereau], total: Sums, export: ExportPlan
         f"Total à rembourser par la CPAM : {format_eur(total.total)} (AMO {format_eur(total.amo)}, "
         f"complémentaire {format_eur(total.complementaire)}) pour {total.lines} lignes.",
     ]
-    if export.notices:
+    notices = export.cpam_notices[cpam.code]
+    if notices:
         lines += ["", "ATTENTION : données de référence d'exemple, à remplacer avant tout envoi réel :",
-                  *(f"    {n}" for n in export.notices)]
+                  *(f"    {n}" for n in notices)]
     return "\n".join(lines) + "\n"
 
 

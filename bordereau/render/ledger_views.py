@@ -77,6 +77,9 @@ def print_reconcile(console: Console, found: list, unmatched: list[dict]) -> Non
     for p in found:
         if p.duplicate:
             where, rule = "déjà importé", ""
+        elif p.earlier:
+            where = "importé avant, rapproché maintenant : " + ", ".join(f"{n} ({eur(c)})" for n, c, _ in p.allocations)
+            rule = ", ".join(sorted({r for _, _, r in p.allocations}))
         elif p.allocations:
             where = ", ".join(f"{n} ({eur(c)})" for n, c, _ in p.allocations)
             rule = ", ".join(sorted({r for _, _, r in p.allocations}))
@@ -87,7 +90,7 @@ def print_reconcile(console: Console, found: list, unmatched: list[dict]) -> Non
     if unmatched:
         console.print(f"[red]{len(unmatched)} paiement(s) non rapproché(s) dans le registre[/] :")
         for u in unmatched:
-            console.print(f"  {u['paid_on']:%d/%m/%Y}  {escape(u['payer'])}  {eur(u['amount'])}  {escape(u['label'])}")
+            console.print(f"  {u.paid_on:%d/%m/%Y}  {escape(u.payer)}  {eur(u.amount)}  {escape(u.label)}")
 
 
 def print_lines(console: Console, number: str, lines: list[dict]) -> None:
