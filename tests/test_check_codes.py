@@ -408,7 +408,7 @@ def test_header_block_of_an_unread_table_is_checked_too(centre, book, check, lin
                   centre=dataclasses.replace(centre, finess_juridique="750712184"))
     result = check(unread, book(lines[:1]))
     assert [(f.path, f.code, f.cell) for f in result.findings] == [
-        (str(unread), "FINESS_MISMATCH", "B3"), (str(unread), "COLUMN_MISSING", None)]
+        (str(unread), "COLUMN_MISSING", None), (str(unread), "FINESS_MISMATCH", "B3")]
 
 
 def test_same_file_named_twice_is_read_once(book, check, lines):
