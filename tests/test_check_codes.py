@@ -19,7 +19,6 @@ from conftest import (
     END,
     FIRST_ROW,
     GARDASIL,
-    HEADER_ROW,
     LILLE,
     NIMENRIX,
     START,
