@@ -392,8 +392,25 @@ def sample(
     out.print(f"Bordereau d'exemple écrit : {output} ({lines} lignes, {centre.nom})")
 
 
-def main() -> None:  # pragma: no cover
-    app(prog_name="bordereau")
+def main() -> None:
+    """The `bordereau` program: click's usage errors become one French line on stderr, exit code 2."""
+    try:
+        from click.exceptions import UsageError
+    except ImportError:  # recent typer releases carry their own copy of click
+        from typer._click.exceptions import UsageError
+    try:
+        code = app(prog_name="bordereau", standalone_mode=False)
+    except UsageError as exc:
+        if exc.ctx is not None and type(exc).__name__ == "NoArgsIsHelpError":
+            typer.echo(exc.ctx.get_help())
+            sys.exit(0)
+        where = f"bordereau {exc.ctx.info_name} --help" if exc.ctx is not None and exc.ctx.parent else "bordereau --help"
+        err.print(f"[red]Erreur d'utilisation :[/] {escape(exc.format_message())} (voir {where})")
+        sys.exit(2)
+    except typer.Abort:
+        err.print("Interrompu.")
+        sys.exit(1)
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

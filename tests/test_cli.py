@@ -205,3 +205,13 @@ def test_a_stray_cell_far_away_is_unreadable_not_a_crash(examples: Path, tmp_pat
     assert result.exit_code == 1
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["code"] == "FILE_UNREADABLE" and "A1:XFD200000" in finding["message"]
+
+
+def test_usage_errors_are_one_line_exit_2():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "from cli import main; main()", "check", "--nope"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("Erreur d'utilisation :") and len(done.stderr.strip().splitlines()) == 1
