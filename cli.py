@@ -404,7 +404,8 @@ def main() -> None:
         if exc.ctx is not None and type(exc).__name__ == "NoArgsIsHelpError":
             typer.echo(exc.ctx.get_help())
             sys.exit(0)
-        where = f"bordereau {exc.ctx.info_name} --help" if exc.ctx is not None and exc.ctx.parent else "bordereau --help"
+        sub = f" {exc.ctx.info_name}" if exc.ctx is not None and exc.ctx.parent else ""
+        where = f"bordereau{sub} --help"
         err.print(f"[red]Erreur d'utilisation :[/] {escape(exc.format_message())} (voir {where})")
         sys.exit(2)
     except typer.Abort:
