@@ -94,6 +94,9 @@ def _read_file(path: Path, findings: list[Finding]) -> tuple[list[Table], list[p
     for table in tables:
         missing = sheets.missing_columns(table, name)
         findings.extend(missing)
+        if table.gap:
+            findings.append(make("ROWS_AFTER_GAP", name, table.sheet, table.gap[0], f"A{table.gap[0]}", None,
+                                 empty=table.gap[0], count=table.gap[1]))
         frame = to_frame(table, name)
         start, end, problems = sheets.period(table, name)
         findings.extend(problems)

@@ -45,7 +45,9 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "COVERAGE_UNKNOWN": (E, "Prise en charge inconnue",
                          "Prise en charge « {value} » non reconnue (droit commun, ALD, AME, C2S ou sans droits)"),
     "VACCINE_CODE_INVALID": (E, "Code CIP/UCD invalide", "Code CIP/UCD « {value} » : {reason}"),
-    "VACCINE_UNKNOWN": (E, "Vaccin inconnu des tarifs", "Code « {value} » absent de tarifs/vaccins.yaml"),
+    "VACCINE_UNKNOWN": (E, "Vaccin inconnu des tarifs",
+                        "Code « {value} » : vaccin inconnu des tarifs (vérifiez le code sur la boîte ; s'il est juste, "
+                        "signalez-le au Département)"),
     "VACCINE_NAME_MISMATCH": (W, "Nom du vaccin discordant",
                               "Vaccin « {value} » alors que le code {cip} est celui de {expected}"),
     "PRICE_INVALID": (E, "Montant illisible", "{label} « {value} » : {reason}"),
@@ -61,6 +63,9 @@ CODES: dict[str, tuple[Severity, str, str]] = {
                                 "Dose HPV le {date}, {days} jours après celle du {previous} ({other}) : "
                                 "{months} mois au moins sont requis"),
     "TOO_MANY_DOSES": (E, "Trop de doses", "{rank}e dose HPV du bénéficiaire ; le schéma en prévoit {max}"),
+    "ROWS_AFTER_GAP": (W, "Lignes après une ligne vide",
+                       "{count} ligne(s) après la ligne vide {empty} ne sont pas lues (le tableau s'arrête à la "
+                       "première ligne vide) : supprimez la ligne vide"),
     "FORMULA_NOT_CALCULATED": (W, "Formules jamais calculées",
                                "{count} formule(s) sans valeur enregistrée (classeur jamais recalculé) : ouvrez-le "
                                "dans Excel, recalculez (F9) et enregistrez"),

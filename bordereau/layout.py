@@ -89,6 +89,7 @@ class Table:
     row_numbers: list[int] = field(default_factory=list)  # their Excel row numbers
     totals_row: list | None = None  # the row of totals under the table, raw values, when there is one
     totals_row_number: int | None = None
+    gap: tuple[int, int] | None = None  # (Excel row of the empty row, dose-like rows after it) when some follow
 
     def cell(self, key: str, row: int) -> str | None:
         column = self.columns.get(key)
@@ -170,6 +171,9 @@ def find_table(sheet: RawSheet) -> Table | None:
         row = sheet.rows[index]
         has_identity = all(row[i] != "" for i in identity)  # the common case: a dose line, no more to test
         if not has_identity and _is_empty(row):
+            after = sum(1 for later in sheet.rows[index + 1:]
+                        if any(later[i] not in ("", None) for i in identity if i < len(later)))
+            table.gap = (index + 1, after) if after else None
             break
         if not has_identity and _is_totals(row, identity, amounts):
             table.totals_row, table.totals_row_number = row, index + 1

@@ -49,10 +49,12 @@ from bordereau.samples import (
 CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "spec" / "CONTRACT.md"  # /work/shared beside the repo
 PACKAGE = Path(bordereau.__file__).resolve().parent
 # codes about a whole file or sheet (or its header block): emitted by check.py and sheets.py, not by a line rule
-FILE_LEVEL = {"FILE_UNREADABLE", "HEADER_NOT_FOUND", "COLUMN_MISSING", "CENTRE_UNKNOWN", "FINESS_INVALID",
+FILE_LEVEL = {"ROWS_AFTER_GAP",
+              "FILE_UNREADABLE", "HEADER_NOT_FOUND", "COLUMN_MISSING", "CENTRE_UNKNOWN", "FINESS_INVALID",
               "FINESS_MISMATCH", "FORMULA_NOT_CALCULATED"}
 COVERED: set[str] = set()  # codes that a test below plants; filled by @covers at import
-COVERED_ELSEWHERE = {"ALREADY_BILLED": "test_ledger.py"}  # codes that need a ledger or an audit, tested there
+COVERED_ELSEWHERE = {"ALREADY_BILLED": "test_ledger.py",
+                     "ROWS_AFTER_GAP": "test_layout.py"}  # codes that need a ledger or an audit, tested there
 # made by audit_checks.py
 AUDIT_LEVEL = {"CLAIMED_TOTAL_MISMATCH", "CENTRE_NOT_ATTACHED", "BORDEREAU_SEEN_BEFORE", "FILE_MODIFIED"}
 COVERED_ELSEWHERE |= dict.fromkeys(AUDIT_LEVEL, "test_audit.py")
@@ -185,7 +187,7 @@ LINE_CASES = [
      lambda ls, ref, c: ls[1].update(code_vaccin="3400930056203")),
     ("VACCINE_CODE_INVALID", "error", 1, "code_vaccin", ["« 30056 »", "5 chiffres au lieu de 7 ou 13"],
      lambda ls, ref, c: ls[1].update(code_vaccin="30056")),
-    ("VACCINE_UNKNOWN", "error", 1, "code_vaccin", ["« 3400930000014 »", "tarifs/vaccins.yaml"],
+    ("VACCINE_UNKNOWN", "error", 1, "code_vaccin", ["« 3400930000014 »", "vaccin inconnu des tarifs"],
      lambda ls, ref, c: ls[1].update(code_vaccin="3400930000014")),
     ("VACCINE_NAME_MISMATCH", "warning", 1, "vaccin", ["« Cervarix »", "3400930056202", "GARDASIL 9"],
      lambda ls, ref, c: ls[1].update(vaccin="Cervarix")),

@@ -24,3 +24,14 @@ def test_a_line_with_only_a_name_is_a_dose_with_missing_cells(book, check, lines
     result = check(edit_workbook(book(lines, totals=False), add_name))
     assert len(result.lines) == len(lines) + 1
     assert {f.code for f in result.findings} == {"REQUIRED_MISSING"}
+
+
+def test_doses_after_an_empty_row_are_announced(book, check, lines):
+    def gap(ws):
+        ws.insert_rows(FIRST_ROW + 2)  # an empty row after the first two doses
+
+    result = check(edit_workbook(book(lines, totals=False), gap))
+    assert len(result.lines) == 2
+    [finding] = result.findings
+    assert (finding.code, finding.severity, finding.row, finding.cell) == ("ROWS_AFTER_GAP", "warning", 10, "A10")
+    assert finding.message.startswith("2 ligne(s) après la ligne vide 10")
