@@ -18,7 +18,7 @@ from .lines import DATE_KEYS, MONEY_KEYS, PARSERS, to_frame
 from .reference import Reference
 from .rules import all_rules, derive
 from .schema import identifier_problems
-from .workbook import SUFFIXES, open_sheets, uncalculated_formulas
+from .workbook import SUFFIXES, formula_problems, open_sheets
 
 
 @dataclass(frozen=True)
@@ -160,9 +160,9 @@ def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
 _FORMULA_CACHE: dict[tuple[str, str], set[str]] = {}
 
 
-def _formula_cells(path: str, sheet: str) -> set[str]:
+def _formula_cells(path: str, sheet: str) -> dict[str, str]:
     if (path, sheet) not in _FORMULA_CACHE:
-        _FORMULA_CACHE[(path, sheet)] = uncalculated_formulas(Path(path), sheet)
+        _FORMULA_CACHE[(path, sheet)] = formula_problems(Path(path), sheet)
     return _FORMULA_CACHE[(path, sheet)]
 
 
@@ -175,18 +175,20 @@ def _formula_hints(findings: list[Finding], lines: pd.DataFrame) -> list[Finding
             suspects |= set(zip(lines.loc[empty, "path"], lines.loc[empty, "sheet"], strict=True))
     hints = []
     for path, sheet in sorted(suspects):
-        if Path(path).suffix.lower() in (".xlsx", ".xlsm") and (cells := _formula_cells(path, sheet)):
-            hints.append(make("FORMULA_NOT_CALCULATED", path, sheet, count=len(cells)))
+        cells = _formula_cells(path, sheet) if Path(path).suffix.lower() in (".xlsx", ".xlsm") else {}
+        if uncalculated := [c for c, error in cells.items() if not error]:
+            hints.append(make("FORMULA_NOT_CALCULATED", path, sheet, count=len(uncalculated)))
     return hints
 
 
 def _explain_formulas(findings: list[Finding], tables: dict) -> list[Finding]:
     out = []
     for f in findings:
-        if f.code == "REQUIRED_MISSING" and f.cell and f.cell in _formula_cells(f.path, f.sheet):
-            label = COLUMNS[f.column][0]
-            f = make(f.code, f.path, f.sheet, f.row, f.cell, f.column, label=label,
-                     hint=" (formule sans valeur : classeur jamais recalculé)")
+        cells = _formula_cells(f.path, f.sheet) if f.code == "REQUIRED_MISSING" and f.cell else {}
+        if f.cell in cells:
+            error = cells[f.cell]
+            hint = f" (formule en erreur : {error})" if error else " (formule sans valeur : classeur jamais recalculé)"
+            f = make(f.code, f.path, f.sheet, f.row, f.cell, f.column, label=COLUMNS[f.column][0], hint=hint)
         out.append(f)
     _FORMULA_CACHE.clear()
     return out

@@ -133,13 +133,13 @@ def open_sheets(path: Path, limits: Limits = LIMITS) -> list[RawSheet]:
     return sheets
 
 
-_CELL = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]+\d+)\"[^>]*?(?:/>|>(.*?)</c>)", re.S)
+_CELL = re.compile(rb"<c\b([^>]*?)\br=\"([A-Z]+\d+)\"([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 
 
-def uncalculated_formulas(path: Path, sheet_name: str) -> set[str]:
-    """Cells of an xlsx sheet holding a formula with no cached value (the workbook was never recalculated).
-
-    calamine returns such cells as empty, like error cells: only the sheet's XML tells them apart.
+def formula_problems(path: Path, sheet_name: str) -> dict[str, str]:
+    """Cells of an xlsx sheet that calamine reads as empty although they are not: {cell: ""} for a formula with no
+    cached value (the workbook was never recalculated), {cell: "#DIV/0!"} for an error value. Only the sheet's XML
+    tells them apart from empty cells.
     """
     try:
         with zipfile.ZipFile(path) as archive:
@@ -149,11 +149,14 @@ def uncalculated_formulas(path: Path, sheet_name: str) -> set[str]:
             xml = archive.read(target)
     except (zipfile.BadZipFile, KeyError, OSError):
         return set()
-    cells = set()
+    cells = {}
     for match in _CELL.finditer(xml):
-        body = match.group(2) or b""
-        if b"<f" in body and not re.search(rb"<v>[^<]+</v>", body):
-            cells.add(match.group(1).decode())
+        attributes, body = match.group(1) + match.group(3), match.group(4) or b""
+        if re.search(rb'\bt="e"', attributes):
+            value = re.search(rb"<v>([^<]*)</v>", body)
+            cells[match.group(2).decode()] = value.group(1).decode() if value else "#ERREUR"
+        elif b"<f" in body and not re.search(rb"<v>[^<]+</v>", body):
+            cells[match.group(2).decode()] = ""
     return cells
 
 

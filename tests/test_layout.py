@@ -35,3 +35,23 @@ def test_doses_after_an_empty_row_are_announced(book, check, lines):
     [finding] = result.findings
     assert (finding.code, finding.severity, finding.row, finding.cell) == ("ROWS_AFTER_GAP", "warning", 10, "A10")
     assert finding.message.startswith("2 ligne(s) après la ligne vide 10")
+
+
+def test_an_error_value_is_named_not_called_empty(book, check, lines, tmp_path):
+    import re
+    import zipfile
+
+    path = book(lines, totals=False)
+    edit_workbook(path, lambda ws: ws.__setitem__(f"{LETTER['prix_unitaire']}{FIRST_ROW}", "=1/0"))
+    with zipfile.ZipFile(path) as archive:  # the cached value Excel writes for that formula
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
+    cell = f"{LETTER['prix_unitaire']}{FIRST_ROW}"
+    parts[sheet] = re.sub(rf'<c r="{cell}"[^>]*>.*?</c>'.encode(),
+                          f'<c r="{cell}" t="e"><f>1/0</f><v>#DIV/0!</v></c>'.encode(), parts[sheet])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    [finding] = check(path).findings
+    assert (finding.code, finding.cell) == ("REQUIRED_MISSING", cell)
+    assert finding.message.endswith("(formule en erreur : #DIV/0!)")
