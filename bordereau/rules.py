@@ -212,7 +212,7 @@ def _hpv_doses(b: Batch) -> pd.DataFrame:
         h = b.history[b.history["beneficiary_key"].isin(ids)]
         earlier = pd.DataFrame({
             "who": h["beneficiary_key"].map(ids).astype("Int64"), "day": h["administered_on"],
-            "age": pd.array([pd.NA] * len(h), dtype="Int64"), "i": -1,
+            "age": age_on(h["birth_date"], h["administered_on"]), "i": -1,  # <NA> once purged
             "origin": "la dose du " + h["administered_on"].dt.strftime("%d/%m/%Y") + " (bordereau "
                       + h["bordereau"] + ", ligne " + h["line_no"].astype(str) + ")"})
         doses = pd.concat([earlier, doses], ignore_index=True)

@@ -427,3 +427,16 @@ def test_an_unmatched_payment_is_matched_once_its_bordereau_exists(db, ref, tmp_
     doc = json.loads(invoke("reconcile", statement, "--json").stdout)
     assert doc["unmatched"] == [] and doc["payments"][0]["earlier"] is True
     assert doc["payments"][0]["allocations"][0]["rule"] == "montant"
+
+
+def test_the_catch_up_schedule_counts_from_the_first_dose_in_the_ledger(db, ref, tmp_path: Path):
+    centre = ref.centre_by_finess[LILLE]
+    older = pupil(5, dt.date(2011, 3, 12))  # 14 at the first dose, 15 at the second: two doses are the schedule
+    first = [dose_line(ref, centre, older, GARDASIL, dt.date(2025, 10, 6), 1)]
+    path = write_bordereau(tmp_path / "a.xlsx", centre, dt.date(2025, 10, 1), dt.date(2025, 10, 31), first)
+    invoke("export", path, "--out", tmp_path / "e1", "--today", "2025-10-20")
+    later = [dose_line(ref, centre, older, GARDASIL, day, n) for day, n in ((dt.date(2026, 4, 13), 2),
+                                                                           (dt.date(2026, 10, 19), 3))]
+    path = write_bordereau(tmp_path / "b.xlsx", centre, dt.date(2026, 4, 1), dt.date(2026, 10, 31), later)
+    doc = json.loads(invoke("check", path, "--json", code=1).stdout)
+    assert [f["code"] for f in doc["findings"] if f["severity"] == "error"] == ["TOO_MANY_DOSES"]

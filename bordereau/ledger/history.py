@@ -52,9 +52,10 @@ def earlier_doses(ledger, beneficiary_keys: pd.Series, classe: str) -> pd.DataFr
     c = billed_lines.c
     keys = sorted(set(beneficiary_keys.dropna()))
     found = _select(ledger, c.beneficiary_key, keys, c.beneficiary_key, c.administered_on, c.bordereau, c.line_no,
-                    c.classe, c.state)
+                    c.classe, c.state, c.birth_date)
     found = found[(found["classe"] == classe) & (found["state"] == "billed")]
-    return found.assign(administered_on=pd.to_datetime(found["administered_on"]).astype("datetime64[s]"))
+    return found.assign(administered_on=pd.to_datetime(found["administered_on"]).astype("datetime64[s]"),
+                        birth_date=pd.to_datetime(found["birth_date"]).astype("datetime64[s]"))
 
 
 def attach(batch, ledger) -> None:
