@@ -87,9 +87,7 @@ def fr_raw(raw: object) -> str:
 @rule("NIR_BIRTHDATE_MISMATCH")
 def nir_birth(b: Batch) -> Iterable[Finding]:
     f = b.frame
-    usable = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems)) & f["date_naissance"].notna()
-    mismatch = nir_birth_mismatch(f.loc[usable, "nir"], f.loc[usable, "date_naissance"])
-    for i in mismatch.index[mismatch]:
+    for i in f.index[b.derived["parent_nir"]]:
         year, month = nir_birth_month(f.at[i, "nir"])
         yield b.line("NIR_BIRTHDATE_MISMATCH", i, "nir", nir_month=f"{month:02d}/{year:02d}",
                      birth=fr_date(f.at[i, "date_naissance"]))
@@ -258,20 +256,34 @@ def derive(b: Batch) -> pd.DataFrame:
     d["centre"] = f["finess_geographique"].map({k: c.nom for k, c in ref.centre_by_finess.items()})
     d["cpam"] = f["finess_geographique"].map({k: c.cpam for k, c in ref.centre_by_finess.items()})
     d["vaccin_id"] = d["cip13"].where(d["cip13"].notna(), f["code_vaccin"])
-    d["who"], d["beneficiaire"] = _beneficiary(b)
+    d["parent_nir"] = _parent_nir(b)
+    d["who"], d["beneficiaire"] = _beneficiary(b, d["parent_nir"])
     keys = pd.DataFrame({"w": d["beneficiaire"], "v": d["vaccin_id"], "t": f["date_administration"]})
     d["doublon"] = keys.notna().all(axis=1) & keys.duplicated(keep="first")
     return d
 
 
-def _beneficiary(b: Batch) -> tuple[pd.Series, pd.Series]:
-    """Who each line is for: the NIR and date of birth, or, without a valid NIR, the last name, first name and date of
-    birth, normalised; as text (None when unknown; hashed before it reaches the ledger) and as an integer id.
-    Kept in memory only."""
+def _parent_nir(b: Batch) -> pd.Series:
+    """Lines whose valid NIR states another year and month of birth than the pupil's (a parent's NIR, most often)."""
+    f = b.frame
+    usable = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems)) & f["date_naissance"].notna()
+    parent = pd.Series(False, index=f.index)
+    parent[usable] = nir_birth_mismatch(f.loc[usable, "nir"], f.loc[usable, "date_naissance"])
+    return parent
+
+
+def _beneficiary(b: Batch, parent: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Who each line is for: the NIR and date of birth (and the first name under a parent's NIR), or, without a valid
+    NIR, the last name, first name and date of birth, normalised; as text (None when unknown; hashed before it
+    reaches the ledger) and as an integer id. Kept in memory only."""
     f = b.frame
     valid_nir = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems))
     names = _normalised(f["nom"]) + "|" + _normalised(f["prenom"])
-    who = pd.DataFrame({"id": ("N" + f["nir"]).where(valid_nir, "P" + names), "birth": f["date_naissance"]})
+    by_nir = "N" + f["nir"]
+    # a pupil billed under a parent's NIR shares it with brothers and sisters, twins included: the first name tells
+    # them apart
+    by_nir = by_nir.where(~parent, by_nir + "|" + _normalised(f["prenom"]).fillna(""))
+    who = pd.DataFrame({"id": by_nir.where(valid_nir, "P" + names), "birth": f["date_naissance"]})
     ids = who.groupby(["id", "birth"], sort=False).ngroup()  # -1 where a part is missing
     births = pd.Series(f["date_naissance"].to_numpy().astype("datetime64[D]").astype(str), index=f.index)
     text = (who["id"] + "|" + births).where(ids >= 0, None)

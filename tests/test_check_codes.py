@@ -819,3 +819,11 @@ def test_a_price_of_zero_or_below_is_never_billed(book, check, lines, price, rea
     assert (finding.code, finding.row, finding.column) == ("PRICE_INVALID", 10, "prix_unitaire")
     assert finding.message.endswith(reason)
     assert result.lines["excluded"].tolist() == [False, False, True, False]
+
+
+def test_twins_billed_under_a_parent_nir_are_two_children(ref, centre, book, check):
+    parent_nir = make_nir(random.Random(9), 2, dt.date(1984, 6, 1))
+    twins = [dict(pupil(n, dt.date(2013, 9, 2)), nir=parent_nir, prenom=name) for n, name in ((0, "Léa"), (1, "Lina"))]
+    doses = [dose_line(ref, centre, t, GARDASIL, dt.date(2026, 10, 5), 1) for t in twins]
+    result = check(book(doses))
+    assert codes(result) == ["NIR_BIRTHDATE_MISMATCH", "NIR_BIRTHDATE_MISMATCH"]  # warnings only: no duplicate
