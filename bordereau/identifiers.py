@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 from stdnum import ean, luhn
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
@@ -121,11 +122,15 @@ def nir_birth_mismatch(nirs: pd.Series, births: pd.Series) -> pd.Series:
     >>> nir_birth_mismatch(nirs, births).tolist()
     [False, True, False]
     """
-    year = pd.to_numeric(nirs.str[1:3], errors="coerce")
-    month = pd.to_numeric(nirs.str[3:5], errors="coerce")
-    month = month.where(~month.between(31, 42), month - 30)
-    known = month.between(1, 12)
-    return known & ((year != births.dt.year % 100) | (month != births.dt.month))
+    if nirs.empty:
+        return pd.Series(False, index=nirs.index)
+    digits = np.array(nirs.tolist(), dtype="S15").view(np.uint8).reshape(-1, 15).astype(np.int16) - 48
+    year = digits[:, 1] * 10 + digits[:, 2]
+    month = digits[:, 3] * 10 + digits[:, 4]
+    month = np.where((month >= 31) & (month <= 42), month - 30, month)
+    known = (month >= 1) & (month <= 12)
+    differs = (year != births.dt.year.to_numpy() % 100) | (month != births.dt.month.to_numpy())
+    return pd.Series(known & differs, index=nirs.index)
 
 
 def nir_mask(value: object) -> str:
