@@ -74,10 +74,17 @@ def _day(today: dt.datetime | None) -> dt.date | None:
     return today.date() if today else None
 
 
-def _ledger(db: str | None, key_file: Path | None):
+def _ledger_exists() -> bool:
+    """Whether $BORDEREAU_DB names a ledger (a URL, or a file already there): `check` then uses it by itself."""
+    db = os.environ.get("BORDEREAU_DB")
+    return bool(db) and ("://" in db or Path(db).expanduser().exists())
+
+
+def _ledger(db: str | None, key_file: Path | None, create: bool = False):
+    """The ledger; only `export`, `audit` and `reconcile` may create it, the other commands need an existing one."""
     from bordereau.ledger import open_ledger
 
-    return open_ledger(db, key_file)
+    return open_ledger(db, key_file, create)
 
 
 @app.command()
@@ -102,7 +109,7 @@ def check(
     from bordereau.render.terminal import print_check
 
     reference = _reference(ref)
-    ledger = _ledger(db, key_file) if db or os.environ.get("BORDEREAU_DB") else None
+    ledger = _ledger(db, key_file) if db or _ledger_exists() else None
     result = check_files(files, reference, _day(today), ledger)
     inputs = tuple(expand(files))
     if report:
@@ -187,7 +194,7 @@ def export(
 
     reference = _reference(ref)
     exporting.check_target(out_dir)
-    ledger = None if no_ledger else _ledger(db, key_file)
+    ledger = None if no_ledger else _ledger(db, key_file, create=True)
     result = check_files(files, reference, _day(today), ledger)
     if result.errors and not skip_invalid:
         print_check(out, result)
@@ -228,7 +235,7 @@ def audit(
     if db or os.environ.get("BORDEREAU_DB"):
         from bordereau.ledger.audits import LedgerAuditHistory
 
-        history = LedgerAuditHistory(_ledger(db, key_file))
+        history = LedgerAuditHistory(_ledger(db, key_file, create=True))
     result = audit_files(files, _reference(ref), _day(today), cpam, history)
     inputs = tuple(audit_inputs(files))
     if report:
@@ -274,7 +281,7 @@ def reconcile(
     from bordereau.ledger.payments import unmatched
     from bordereau.render.ledger_views import print_reconcile
 
-    ledger = _ledger(db, key_file)
+    ledger = _ledger(db, key_file, create=True)
     found = run(ledger, statements, _reference(ref))
     left = unmatched(ledger)
     if as_json:

@@ -167,7 +167,7 @@ def test_a_kill_at_any_stage_leaves_all_or_nothing(db, ref, tmp_path: Path, stag
     killed = _cli("export", str(path), "--out", str(out), "--today", "2026-11-23",
                   env={"BORDEREAU_TEST_CRASH": stage})
     assert killed.wait(timeout=120) == -9
-    invoke("status")  # opening the ledger finishes or undoes the interrupted export
+    open_ledger(db).engine.dispose()  # opening the ledger finishes or undoes the interrupted export
     recorded = rows(db, billed_lines)
     if stage == "after-rename":
         assert out.exists() and len(recorded) == 5 and [e["state"] for e in rows(db, exports)] == ["done"]
@@ -189,7 +189,7 @@ def test_a_kill_at_a_random_moment_leaves_all_or_nothing(db, ref, tmp_path: Path
         time.sleep(delay)
         run.send_signal(signal.SIGKILL)
         run.wait(timeout=60)
-        invoke("status")
+        open_ledger(db).engine.dispose()  # the next command that opens the ledger recovers
         lines, exported = rows(db, billed_lines), out.exists()
         assert (len(lines) in (0, 200) and exported == (len(lines) == 200)) or any(
             (tmp_path / f"export{j}").exists() for j in range(k)), (delay, len(lines), exported)
@@ -440,3 +440,11 @@ def test_the_catch_up_schedule_counts_from_the_first_dose_in_the_ledger(db, ref,
     path = write_bordereau(tmp_path / "b.xlsx", centre, dt.date(2026, 4, 1), dt.date(2026, 10, 31), later)
     doc = json.loads(invoke("check", path, "--json", code=1).stdout)
     assert [f["code"] for f in doc["findings"] if f["severity"] == "error"] == ["TOO_MANY_DOSES"]
+
+
+def test_a_mistyped_ledger_path_is_refused_not_created(ref, tmp_path: Path):
+    path = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 10, 5), 1)])
+    missing = tmp_path / "registre" / "ledgr.sqlite"
+    result = invoke("check", path, "--db", missing, code=2)
+    assert "registre introuvable" in result.stderr and not missing.parent.exists()
+    assert "registre introuvable" in invoke("status", "--db", missing, code=2).stderr

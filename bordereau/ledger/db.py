@@ -73,11 +73,13 @@ class Ledger:
         return self.engine.url.render_as_string(hide_password=True)
 
 
-def open_ledger(db: str | None = None, key_file: Path | None = None) -> Ledger:
-    """Open (and create or migrate) the ledger, then finish or undo any export a crash interrupted."""
+def open_ledger(db: str | None = None, key_file: Path | None = None, create: bool = True) -> Ledger:
+    """Open (and create, when `create`, or migrate) the ledger, then finish or undo any export a crash interrupted."""
     from .record import recover
 
     db = db or default_db()
+    if not create and "://" not in db and not Path(db).expanduser().exists():
+        raise BordereauError(f"registre introuvable : {db} (le premier export le crée ; vérifiez --db)")
     engine = make_engine(db)
     try:
         migrate(engine)
