@@ -21,14 +21,16 @@ def eur(cents) -> str:
 
 
 def print_status(console: Console, status: Status, cpam_names: dict[str, str]) -> None:
-    table = Table(title=f"Bordereaux au {status.today:%d/%m/%Y}", title_justify="left")
-    for header in ("Bordereau", "Centre", "Déposé le", "Jours", "Facturé", "Rejeté", "Payé", "Reste dû", "État"):
-        table.add_column(header, justify="right" if header in ("Jours", "Facturé", "Rejeté", "Payé", "Reste dû")
-                         else "left", no_wrap=header == "Bordereau")
+    table = Table(title=f"Bordereaux au {status.today:%d/%m/%Y} (montants en EUR)", title_justify="left")
+    money = ("Facturé", "Rejeté", "Payé", "Reste dû")
+    for header in ("Bordereau", "Centre", "Déposé le", "Jours", *money, "État"):
+        table.add_column(header, justify="right" if header in ("Jours", *money) else "left",
+                         no_wrap=header != "Centre", min_width=12 if header == "Centre" else None)
     for r in status.bordereaux.itertuples():
+        amounts = (eur(v).removesuffix(" EUR") for v in (r.total, r.rejected, r.paid, r.outstanding))
+        state = f"[{STATE_STYLE[r.state]}]{r.state}[/]" if STATE_STYLE[r.state] else r.state
         table.add_row(r.number, escape(r.centre), f"{r.deposited_on:%d/%m/%Y}" if r.deposited_on else "-",
-                      "" if r.days != r.days else str(int(r.days)), eur(r.total), eur(r.rejected), eur(r.paid),
-                      eur(r.outstanding), f"[{STATE_STYLE[r.state]}]{r.state}[/]" if STATE_STYLE[r.state] else r.state)
+                      "" if r.days != r.days else str(int(r.days)), *amounts, state)
     console.print(table)
     per = Table(title="Par CPAM", title_justify="left")
     for header in ("CPAM", "Facturé", "Rejeté", "Payé", "Reste dû"):
