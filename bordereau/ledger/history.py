@@ -52,7 +52,7 @@ def earlier_doses(ledger, beneficiary_keys: pd.Series, classe: str) -> pd.DataFr
     c = billed_lines.c
     keys = sorted(set(beneficiary_keys.dropna()))
     found = _select(ledger, c.beneficiary_key, keys, c.beneficiary_key, c.administered_on, c.bordereau, c.line_no,
-                    c.classe, c.state, c.birth_date)
+                    c.classe, c.state, c.birth_date, c.dose_key)
     found = found[(found["classe"] == classe) & (found["state"] == "billed")]
     return found.assign(administered_on=pd.to_datetime(found["administered_on"]).astype("datetime64[s]"),
                         birth_date=pd.to_datetime(found["birth_date"]).astype("datetime64[s]"))
@@ -63,8 +63,12 @@ def attach(batch, ledger) -> None:
     d, f = batch.derived, batch.frame
     keys = line_keys(ledger, d["who"], d["vaccin_id"], f["date_administration"])
     batch.derived = d.assign(beneficiary_key=keys["beneficiary_key"], dose_key=keys["dose_key"])
-    batch.billed = billed_doses(ledger, keys["dose_key"])
+    billed = billed_doses(ledger, keys["dose_key"])
     batch.history = earlier_doses(ledger, keys["beneficiary_key"], "HPV")
+    # the history is read after the doses: an export that committed in between shows there first
+    late = batch.history[batch.history["dose_key"].isin(set(keys["dose_key"].dropna()))]
+    late = late.loc[~late["dose_key"].isin(set(billed["dose_key"])), ["dose_key", "bordereau", "line_no", "state"]]
+    batch.billed = pd.concat([billed, late], ignore_index=True) if len(late) else billed
     rejected = batch.billed[batch.billed["state"] == "rejected"].drop_duplicates("dose_key", keep="last")
     batch.derived["rebills"] = keys["dose_key"].map(dict(zip(rejected["dose_key"], rejected["bordereau"],
                                                              strict=True)))
