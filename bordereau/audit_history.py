@@ -98,8 +98,8 @@ def beneficiary_keys(lines: pd.DataFrame, history: AuditHistory) -> pd.Series:
 
 def history_findings(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], ref: Reference,
                      history: AuditHistory, reaudited: Collection[str] = ()) -> Iterator[Finding]:
-    """DUPLICATE_LINE and DOSE_INTERVAL_TOO_SHORT against the doses earlier audits accepted (but those of the
-    bordereaux audited again from the same file)."""
+    """DUPLICATE_LINE, DOSE_INTERVAL_TOO_SHORT and TOO_MANY_DOSES against the doses earlier audits accepted (but
+    those of the bordereaux audited again from the same file)."""
     keyed = lines[lines["beneficiaire_cle"].notna() & lines["date_administration"].notna()]
     past = [d for d in history.earlier_doses(set(keyed["beneficiaire_cle"])) if d.bordereau not in reaudited]
     if not past:
@@ -114,6 +114,27 @@ def history_findings(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], 
         day = line["date_administration"].date()
         for dose in by_who[line["beneficiaire_cle"]]:
             yield from _against(line, cell, day, dose, schedule)
+    if schedule is not None:
+        yield from _too_many(lines, keyed, by_who, tables, schedule)
+
+
+def _too_many(lines: pd.DataFrame, keyed: pd.DataFrame, by_who: dict[str, list[PastDose]], tables, schedule
+              ) -> Iterator[Finding]:
+    """An HPV dose beyond the schedule once the doses accepted before are counted; the doses of the bordereaux
+    audited now alone are check's (TOO_MANY_DOSES is said once)."""
+    hpv = keyed[(keyed["classe"] == "HPV") & keyed["beneficiaire_cle"].isin(by_who)]
+    for who, doses in hpv.sort_values("date_administration", kind="stable").groupby("beneficiaire_cle"):
+        before = {d.day for d in by_who[who] if d.hpv}
+        ages = doses["age"] if "age" in doses else pd.Series(pd.NA, index=doses.index)
+        for rank_here, (i, line) in enumerate(doses.iterrows(), start=1):
+            day = line["date_administration"].date()
+            rank = rank_here + sum(1 for d in before if d < day)
+            catch_up = schedule.catch_up_age is not None and not pd.isna(ages[i]) and ages[i] >= schedule.catch_up_age
+            limit = schedule.max_doses_catch_up if catch_up and schedule.max_doses_catch_up else schedule.max_doses
+            if rank > limit and rank_here <= limit and day not in before:
+                cell = tables[(line["path"], line["sheet"])].cell("date_administration", int(line["row"]))
+                yield make("TOO_MANY_DOSES", line["path"], line["sheet"], int(line["row"]), cell,
+                           "date_administration", rank=rank, max=limit)
 
 
 def _against(line: pd.Series, cell: str | None, day: dt.date, dose: PastDose, schedule) -> Iterator[Finding]:

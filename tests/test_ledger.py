@@ -448,3 +448,16 @@ def test_a_mistyped_ledger_path_is_refused_not_created(ref, tmp_path: Path):
     result = invoke("check", path, "--db", missing, code=2)
     assert "registre introuvable" in result.stderr and not missing.parent.exists()
     assert "registre introuvable" in invoke("status", "--db", missing, code=2).stderr
+
+
+def test_audit_counts_doses_accepted_before(db, ref, tmp_path: Path):
+    from bordereau.audit import audit_files
+    from bordereau.ledger.audits import LedgerAuditHistory
+
+    history = LedgerAuditHistory(open_ledger(db))
+    two = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2025, 10, 6), 1), (0, dt.date(2026, 4, 13), 2)])
+    assert audit_files([two], ref, dt.date(2026, 11, 23), "595", history).errors == 0
+    third = workbook(ref, tmp_path / "b.xlsx", [(0, dt.date(2026, 10, 19), 3)])
+    later = audit_files([third], ref, dt.date(2026, 11, 24), "595", history)
+    assert [(f.code, f.row) for f in later.findings if f.severity == "error"] == [("TOO_MANY_DOSES", 8)]
+    assert "3e dose HPV" in later.findings[0].message
