@@ -19,9 +19,7 @@ import pandas as pd
 
 from .batch import fr_date
 from .findings import Finding, make
-from .identifiers import nir_problem
 from .layout import Table
-from .text import norm_label
 
 if TYPE_CHECKING:
     from .audit import Audit
@@ -42,7 +40,7 @@ class PastDose:
 
 class AuditHistory(Protocol):
     def beneficiary_keys(self, identities: Collection[str]) -> dict[str, str]:
-        """{identity: keyed hash} for canonical identities (see `identity`); the ledger's is its Hasher over
+        """{identity: keyed hash} for check's `who` identities; the ledger's is its Hasher over
         "B|" + identity, its `billed_lines.beneficiary_key`."""
 
     def same_files(self, digests: dict[str, str]) -> set[str]:
@@ -60,38 +58,13 @@ class AuditHistory(Protocol):
         identity (`audit.history_rows()`); bordereaux of `audit.reaudited` are kept already."""
 
 
-def identity(nir: str | None, nom: str | None, prenom: str | None, birth: dt.date) -> str:
-    """The canonical identity of a beneficiary, as the contract defines one and check's `who` column spells it: the
-    NIR and date of birth, or, without a valid NIR, the normalised last name, first name and date of birth. Kept in
-    memory only: a history gets its keyed hash.
-
-    >>> identity("214095947197622", "X", "Y", dt.date(2014, 9, 8))
-    'N214095947197622|2014-09-08'
-    >>> identity(None, "Lefèvre", "Zoé", dt.date(2014, 9, 8))
-    'Plefevre|zoe|2014-09-08'
-    """
-    if nir and nir_problem(nir) is None:
-        return f"N{nir}|{birth.isoformat()}"
-    return f"P{norm_label(nom or '')}|{norm_label(prenom or '')}|{birth.isoformat()}"
-
-
-def _identities(lines: pd.DataFrame) -> pd.Series:
-    """Each line's identity (None without a date of birth): check's `who` when it has one, else computed here."""
-    if "who" in lines:
-        return lines["who"].where(lines["who"].notna(), None)
-    known = lines["date_naissance"].notna() & (lines["nir"].notna() | lines["nom"].notna())
-    people = lines.loc[known, ["nir", "nom", "prenom", "date_naissance"]].astype(object)
-    people = people.where(people.notna(), None)
-    found = {p: identity(p[0], p[1], p[2], p[3].date()) for p in people.drop_duplicates().itertuples(
-        index=False, name=None)}
-    out = pd.Series(None, index=lines.index, dtype=object)
-    out[known] = [found[p] for p in people.itertuples(index=False, name=None)]
-    return out
-
 
 def beneficiary_keys(lines: pd.DataFrame, history: AuditHistory) -> pd.Series:
-    """The keyed hash of each line's beneficiary (None when unknown), asked once per beneficiary."""
-    identities = _identities(lines)
+    """The keyed hash of each line's beneficiary (None when unknown), asked once per beneficiary. The identity is
+    check's `who` (rules._beneficiary), so that the ledger and the audit history hash the same text."""
+    if "who" not in lines:  # no line could be read
+        return pd.Series(None, index=lines.index, dtype=object)
+    identities = lines["who"].where(lines["who"].notna(), None)
     keys = history.beneficiary_keys(set(identities.dropna()))
     return identities.map(keys).where(identities.notna(), None)
 

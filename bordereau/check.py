@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,8 +138,10 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
         rows = by_table.get((path, sheet))
         findings.extend(sheets.finess(table, path, frame.loc[rows] if rows is not None else pd.DataFrame({"row": []}),
                                       ref))
-    findings.extend(_formula_hints(findings, frame))
-    findings = _explain_formulas(findings, tables)
+    # a sheet's XML is scanned at most once, and only when an empty cell may hide a formula
+    formula_cells = functools.cache(lambda path, sheet: formula_problems(Path(path), sheet))
+    findings.extend(_formula_hints(findings, frame, formula_cells))
+    findings = _explain_formulas(findings, formula_cells)
     findings.sort(key=sort_key)
     lines = _mark_excluded(frame.join(batch.derived), findings, tables)
     return CheckResult(_summaries(files, tables, lines, findings), findings, lines, tables)
@@ -157,16 +160,7 @@ def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-_FORMULA_CACHE: dict[tuple[str, str], set[str]] = {}
-
-
-def _formula_cells(path: str, sheet: str) -> dict[str, str]:
-    if (path, sheet) not in _FORMULA_CACHE:
-        _FORMULA_CACHE[(path, sheet)] = formula_problems(Path(path), sheet)
-    return _FORMULA_CACHE[(path, sheet)]
-
-
-def _formula_hints(findings: list[Finding], lines: pd.DataFrame) -> list[Finding]:
+def _formula_hints(findings: list[Finding], lines: pd.DataFrame, formula_cells) -> list[Finding]:
     """One warning per sheet whose formulas were never calculated, when an empty cell may come from one."""
     suspects = {(f.path, f.sheet) for f in findings if f.code == "REQUIRED_MISSING"}
     for key in ("montant_amo", "montant_complementaire", "montant_total"):
@@ -175,22 +169,22 @@ def _formula_hints(findings: list[Finding], lines: pd.DataFrame) -> list[Finding
             suspects |= set(zip(lines.loc[empty, "path"], lines.loc[empty, "sheet"], strict=True))
     hints = []
     for path, sheet in sorted(suspects):
-        cells = _formula_cells(path, sheet) if Path(path).suffix.lower() in (".xlsx", ".xlsm") else {}
+        cells = formula_cells(path, sheet) if Path(path).suffix.lower() in (".xlsx", ".xlsm") else {}
         if uncalculated := [c for c, error in cells.items() if not error]:
             hints.append(make("FORMULA_NOT_CALCULATED", path, sheet, count=len(uncalculated)))
     return hints
 
 
-def _explain_formulas(findings: list[Finding], tables: dict) -> list[Finding]:
+def _explain_formulas(findings: list[Finding], formula_cells) -> list[Finding]:
+    """REQUIRED_MISSING on a cell that holds a formula says so: never calculated, or in error (#DIV/0!)."""
     out = []
     for f in findings:
-        cells = _formula_cells(f.path, f.sheet) if f.code == "REQUIRED_MISSING" and f.cell else {}
+        cells = formula_cells(f.path, f.sheet) if f.code == "REQUIRED_MISSING" and f.cell else {}
         if f.cell in cells:
             error = cells[f.cell]
             hint = f" (formule en erreur : {error})" if error else " (formule sans valeur : classeur jamais recalculé)"
             f = make(f.code, f.path, f.sheet, f.row, f.cell, f.column, label=COLUMNS[f.column][0], hint=hint)
         out.append(f)
-    _FORMULA_CACHE.clear()
     return out
 
 
