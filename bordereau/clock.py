@@ -1,0 +1,45 @@
+"""One clock for every date the tool records or prints.
+
+`--today` (and the tests) fix the day; nothing else in the package calls `date.today()` or `datetime.now()` for a date
+it records or prints. With a fixed day, `now()` is that day at the current time of day, so records made one after the
+other in a run still sort in the order they were made.
+
+>>> with fixed(dt.date(2024, 2, 29)):
+...     today(), now().date()
+(datetime.date(2024, 2, 29), datetime.date(2024, 2, 29))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_fixed: dt.date | None = None
+
+
+def set_today(day: dt.date | None) -> None:
+    """Fix the day every command sees (None: the machine's date)."""
+    global _fixed
+    _fixed = day
+
+
+def today() -> dt.date:
+    return _fixed or dt.date.today()
+
+
+def now() -> dt.datetime:
+    if _fixed is None:
+        return dt.datetime.now()
+    return dt.datetime.combine(_fixed, dt.datetime.now().time())
+
+
+@contextmanager
+def fixed(day: dt.date | None) -> Iterator[None]:
+    """Fix the day for the duration of a block, then restore the previous clock."""
+    before = _fixed
+    set_today(day)
+    try:
+        yield
+    finally:
+        set_today(before)
