@@ -26,7 +26,7 @@ def new_bordereau():
     from bordereau.reference import load_reference
     from bordereau.samples import campaign_lines, write_bordereau
 
-    path, first = DATA / "bordereau-10000.xlsx", DATA / "first_doses.xlsx"
+    path, first = DATA / "ledger-new-10000.xlsx", DATA / "ledger-first-doses.xlsx"
     if not path.exists():
         ref = load_reference()
         centre = ref.centre_by_finess["590780102"]
