@@ -66,8 +66,28 @@ def guarded(command):
 
 def _reference(ref: Path | None):
     from bordereau.reference import load_reference
+    from bordereau.resources import reference_dir
 
-    return load_reference(ref)
+    return load_reference(reference_dir(ref))
+
+
+def _version(value: bool) -> None:
+    if value:
+        from bordereau import __version__
+
+        typer.echo(f"bordereau {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Affiche la version et s'arrête.")] = False,
+) -> None:
+    """Contrôle, calcul et export des bordereaux de la campagne de vaccination HPV au collège.
+
+    Données de référence lues, dans cet ordre : --ref DOSSIER, $BORDEREAU_REF, un centres.yaml dans le dossier
+    courant, sinon la copie d'exemple livrée avec l'outil (bordereau init DOSSIER en fait une copie à compléter)."""
 
 
 def _day(today: dt.datetime | None) -> dt.date | None:
@@ -366,6 +386,28 @@ def purge(
 
     count = run(_ledger(db, key_file), before.date())
     out.print(f"{count} ligne(s) purgée(s) de leurs données personnelles (administrées avant le {before:%d/%m/%Y}).")
+
+
+@app.command()
+@guarded
+def init(
+    folder: Annotated[Path, typer.Argument(help="Dossier où écrire centres.yaml et tarifs/.", show_default=False)],
+) -> None:
+    """Écrit une copie modifiable des données de référence (centres.yaml, tarifs/) à compléter par le Département.
+
+    N'écrit jamais par-dessus une copie existante."""
+    from bordereau.reference import load_reference
+    from bordereau.resources import init_reference
+
+    target = init_reference(folder)
+    out.print(f"Données de référence écrites dans {escape(str(target))} : centres.yaml et tarifs/.")
+    out.print("À compléter avant tout envoi réel (valeurs marquées « exemple: true » à remplacer) :")
+    for notice in load_reference(target).example_notices():
+        out.print(f"  - {escape(notice)}")
+    out.print("  - Adresses et téléphones des centres, adresses de réception des CPAM (champs \"\" dans centres.yaml).")
+    out.print("  - Prix négociés du marché du Département et éventuels avenants de taux (tarifs/).")
+    out.print(f"Pour les utiliser : --ref {escape(str(target))}, ou BORDEREAU_REF={escape(str(target))}, "
+              "ou lancez bordereau depuis ce dossier.")
 
 
 @app.command()

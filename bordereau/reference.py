@@ -17,6 +17,7 @@ import yaml
 
 from .errors import ReferenceDataError
 from .identifiers import finess_compact, finess_problem, vaccine_code_problem
+from .resources import shipped_dir
 
 COVERAGES = ("droit_commun", "ald", "ame", "c2s", "sans_droits")
 COVERAGE_LABELS = {
@@ -26,7 +27,7 @@ COVERAGE_LABELS = {
     "c2s": "C2S",
     "sans_droits": "sans droits",
 }
-DEFAULT_REF_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_REF_DIR = shipped_dir()
 
 
 @dataclass(frozen=True)
@@ -361,7 +362,7 @@ def _load_regimes(folder: Path) -> dict[str, str]:
 
 
 def load_reference(folder: Path | None = None) -> Reference:
-    """Load and validate centres.yaml and tarifs/ from `folder` (default: the project's own)."""
+    """Load and validate centres.yaml and tarifs/ from `folder` (default: the copy shipped with the tool)."""
     folder = Path(folder) if folder else DEFAULT_REF_DIR
     if not folder.is_dir():
         raise ReferenceDataError(f"dossier de référence introuvable : {folder}")

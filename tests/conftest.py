@@ -145,4 +145,5 @@ def private_ledger(tmp_path_factory, monkeypatch):
     # and should a test unset those, the default folders are private too
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.delenv("BORDEREAU_REF", raising=False)  # the shipped reference data, whatever the user's shell says
     return home

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from itertools import groupby
-from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .. import __version__
 from ..check import CheckResult
 from ..findings import title
+from ..resources import templates_dir
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = templates_dir()
 MAX_PER_FILE = 5000
 
 
