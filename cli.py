@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bordereau.errors import BordereauError
+from bordereau.errors import BordereauError, UsageError
 
 app = typer.Typer(
     name="bordereau", no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
@@ -290,26 +290,51 @@ def sent(
 @app.command()
 @guarded
 def reconcile(
-    statements: Annotated[list[Path], typer.Argument(help="Relevés de paiement (.csv, .xlsx).", show_default=False)],
+    statements: Annotated[list[Path] | None, typer.Argument(
+        help="Relevés de paiement ou relevés bancaires (.csv, .xlsx).", show_default=False)] = None,
+    ignore: Annotated[list[int] | None, typer.Option(
+        "--ignorer", metavar="ID", help="Écarte ce paiement (ce n'est pas un paiement de CPAM) ; tracé au registre.",
+        show_default=False)] = None,
+    assign: Annotated[tuple[int, str] | None, typer.Option(
+        "--affecter", metavar="ID NUMERO", help="Affecte ce paiement à ce bordereau ; tracé au registre.",
+        show_default=False)] = None,
     as_json: AsJson = False,
     ref: RefDir = None,
     db: Db = None,
     key_file: KeyFile = None,
 ) -> None:
-    """Importe les paiements des CPAM et les rapproche des bordereaux (numéro au libellé, montant exact, somme)."""
+    """Importe les paiements des CPAM et les rapproche des bordereaux (numéro au libellé, montant exact, somme).
+
+    Un relevé bancaire (Date, Libellé, Débit, Crédit) est lu tel quel : les débits sont ignorés. Un paiement que
+    rien ne rapproche se traite à la main avec --ignorer ou --affecter (son n° est donné par status)."""
+    from bordereau.ledger import manual
     from bordereau.ledger.payments import reconcile as run
     from bordereau.ledger.payments import unmatched
-    from bordereau.render.ledger_views import print_reconcile
+    from bordereau.render.ledger_views import print_manual, print_reconcile, print_unmatched
 
-    ledger = _ledger(db, key_file, create=True)
-    found = run(ledger, statements, _reference(ref))
+    if not statements and not ignore and not assign:
+        raise UsageError("donnez un relevé à importer, ou --ignorer ID, ou --affecter ID NUMERO")
+    ledger = _ledger(db, key_file, create=bool(statements))
+    done = [("écarté", manual.ignore(ledger, i), None) for i in ignore or ()]
+    if assign:
+        done.append(("affecté", manual.assign(ledger, assign[0], assign[1]), assign[1]))
+    found, problems = run(ledger, statements, _reference(ref)) if statements else ([], [])
     left = unmatched(ledger)
     if as_json:
         typer.echo(json.dumps({"payments": [p.as_json() for p in found],
-                               "unmatched": [p.as_json() for p in left]}, ensure_ascii=False, indent=2))
+                               "unmatched": [p.as_json() for p in left],
+                               "unreadable": [{"file": u.source, "row": u.row, "reason": u.reason} for u in problems],
+                               "manual": [{"id": row["id"], "action": what, "bordereau": number}
+                                          for what, row, number in done]},
+                              ensure_ascii=False, indent=2))
     else:
-        print_reconcile(out, found, left)
-    raise typer.Exit(1 if left else 0)
+        print_manual(out, done)
+        if statements:
+            print_reconcile(out, found)
+        print_unmatched(out, left)
+        for u in problems:
+            err.print(f"[red]Ligne illisible, non importée :[/] {escape(u.text)}")
+    raise typer.Exit(1 if left or problems else 0)
 
 
 @app.command()

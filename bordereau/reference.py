@@ -61,6 +61,19 @@ class Cpam:
 
 
 @dataclass(frozen=True)
+class Departement:
+    """The legal entity that bills: its FINESS juridique and who certifies its bordereaux."""
+
+    code: str
+    nom: str
+    raison_sociale: str
+    finess_juridique: str
+    signataire: str  # the signatory's name
+    qualite: str  # and role
+    example_signatory: bool = False
+
+
+@dataclass(frozen=True)
 class Centre:
     nom: str
     ville: str
@@ -136,6 +149,7 @@ class Reference:
     regimes: dict[str, str]
     centre_by_finess: dict[str, Centre] = field(default_factory=dict)
     vaccine_by_code: dict[str, Vaccine] = field(default_factory=dict)
+    departements: dict[str, Departement] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.centre_by_finess.update({c.finess_geographique: c for c in self.centres})
@@ -156,6 +170,10 @@ class Reference:
                    if ex and code in departements]
         if finess:
             notices.append(f"FINESS d'exemple à remplacer dans centres.yaml : {', '.join(finess)}.")
+        signatories = [d.raison_sociale for code, d in sorted(self.departements.items())
+                       if d.example_signatory and code in departements]
+        if signatories:
+            notices.append(f"Signataire d'exemple à remplacer dans centres.yaml : {', '.join(signatories)}.")
         prices = sorted(
             {v.nom for v in self.vaccines for (d, c), s in self.negotiated.items() if c == v.cip13
              if any(e.example for e in s.entries)}
@@ -238,7 +256,7 @@ def _finess(reader: _Reader, node: dict, key: str, where: str) -> tuple[str, boo
     return number, bool(entry.get("exemple"))
 
 
-def _load_centres(folder: Path) -> tuple[dict, tuple, dict]:
+def _load_centres(folder: Path) -> tuple[dict, tuple, dict, dict]:
     r = _Reader(folder, "centres.yaml")
     cpams = {}
     for i, node in r.items(r.data, "cpam"):
@@ -246,9 +264,18 @@ def _load_centres(folder: Path) -> tuple[dict, tuple, dict]:
         code = r.get(node, "code", where)
         cpams[code] = Cpam(code, r.get(node, "nom", where), r.get(node, "nom_court", where),
                            r.get(node, "email", where), r.get(node, "adresse", where, required=False) or "")
-    entities = {}
+    entities, departements = {}, {}
     for i, node in r.items(r.data, "departements"):
-        entities[r.get(node, "code", f"departements[{i}]")] = _finess(r, node, "finess_juridique", f"departements[{i}]")
+        where = f"departements[{i}]"
+        code = r.get(node, "code", where)
+        entities[code] = _finess(r, node, "finess_juridique", where)
+        signatory = r.get(node, "signataire", where, dict, required=False) or {}
+        nom = r.get(node, "nom", where)
+        departements[code] = Departement(
+            code, nom, r.get(node, "raison_sociale", where, required=False) or f"Département {nom}", entities[code][0],
+            r.get(signatory, "nom", f"{where}.signataire", required=False) or "",
+            r.get(signatory, "qualite", f"{where}.signataire", required=False) or "",
+            bool(signatory.get("exemple")))
     centres = []
     for i, node in r.items(r.data, "centres"):
         where = f"centres[{i}]"
@@ -267,7 +294,7 @@ def _load_centres(folder: Path) -> tuple[dict, tuple, dict]:
         if c.finess_geographique in seen:
             raise r.fail(f"centres[{i}].finess_geographique", "FINESS déjà attribué à un autre centre")
         seen.add(c.finess_geographique)
-    return cpams, tuple(centres), entities
+    return cpams, tuple(centres), entities, departements
 
 
 def _load_vaccines(folder: Path) -> tuple[Vaccine, ...]:
@@ -366,7 +393,7 @@ def load_reference(folder: Path | None = None) -> Reference:
     folder = Path(folder) if folder else DEFAULT_REF_DIR
     if not folder.is_dir():
         raise ReferenceDataError(f"dossier de référence introuvable : {folder}")
-    cpams, centres, entities = _load_centres(folder)
+    cpams, centres, entities, departements = _load_centres(folder)
     vaccines = _load_vaccines(folder)
     schedules, age_min, age_max = _load_schedule(folder)
     return Reference(
@@ -374,4 +401,5 @@ def load_reference(folder: Path | None = None) -> Reference:
         negotiated=_load_negotiated(folder, vaccines),
         rate_sets=_load_rates(folder, {v.classe for v in vaccines}),
         schedules=schedules, age_min=age_min, age_max=age_max, regimes=_load_regimes(folder),
+        departements=departements,
     )

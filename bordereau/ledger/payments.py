@@ -9,73 +9,22 @@ never dropped. Importing the same statement twice records nothing twice.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..errors import BordereauError
-from ..lines import INVALID, parse_cents, parse_date
-from ..money import as_json, from_cents
+from .. import clock
 from ..reference import Reference
-from ..text import clean_text, norm_label
+from ..text import norm_label
+from .bank import Payment, Unreadable, read_payments
 from .schema import allocations, payments
 from .status import outstanding_by_bordereau
 
-LABELS = {
-    "date": ("Date", "Date de paiement", "Date d'opération", "Date opération", "Date valeur", "Date de valeur",
-             "Date du virement"),
-    "payer": ("Émetteur", "Payeur", "Tiers", "Donneur d'ordre", "Débiteur", "Nom du tiers", "Organisme"),
-    "amount": ("Montant", "Crédit", "Montant (EUR)", "Montant EUR", "Montant crédit", "Montant payé"),
-    "label": ("Libellé", "Référence", "Motif", "Libellé de l'opération", "Référence de paiement",
-              "Libellé du virement"),
-}
+__all__ = ["Payment", "Unreadable", "reconcile", "unmatched"]
+
 NUMBER = re.compile(r"HPV-\d{3}-[0-9AB]{9}-\d{8}-\d+")
 MAX_SUBSET = 24  # bordereaux of one CPAM considered for a payment that pays several at once
-
-
-@dataclass
-class Payment:
-    paid_on: dt.date
-    payer: str
-    amount: int  # cents
-    label: str
-    source: str
-    row: int
-    fingerprint: str
-    cpam: str | None = None
-    allocations: list[tuple[str, int, str]] = field(default_factory=list)  # (bordereau, cents, rule)
-    duplicate: bool = False
-    earlier: bool = False  # imported before without a match, matched now (a bordereau exported since)
-
-    def as_json(self) -> dict:
-        return {"date": str(self.paid_on), "payer": self.payer, "amount": as_json(from_cents(self.amount)),
-                "label": self.label, "cpam": self.cpam, "duplicate": self.duplicate, "earlier": self.earlier,
-                "allocations": [{"bordereau": n, "amount": as_json(from_cents(c)), "rule": r}
-                                for n, c, r in self.allocations]}
-
-    @property
-    def matched(self) -> bool:
-        return bool(self.allocations)
-
-
-def read_payments(path: Path) -> list[Payment]:
-    from .statements import read_table
-
-    rows = read_table(path, LABELS, ("date", "amount"), "paiements")
-    out, seen = [], {}
-    for row in rows:
-        day, cents = parse_date(row["date"]), parse_cents(row["amount"])
-        if day is None or day is INVALID or cents is None or cents is INVALID:
-            raise BordereauError(f"{path}, ligne {row['_row']} : date ou montant illisible")
-        payer, label = clean_text(row.get("payer")) or "", clean_text(row.get("label")) or ""
-        identity = f"{day}|{payer}|{cents}|{label}"
-        seen[identity] = seen.get(identity, 0) + 1  # the same payment twice in a statement is two payments
-        fingerprint = hashlib.sha256(f"{identity}|{seen[identity]}".encode()).hexdigest()
-        out.append(Payment(day, payer, cents, label, path.name, row["_row"], fingerprint))
-    return out
 
 
 def payer_cpam(payment: Payment, ref: Reference) -> str | None:
@@ -134,10 +83,16 @@ def match(payment: Payment, due: dict[str, tuple[str, int, dt.date]]) -> None:
             allocate(number, due[number][1], "somme")
 
 
-def reconcile(ledger, paths: list[Path], ref: Reference) -> list[Payment]:
-    """Import the statements, match and record every payment (in date order) in one transaction."""
-    found = sorted((p for path in paths for p in read_payments(path)), key=lambda p: (p.paid_on, p.source, p.row))
-    now = dt.datetime.now()
+def reconcile(ledger, paths: list[Path], ref: Reference) -> tuple[list[Payment], list[Unreadable]]:
+    """Import the statements, match and record every payment (in date order) in one transaction; returns the
+    payments and the lines that could not be read (the others are imported all the same)."""
+    found, problems = [], []
+    for path in paths:
+        read, unreadable = read_payments(path)
+        found += read
+        problems += unreadable
+    found.sort(key=lambda p: (p.paid_on, p.source, p.row))
+    now = clock.now()
     with ledger.engine.begin() as connection:
         known = set(connection.execute(sa.select(payments.c.fingerprint)).scalars())
         due = outstanding_by_bordereau(connection)
@@ -150,23 +105,23 @@ def reconcile(ledger, paths: list[Path], ref: Reference) -> list[Payment]:
             match(p, due)
             payment_id = connection.execute(payments.insert().values(
                 paid_on=p.paid_on, payer=p.payer, amount=p.amount, label=p.label, source=p.source,
-                fingerprint=p.fingerprint, cpam=p.cpam, imported_at=now).returning(payments.c.id)).scalar_one()
+                fingerprint=p.fingerprint, cpam=p.cpam, imported_at=now, account=p.account)
+                .returning(payments.c.id)).scalar_one()
+            p.id = payment_id
             for number, cents, rule in p.allocations:
                 connection.execute(allocations.insert().values(payment_id=payment_id, bordereau=number, amount=cents,
                                                                rule=rule))
             known.add(p.fingerprint)
-    return retried + found
+    return retried + found, problems
 
 
 def _retry_unmatched(connection, due: dict) -> list[Payment]:
     """Payments imported earlier without a match, matched again (a bordereau may have been exported since)."""
-    rows = connection.execute(
-        sa.select(payments).where(~sa.exists().where(allocations.c.payment_id == payments.c.id))
-        .order_by(payments.c.paid_on, payments.c.id)).mappings().all()
+    rows = connection.execute(_unmatched().order_by(payments.c.paid_on, payments.c.id)).mappings().all()
     matched = []
     for row in rows:
         p = Payment(row["paid_on"], row["payer"], row["amount"], row["label"], row["source"], 0, row["fingerprint"],
-                    row["cpam"], earlier=True)
+                    row["cpam"], earlier=True, id=row["id"])
         match(p, due)
         for number, cents, rule in p.allocations:
             connection.execute(allocations.insert().values(payment_id=row["id"], bordereau=number, amount=cents,
@@ -176,11 +131,15 @@ def _retry_unmatched(connection, due: dict) -> list[Payment]:
     return matched
 
 
+def _unmatched() -> sa.Select:
+    """Payments without any allocation and not set aside by hand."""
+    return sa.select(payments).where(~sa.exists().where(allocations.c.payment_id == payments.c.id),
+                                     payments.c.ignored_at.is_(None))
+
+
 def unmatched(ledger) -> list[Payment]:
-    """Payments recorded without any allocation."""
+    """Payments recorded without any allocation, and not set aside (`reconcile --ignorer`)."""
     with ledger.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(payments).where(~sa.exists().where(allocations.c.payment_id == payments.c.id))
-            .order_by(payments.c.paid_on)).mappings().all()
-    return [Payment(r["paid_on"], r["payer"], r["amount"], r["label"], r["source"], 0, r["fingerprint"], r["cpam"])
-            for r in rows]
+        rows = connection.execute(_unmatched().order_by(payments.c.paid_on, payments.c.id)).mappings().all()
+    return [Payment(r["paid_on"], r["payer"], r["amount"], r["label"], r["source"], 0, r["fingerprint"], r["cpam"],
+                    id=r["id"]) for r in rows]

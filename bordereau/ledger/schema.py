@@ -105,6 +105,8 @@ payments = sa.Table(
     sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),
     sa.Column("cpam", sa.String(3)),
     sa.Column("imported_at", sa.DateTime, nullable=False),
+    sa.Column("account", sa.Text),  # the account reference the fingerprint was made with (v6)
+    sa.Column("ignored_at", sa.DateTime),  # set by `reconcile --ignorer`: not a CPAM payment (v6)
 )
 
 allocations = sa.Table(
@@ -113,7 +115,18 @@ allocations = sa.Table(
     sa.Column("payment_id", sa.Integer, sa.ForeignKey("payments.id", ondelete="CASCADE"), nullable=False),
     sa.Column("bordereau", sa.String(40), sa.ForeignKey("bordereaux.number"), nullable=False),
     sa.Column("amount", sa.BigInteger, nullable=False),
-    sa.Column("rule", sa.String(20), nullable=False),  # label, amount, sum
+    sa.Column("rule", sa.String(20), nullable=False),  # label, amount, sum, manual
+)
+
+payment_actions = sa.Table(
+    "payment_actions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("payment_id", sa.Integer, sa.ForeignKey("payments.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("action", sa.String(10), nullable=False),  # ignorer, affecter
+    sa.Column("bordereau", sa.String(40)),
+    sa.Column("amount", sa.BigInteger),
+    sa.Column("done_at", sa.DateTime, nullable=False),
+    sa.Column("done_by", sa.Text, nullable=False),
 )
 
 rejections = sa.Table(
@@ -209,7 +222,34 @@ def _v5(connection: sa.Connection) -> None:
     ledger_meta.create(connection, checkfirst=True)
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]
+def _v6(connection: sa.Connection) -> None:
+    """Payments: known again by date, amount and account reference (not by their label); a payment set aside or
+    allocated by hand, and who did it."""
+    from .bank import fingerprint
+
+    have = {c["name"] for c in sa.inspect(connection).get_columns("payments")}
+    for name, kind in (("account", "TEXT"), ("ignored_at", "TIMESTAMP")):
+        if name not in have:
+            connection.exec_driver_sql(f"ALTER TABLE payments ADD COLUMN {name} {kind}")
+    payment_actions.create(connection, checkfirst=True)
+    rows = connection.execute(sa.select(payments.c.id, payments.c.paid_on, payments.c.amount, payments.c.payer)
+                              .order_by(payments.c.id)).all()
+    new: dict[int, str] = {}
+    taken: set[str] = set()
+    for row in rows:  # the payer stands for the account, unknown before
+        rank = 1
+        while fingerprint(row.paid_on, row.amount, row.payer, rank) in taken:
+            rank += 1
+        new[row.id] = fingerprint(row.paid_on, row.amount, row.payer, rank)
+        taken.add(new[row.id])
+    for step in ("temporary", "final"):  # two passes: the unique index never sees two equal fingerprints
+        for row in rows:
+            value = f"v6-{row.id}" if step == "temporary" else new[row.id]
+            connection.execute(payments.update().where(payments.c.id == row.id)
+                               .values(fingerprint=value, account=row.payer))
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6]
 
 
 MIGRATION_LOCK = 7461_2001  # PostgreSQL advisory lock: one process migrates at a time

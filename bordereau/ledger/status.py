@@ -6,7 +6,7 @@ The convention gives the CPAM two months from receipt to pay: past that, an outs
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
@@ -72,6 +72,7 @@ def state_of(outstanding: int, paid: int, deposited_on: dt.date | None, today: d
 class Status:
     bordereaux: pd.DataFrame  # number, cpam, centre, ..., total, rejected, paid, outstanding, days, state, ageing
     today: dt.date
+    unmatched: list = field(default_factory=list)  # payments nothing matched (ledger.bank.Payment)
 
     def by_cpam(self) -> pd.DataFrame:
         b = self.bordereaux
@@ -97,7 +98,8 @@ class Status:
                          "outstanding": money(r.outstanding), "state": r.state})
         cpams = [{"cpam": r.cpam, "billed": money(r.total), "rejected": money(r.rejected), "paid": money(r.paid),
                   "outstanding": money(r.outstanding)} for r in self.by_cpam().itertuples()]
-        return {"today": str(self.today), "bordereaux": rows, "cpam": cpams}
+        return {"today": str(self.today), "bordereaux": rows, "cpam": cpams,
+                "unmatched_payments": [p.as_json() for p in self.unmatched]}
 
 
 def _bucket(days: float | None) -> str:
@@ -109,6 +111,8 @@ def _bucket(days: float | None) -> str:
 
 
 def status(ledger, today: dt.date) -> Status:
+    from .payments import unmatched
+
     with ledger.engine.connect() as connection:
         frame = _amounts(connection)
     deposited = pd.to_datetime(frame["deposited_on"])
@@ -116,7 +120,7 @@ def status(ledger, today: dt.date) -> Status:
     frame["state"] = [state_of(int(o), int(p), d, today) for o, p, d in
                       zip(frame["outstanding"], frame["paid"], frame["deposited_on"], strict=True)]
     frame["ageing"] = [_bucket(d) for d in frame["days"]]
-    return Status(frame, today)
+    return Status(frame, today, unmatched(ledger))
 
 
 def mark_sent(ledger, numbers: list[str], on: dt.date) -> None:

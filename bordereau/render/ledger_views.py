@@ -39,6 +39,7 @@ def print_status(console: Console, status: Status, cpam_names: dict[str, str]) -
         per.add_row(f"{r.cpam} {cpam_names.get(r.cpam, '')}", eur(r.total), eur(r.rejected), eur(r.paid),
                     eur(r.outstanding))
     console.print(per)
+    print_unmatched(console, status.unmatched)
 
 
 def chart(status: Status, cpam_names: dict[str, str], width: int = 640) -> dict:
@@ -69,13 +70,16 @@ def status_page(status: Status, cpam_names: dict[str, str]) -> str:
             for r in status.bordereaux.itertuples()]
     cpams = [{"code": r.cpam, "name": cpam_names.get(r.cpam, ""), "total": eur(r.total), "rejected": eur(r.rejected),
               "paid": eur(r.paid), "outstanding": eur(r.outstanding)} for r in status.by_cpam().itertuples()]
-    return render("status.html.j2", today=status.today, rows=rows, cpams=cpams, chart=chart(status, cpam_names))
+    unmatched = [{"id": u.id, "date": f"{u.paid_on:%d/%m/%Y}", "payer": u.payer, "amount": eur(u.amount),
+                  "label": u.label} for u in status.unmatched]
+    return render("status.html.j2", today=status.today, rows=rows, cpams=cpams, chart=chart(status, cpam_names),
+                  unmatched=unmatched)
 
 
-def print_reconcile(console: Console, found: list, unmatched: list[dict]) -> None:
+def print_reconcile(console: Console, found: list) -> None:
     table = Table(title="Paiements importés", title_justify="left")
-    for header in ("Date", "Payeur", "Montant", "Affecté à", "Règle"):
-        table.add_column(header, justify="right" if header == "Montant" else "left")
+    for header in ("N°", "Date", "Payeur", "Montant", "Affecté à", "Règle"):
+        table.add_column(header, justify="right" if header in ("N°", "Montant") else "left")
     for p in found:
         if p.duplicate:
             where, rule = "déjà importé", ""
@@ -87,12 +91,27 @@ def print_reconcile(console: Console, found: list, unmatched: list[dict]) -> Non
             rule = ", ".join(sorted({r for _, _, r in p.allocations}))
         else:
             where, rule = "[red]non rapproché[/]", ""
-        table.add_row(f"{p.paid_on:%d/%m/%Y}", escape(p.payer or "-"), eur(p.amount), where, rule)
+        table.add_row("" if p.id is None else str(p.id), f"{p.paid_on:%d/%m/%Y}", escape(p.payer or "-"),
+                      eur(p.amount), where, rule)
     console.print(table)
-    if unmatched:
-        console.print(f"[red]{len(unmatched)} paiement(s) non rapproché(s) dans le registre[/] :")
-        for u in unmatched:
-            console.print(f"  {u.paid_on:%d/%m/%Y}  {escape(u.payer)}  {eur(u.amount)}  {escape(u.label)}")
+
+
+def print_unmatched(console: Console, unmatched: list) -> None:
+    """The payments nothing matched, with the number `reconcile --ignorer` / `--affecter` take."""
+    if not unmatched:
+        return
+    console.print(f"[red]{len(unmatched)} paiement(s) non rapproché(s) dans le registre[/] "
+                  "(reconcile --ignorer N° ou --affecter N° NUMERO) :")
+    for u in unmatched:
+        console.print(f"  n° {u.id}  {u.paid_on:%d/%m/%Y}  {escape(u.payer or '-')}  {eur(u.amount)}  "
+                      f"{escape(u.label)}")
+
+
+def print_manual(console: Console, done: list[tuple[str, dict, str | None]]) -> None:
+    for what, row, number in done:
+        to = f" au bordereau {number}" if number else ""
+        console.print(f"Paiement n° {row['id']} du {row['paid_on']:%d/%m/%Y} ({eur(row['amount'])}) {what}{to}, "
+                      "tracé dans le registre.")
 
 
 def print_lines(console: Console, number: str, lines: list[dict]) -> None:
