@@ -19,7 +19,7 @@ import pandas as pd
 
 from .check import CheckResult
 from .errors import UsageError
-from .reference import Centre, Cpam, Reference
+from .reference import Centre, Cpam, Departement, Reference
 from .totals import Group, Sums, billable, group_key, sums
 
 
@@ -61,6 +61,11 @@ class ExportPlan:
     reasons: dict[tuple, list[str]] = field(default_factory=dict)  # (path, sheet, row) -> what to correct
     cpam_notices: dict[str, list[str]] = field(default_factory=dict)  # the example data each CPAM's files carry
     notices: list[str] = field(default_factory=list)
+    period: tuple[dt.date, dt.date] | None = None  # first and last day of the lines exported
+    departements: dict[str, Departement] = field(default_factory=dict)  # who bills, who signs
+
+    def departement(self, centre: Centre) -> Departement | None:
+        return self.departements.get(centre.departement)
 
 
 def _period(lines: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -74,13 +79,14 @@ def _period(lines: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 def plan(result: CheckResult, ref: Reference, created: dt.datetime) -> ExportPlan:
     kept = billable(result.lines)
     used = set(kept["finess_geographique"].dropna()) if len(kept) else set()
-    export = ExportPlan(created, notices=ref.example_notices(used))
+    export = ExportPlan(created, notices=ref.example_notices(used), departements=ref.departements)
     export.rejected = result.lines[result.lines["excluded"]] if len(result.lines) else result.lines
     export.reasons = _reasons(result, export.rejected)
     if kept.empty:
         return export
     start, end = _period(kept)
     kept = kept.assign(_start=start.dt.date, _end=end.dt.date)
+    export.period = (kept["_start"].min(), kept["_end"].max())
     # a bordereau covers one centre and one period; lines without rights never go to a CPAM
     no_rights = kept["prise_en_charge"].eq("sans_droits")
     to_cpam = kept[~no_rights]

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pypdf
 import pytest
 import python_calamine
 from typer.testing import CliRunner
@@ -149,7 +150,7 @@ def test_sans_droits_go_to_the_fir_statement_without_nir(clean: Path, tmp_path: 
     totals = json.loads(invoke("totals", clean, "--json", "--by", "prise_en_charge", *TODAY).stdout)
     no_rights = next(g for g in totals["groups"] if g["key"] == "sans_droits")
     book = openpyxl.load_workbook(out / "FIR-departement" / "etat-fir.xlsx")
-    by_centre = list(book["Par centre"].iter_rows(min_row=2, values_only=True))
+    by_centre = list(book["Par centre"].iter_rows(min_row=5, values_only=True))  # under the title and period
     assert sum(r[2] for r in by_centre) == no_rights["lines"]
     assert f"{sum(r[8] for r in by_centre):.2f}" == totals["total"]["fir"]
     detail = list(book["Sans droits"].iter_rows(min_row=1, values_only=True))
@@ -163,8 +164,11 @@ def test_no_full_nir_outside_the_bordereaux(clean: Path, tmp_path: Path):
     assert not FULL_NIR.search(result.stdout)
     for path in out.rglob("*"):
         if path.is_file() and not path.name.startswith("HPV-"):
-            text = path.read_text(encoding="utf-8") if path.suffix != ".xlsx" else " ".join(
-                str(v) for r in _rows(path) for v in r)
+            if path.suffix == ".pdf":
+                text = " ".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+            else:
+                text = path.read_text(encoding="utf-8") if path.suffix != ".xlsx" else " ".join(
+                    str(v) for r in _rows(path) for v in r)
             text = re.sub(r"\b[0-9a-f]{64}\b", "", text)  # a SHA-256 may hold 15 digits in a row by chance
             assert not FULL_NIR.search(text), path
 
@@ -179,12 +183,12 @@ def test_existing_export_is_never_overwritten(clean: Path, tmp_path: Path):
 
 
 def test_a_failure_midway_leaves_nothing(clean: Path, tmp_path: Path, monkeypatch):
-    from bordereau.render import export_files
+    from bordereau.render import export_fir
 
     def broken(*args, **kwargs):
         raise OSError("disque plein")
 
-    monkeypatch.setattr(export_files, "write_fir", broken)
+    monkeypatch.setattr(export_fir, "write_fir", broken)
     out = tmp_path / "export"
     result = runner.invoke(app, ["export", str(clean), "--out", str(out), *TODAY])
     assert result.exit_code == 2

@@ -14,9 +14,13 @@ import xlsxwriter
 from ..export import Bordereau, ExportPlan
 from ..files import distinct_names
 from ..money import as_json, format_eur, from_cents
-from ..reference import COVERAGE_LABELS
+from ..reference import COVERAGE_LABELS, Departement
 from ..totals import PARTS, Sums
+from . import xlsx_print
+from .deposit import deposit_lines, deposit_steps, pdf_name, recap_pdf_name, to_sign
 from .html import render
+from .pdf_bordereau import bordereau_pdf
+from .pdf_recap import recap_pdf
 
 MONEY = '#,##0.00 "€"'
 # exported table: (header, source column, kind)
@@ -25,7 +29,7 @@ TABLE = (
     ("Date de naissance", "date_naissance", "date"), ("Code régime", "code_regime", "text"),
     ("Prise en charge", "prise_en_charge", "coverage"), ("Vaccin", "vaccin", "text"),
     ("Code CIP/UCD", "code_vaccin", "text"), ("Date d'administration", "date_administration", "date"),
-    ("N° de dose", "dose", "text"), ("Prix unitaire TTC", "prix_unitaire", "money"),
+    ("N° de dose", "dose", "dose"), ("Prix unitaire TTC", "prix_unitaire", "money"),
     ("Montant AMO", "amo", "money"), ("Montant AMC", "complementaire", "money"),
     ("Montant total à rembourser", "total", "money"),
 )
@@ -39,6 +43,7 @@ def _book(path: Path, big: bool = False) -> tuple[xlsxwriter.Workbook, dict]:
         "head": book.add_format({"bold": True, "text_wrap": True, "bg_color": "#DDEBF7", "border": 1}),
         "date": book.add_format({"num_format": "dd/mm/yyyy"}), "money": book.add_format({"num_format": MONEY}),
         "money_bold": book.add_format({"num_format": MONEY, "bold": True}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
     }
     return book, formats
 
@@ -53,20 +58,26 @@ def _column_values(lines: pd.DataFrame, column: str, kind: str) -> list:
         return [COVERAGE_LABELS.get(v, "") for v in values]
     if kind == "number":
         return list(range(1, len(lines) + 1)) if column == "ligne" else [int(v) for v in values]
+    if kind == "dose":  # a number when it is one (« 1 », « 2 »), the centre's text otherwise
+        return [None if v is None or v != v else int(v) if str(v).strip().isdigit() else str(v) for v in values]
     return [None if v is None or v != v else str(v) for v in values]
 
 
-def write_bordereau(path: Path, b: Bordereau) -> None:
-    """A bordereau in the layout the centres know: header block, table with computed amounts, totals, signature."""
+def write_bordereau(path: Path, b: Bordereau, departement: Departement | None = None) -> None:
+    """A bordereau in the layout the centres know: header block, table with computed amounts, totals, signature;
+    printed on A4 landscape, one page wide, the table's header repeated."""
     book, f = _book(path, big=len(b.lines) > 20_000)
     ws = book.add_worksheet("Bordereau")
-    ws.write_string(0, 0, "Bordereau récapitulatif – Campagne de vaccination HPV au collège", f["title"])
+    title = "Bordereau récapitulatif – Campagne de vaccination HPV au collège"
+    ws.write_string(0, 0, title, f["title"])
     block = (("Centre de vaccination", b.centre.nom), ("FINESS juridique", b.centre.finess_juridique),
              ("FINESS géographique", b.centre.finess_geographique), ("CPAM", f"{b.cpam.code} – {b.cpam.nom}"),
              ("N° de bordereau", b.number))
     for r, (label, value) in enumerate(block, start=1):
         ws.write_string(r, 0, label, f["bold"])
         ws.write_string(r, 1, value)
+    ws.write_string(1, 3, "Structure", f["bold"])  # who bills, beside the centre
+    ws.write_string(1, 4, departement.raison_sociale if departement else "")
     r = len(block) + 1
     ws.write_string(r, 0, "Période du", f["bold"])
     ws.write_datetime(r, 1, dt.datetime.combine(b.start, dt.time()), f["date"])
@@ -75,8 +86,12 @@ def write_bordereau(path: Path, b: Bordereau) -> None:
     head = r + 2
     for c, (label, _, _) in enumerate(TABLE):
         ws.write_string(head, c, label, f["head"])
-    ws.set_column(0, len(TABLE) - 1, 15)
     columns = [_column_values(b.lines, column, kind) for _, column, kind in TABLE]
+    xlsx_print.set_widths(ws, [label for label, _, _ in TABLE], columns)
+    for c, (_, _, kind) in enumerate(TABLE):
+        if kind == "money":  # the totals row's amounts are the widest
+            ws.set_column(c, c, 14)
+    ws.set_column(0, 0, max(len(label) + 3 for label, _ in block))  # the header block's labels
     kinds = [kind for _, _, kind in TABLE]
     for i, row in enumerate(zip(*columns, strict=True), start=head + 1):
         for c, value in enumerate(row):
@@ -84,7 +99,7 @@ def write_bordereau(path: Path, b: Bordereau) -> None:
                 continue
             if kinds[c] == "date":
                 ws.write_datetime(i, c, value, f["date"])
-            elif kinds[c] in ("money", "number"):
+            elif kinds[c] in ("money", "number") or isinstance(value, int):
                 ws.write_number(i, c, value, f["money"] if kinds[c] == "money" else None)
             else:
                 ws.write_string(i, c, value)
@@ -95,8 +110,12 @@ def write_bordereau(path: Path, b: Bordereau) -> None:
         if part in PARTS:
             ws.write_number(last, c, float(getattr(b.sums, part)), f["money_bold"])
     ws.write_string(last + 2, 0, f"Nombre de lignes : {b.sums.lines}")
-    ws.write_string(last + 4, 0, "Fait à ……………………………, le ……………………", f["bold"])
-    ws.write_string(last + 5, 0, "Le responsable du centre : daté, signé et cacheté", f["bold"])
+    ws.write_string(last + 4, 0, "Certifié exact, daté, signé et cacheté", f["bold"])
+    ws.write_string(last + 5, 0, "Fait à ……………………………, le ……………………")
+    who = ", ".join(x for x in (departement.signataire, departement.qualite) if x) if departement else ""
+    ws.write_string(last + 6, 0, f"Nom, qualité : {who}" if who else "Nom, qualité :")
+    ws.set_row(head, 30)
+    xlsx_print.setup(ws, title, b.number, (head, head), last + 9, len(TABLE) - 1)
     book.close()
 
 
@@ -111,24 +130,35 @@ SUM_HEADERS = ("Lignes", "Prix", "AMO", "Complémentaire", "Total CPAM", "FIR")
 
 def write_recap(path: Path, bordereaux: list[Bordereau], total: Sums) -> None:
     book, f = _book(path)
+    cpam = bordereaux[0].cpam
+    number = f"recapitulatif-{cpam.code}"
     ws = book.add_worksheet("Bordereaux")
-    ws.write_row(0, 0, ("N° de bordereau", "Centre", "FINESS géographique", "Période du", "au", *SUM_HEADERS),
+    title = f"Récapitulatif des bordereaux – {cpam.code} {cpam.nom}"
+    ws.write_string(0, 0, title, f["title"])
+    ws.write_row(2, 0, ("N° de bordereau", "Centre", "FINESS géographique", "Période du", "au", *SUM_HEADERS),
                  f["head"])
-    for r, b in enumerate(bordereaux, start=1):
+    for r, b in enumerate(bordereaux, start=3):
         ws.write_string(r, 0, b.number)
         ws.write_string(r, 1, b.centre.nom)
         ws.write_string(r, 2, b.centre.finess_geographique)
         ws.write_datetime(r, 3, dt.datetime.combine(b.start, dt.time()), f["date"])
         ws.write_datetime(r, 4, dt.datetime.combine(b.end, dt.time()), f["date"])
         _sums_row(ws, r, 5, b.sums, f["money"])
-    r = len(bordereaux) + 1
+    r = len(bordereaux) + 3
     ws.write_string(r, 0, "TOTAL", f["bold"])
     _sums_row(ws, r, 5, total, f["money_bold"])
     ws.set_column(0, 0, 34)
-    ws.set_column(1, 10, 16)
+    ws.set_column(1, 1, xlsx_print.column_width("Centre", [b.centre.nom for b in bordereaux]))
+    ws.set_column(2, 4, 12)
+    ws.set_column(5, 5, 8)
+    ws.set_column(6, 10, 15)
+    ws.set_row(2, 30)
+    xlsx_print.setup(ws, title, number, (2, 2), r, 10)
     regimes = book.add_worksheet("Par régime")
-    regimes.write_row(0, 0, ("N° de bordereau", "Code régime", "Régime", *SUM_HEADERS), f["head"])
-    r = 0
+    title = f"Récapitulatif par régime – {cpam.code} {cpam.nom}"
+    regimes.write_string(0, 0, title, f["title"])
+    regimes.write_row(2, 0, ("N° de bordereau", "Code régime", "Régime", *SUM_HEADERS), f["head"])
+    r = 2
     for b in bordereaux:
         for g in b.by_regime:
             r += 1
@@ -137,7 +167,12 @@ def write_recap(path: Path, bordereaux: list[Bordereau], total: Sums) -> None:
             regimes.write_string(r, 2, g.label)
             _sums_row(regimes, r, 3, g.sums, f["money"])
     regimes.set_column(0, 0, 34)
-    regimes.set_column(1, 8, 16)
+    regimes.set_column(1, 1, 9)
+    regimes.set_column(2, 2, xlsx_print.column_width("Régime", [g.label for b in bordereaux for g in b.by_regime]))
+    regimes.set_column(3, 3, 8)
+    regimes.set_column(4, 8, 15)
+    regimes.set_row(2, 30)
+    xlsx_print.setup(regimes, title, number, (2, 2), r, 8)
     book.close()
 
 
@@ -158,20 +193,28 @@ def write_cpam(folder: Path, export: ExportPlan, code: str) -> list[Path]:
     bordereaux = export.bordereaux[code]
     cpam = bordereaux[0].cpam
     folder.mkdir()
-    written = []
+    written, pdfs = [], []
+    departement = export.departement(bordereaux[0].centre)
     for b in bordereaux:
-        write_bordereau(folder / b.file_name, b)
+        write_bordereau(folder / b.file_name, b, export.departement(b.centre))
         written.append(folder / b.file_name)
+        bordereau_pdf(b, export.departement(b.centre), export.created).output(str(folder / pdf_name(b)))
+        pdfs.append(folder / pdf_name(b))
     total = _add([b.sums for b in bordereaux])
+    regimes = _regime_totals(bordereaux)
     recap = folder / f"recapitulatif-{code}.xlsx"
     write_recap(recap, bordereaux, total)
+    recap_pdf(cpam, bordereaux, total, regimes, departement, export.created, export.cpam_notices[code]).output(
+        str(folder / recap_pdf_name(code)))
+    pdfs.insert(0, folder / recap_pdf_name(code))
     page = folder / f"recapitulatif-{code}.html"
-    page.write_text(render("recap.html.j2", cpam=cpam, bordereaux=bordereaux, total=total,
-                           regimes=_regime_totals(bordereaux), eur=format_eur, notices=export.cpam_notices[code],
-                           created=export.created), encoding="utf-8")
+    page.write_text(render("recap.html.j2", cpam=cpam, bordereaux=bordereaux, total=total, regimes=regimes,
+                           eur=format_eur, notices=export.cpam_notices[code], created=export.created,
+                           departement=departement, steps=deposit_steps(code, bordereaux),
+                           to_sign=to_sign(code, bordereaux)), encoding="utf-8")
     readme = folder / "LISEZMOI.txt"
     readme.write_text(_lisezmoi(cpam, bordereaux, total, export), encoding="utf-8")
-    written += [recap, page, readme]
+    written += [*pdfs, recap, page, readme]
     manifest = {
         "cpam": cpam.code, "label": cpam.nom, "recipient": cpam.email,
         "period": {"start": min(b.start for b in bordereaux).isoformat(),
@@ -180,7 +223,7 @@ def write_cpam(folder: Path, export: ExportPlan, code: str) -> list[Path]:
         "files": [{"name": b.file_name, "sha256": _sha256(folder / b.file_name), "centre": b.centre.nom,
                    "finess_geographique": b.centre.finess_geographique, "number": b.number,
                    "lines": b.sums.lines, "total": as_json(b.sums.total)} for b in bordereaux],
-        "other_files": [{"name": p.name, "sha256": _sha256(p)} for p in (recap, page, readme)],
+        "other_files": [{"name": p.name, "sha256": _sha256(p)} for p in (*pdfs, recap, page, readme)],
         "total": {"lines": total.lines, **{p: as_json(getattr(total, p)) for p in PARTS if p != "fir"}},
         "example_data": export.cpam_notices[code],
     }
@@ -193,21 +236,27 @@ def _sha256(path: Path) -> str:
 
 
 def _lisezmoi(cpam, bordereaux: list[Bordereau], total: Sums, export: ExportPlan) -> str:
+    signed = to_sign(cpam.code, bordereaux)
     lines = [
         f"Bordereaux de la campagne de vaccination HPV au collège pour la {cpam.nom} (caisse {cpam.code})",
         f"Préparés le {export.created:%d/%m/%Y à %H:%M}.",
         "",
-        "À déposer sur PETRA, le service de dépôt sécurisé de fichiers de l'Assurance Maladie, à l'intention de :",
-        f"    {cpam.email}",
+        "1. IMPRIMER ET SIGNER : " + ", ".join(signed) + ".",
+        "   Chacun de ces PDF est imprimé, daté, signé et cacheté (bloc « certifié exact »), puis numérisé en PDF.",
+        "   Les classeurs (.xlsx) et la page .html ne se signent pas.",
         "",
-        "Avant le dépôt : imprimer chaque bordereau et le récapitulatif, les dater, signer et cacheter.",
+        "2. DÉPOSER SUR PETRA, le service de dépôt sécurisé de fichiers de l'Assurance Maladie, à l'intention de :",
+        f"    {cpam.email}",
+        "   dans cet ordre :",
+        *(f"    {line}" for line in deposit_lines(cpam.code, bordereaux)),
+        "",
         "La CPAM dispose de deux mois à compter de la réception pour payer.",
         "",
-        "Fichiers :",
-        *(f"    {b.file_name}  {b.centre.nom}, du {b.start:%d/%m/%Y} au {b.end:%d/%m/%Y}, {b.sums.lines} lignes, "
+        "Bordereaux :",
+        *(f"    {b.number}  {b.centre.nom}, du {b.start:%d/%m/%Y} au {b.end:%d/%m/%Y}, {b.sums.lines} lignes, "
           f"{format_eur(b.sums.total)}" for b in bordereaux),
-        f"    recapitulatif-{cpam.code}.xlsx et recapitulatif-{cpam.code}.html : récapitulatif, par régime aussi",
-        "    manifest.json : empreintes SHA-256 des fichiers, pour vérifier qu'ils n'ont pas été modifiés",
+        f"    recapitulatif-{cpam.code}.xlsx et recapitulatif-{cpam.code}.html : le récapitulatif à consulter "
+        "(par régime aussi) ; ils ne se déposent pas",
         "",
         f"Total à rembourser par la CPAM : {format_eur(total.total)} (AMO {format_eur(total.amo)}, "
         f"complémentaire {format_eur(total.complementaire)}) pour {total.lines} lignes.",
@@ -217,51 +266,6 @@ def _lisezmoi(cpam, bordereaux: list[Bordereau], total: Sums, export: ExportPlan
         lines += ["", "ATTENTION : données de référence d'exemple, à remplacer avant tout envoi réel :",
                   *(f"    {n}" for n in notices)]
     return "\n".join(lines) + "\n"
-
-
-def write_fir(folder: Path, export: ExportPlan) -> list[Path]:
-    """The Département's FIR statement: per centre, the sans-droits lines (100 % FIR) and the FIR part of the
-    others; the sans-droits lines listed without NIR nor date of birth."""
-    folder.mkdir()
-    path = folder / "etat-fir.xlsx"
-    book, f = _book(path)
-    ws = book.add_worksheet("Par centre")
-    ws.write_row(0, 0, ("Centre", "FINESS géographique", "Lignes sans droits", "Prix sans droits",
-                        "FIR sans droits", "Autres lignes", "Prix autres lignes", "FIR ticket modérateur",
-                        "FIR total"), f["head"])
-    for r, c in enumerate(export.fir, start=1):
-        ws.write_string(r, 0, c.centre.nom)
-        ws.write_string(r, 1, c.centre.finess_geographique)
-        ws.write_number(r, 2, c.no_rights.lines)
-        ws.write_number(r, 3, float(c.no_rights.prix), f["money"])
-        ws.write_number(r, 4, float(c.no_rights.fir), f["money"])
-        ws.write_number(r, 5, c.others.lines)
-        ws.write_number(r, 6, float(c.others.prix), f["money"])
-        ws.write_number(r, 7, float(c.others.fir), f["money"])
-        ws.write_number(r, 8, float(c.fir), f["money_bold"])
-    ws.set_column(0, 8, 18)
-    detail = book.add_worksheet("Sans droits")
-    detail.write_row(0, 0, ("Centre", "Nom", "Prénom", "Date d'administration", "Vaccin", "Prix unitaire TTC", "FIR"),
-                     f["head"])
-    names = {c.centre.finess_geographique: c.centre.nom for c in export.fir}
-    lines = export.no_rights_lines
-    for r, row in enumerate(lines.itertuples(index=False), start=1):
-        detail.write_string(r, 0, names[row.finess_geographique])
-        detail.write_string(r, 1, str(row.nom or ""))
-        detail.write_string(r, 2, str(row.prenom or ""))
-        detail.write_datetime(r, 3, row.date_administration.to_pydatetime(), f["date"])
-        detail.write_string(r, 4, str(row.vaccin or ""))
-        detail.write_number(r, 5, int(row.prix_unitaire) / 100, f["money"])
-        detail.write_number(r, 6, int(row.fir) / 100, f["money"])
-    detail.set_column(0, 6, 18)
-    book.close()
-    page = folder / "etat-fir.html"
-    page.write_text(render("fir.html.j2", centres=export.fir, eur=format_eur, created=export.created,
-                           no_rights=_add([c.no_rights for c in export.fir]),
-                           others=_add([c.others for c in export.fir]),
-                           total=_add([c.no_rights for c in export.fir] + [c.others for c in export.fir]),
-                           notices=export.notices), encoding="utf-8")
-    return [path, page]
 
 
 REJECT_COLUMNS = (("Fichier", "path"), ("Feuille", "sheet"), ("Ligne", "row"),
@@ -291,6 +295,9 @@ def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[
                     ws.write_string(r, c, str(value))
             ws.write_string(r, len(REJECT_COLUMNS), " ; ".join(messages.get((path, row.sheet, row.row), [])))
         ws.set_column(0, len(REJECT_COLUMNS), 16)
+        ws.set_column(len(REJECT_COLUMNS), len(REJECT_COLUMNS), 60, f["wrap"])
+        xlsx_print.setup(ws, f"Lignes à corriger – {Path(path).name}", Path(path).stem, (0, 0), len(lines),
+                         len(REJECT_COLUMNS))
         book.close()
         written.append(target)
     return written
@@ -301,6 +308,8 @@ def write_all(export: ExportPlan, root: Path, messages: dict[tuple, list[str]] |
     for code, bordereaux in sorted(export.bordereaux.items()):
         written += write_cpam(root / f"{code}-{bordereaux[0].cpam.nom_court}", export, code)
     if export.fir:
+        from .export_fir import write_fir
+
         written += write_fir(root / "FIR-departement", export)
     if len(export.rejected):
         written += write_rejected(root / "a-corriger", export, messages or {})

@@ -8,6 +8,7 @@ import xlsxwriter
 
 from ..files import atomic_path
 from ..totals import PARTS, Totals
+from . import xlsx_print
 from .terminal import BY_LABELS
 
 HEADERS = ("Lignes", "Prix", "AMO", "Complémentaire", "Total CPAM", "FIR")
@@ -36,6 +37,8 @@ def write_totals(path: Path, totals: Totals, inputs: tuple[Path, ...] = ()) -> N
         if totals.excluded_lines:
             ws.write_string(row + 2, 0, f"{totals.excluded_lines} ligne(s) en erreur exclue(s) des totaux")
         ws.set_column(0, 0, 10)
-        ws.set_column(1, 1, 34)
+        ws.set_column(1, 1, xlsx_print.column_width(BY_LABELS[totals.by], [g.label for g in totals.groups]))
         ws.set_column(2, 8, 15)
+        xlsx_print.setup(ws, f"Totaux par {BY_LABELS[totals.by].lower()}", Path(path).stem, (0, 0), row + 2, 8,
+                         landscape=False)
         book.close()

@@ -1,0 +1,81 @@
+"""A CPAM bordereau as a PDF, laid out as the CNAM national model reads: who bills (the Département, its FINESS
+juridique), the centre and its FINESS géographique, the caisse, the period and the bordereau's number, the lines, the
+totals, and the « certifié exact, daté, signé et cacheté » block with the signatory from centres.yaml."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from ..export import Bordereau
+from ..money import format_eur
+from ..reference import COVERAGE_LABELS, Departement
+from .pdf_layout import Column, Document, texts
+
+COLUMNS = (
+    Column("N°", "R", 7), Column("Nom"), Column("Prénom"), Column("NIR", min_mm=26), Column("Né(e) le", "C", 16),
+    Column("Régime", "C"), Column("Prise en charge"), Column("Vaccin"), Column("Code CIP/UCD"),
+    Column("Administré le", "C", 16), Column("N° de dose", "C"), Column("Prix unitaire TTC", "R"),
+    Column("Montant AMO", "R"), Column("Montant AMC", "R"), Column("Total à rembourser", "R"),
+)
+
+
+def eur(value) -> str:
+    return format_eur(Decimal(value)) if isinstance(value, Decimal) else format_eur(Decimal(int(value)) / 100)
+
+
+def day(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{value:%d/%m/%Y}"
+
+
+def text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) or value is pd.NA else str(value)
+
+
+def rows(b: Bordereau) -> list[list[str]]:
+    lines = b.lines
+    out = []
+    for n, r in enumerate(lines.itertuples(index=False), start=1):
+        out.append([str(n), text(r.nom), text(r.prenom), text(r.nir), day(r.date_naissance), text(r.code_regime),
+                    COVERAGE_LABELS.get(r.prise_en_charge, ""), text(r.vaccin), text(r.code_vaccin),
+                    day(r.date_administration), text(r.dose), eur(r.prix_unitaire), eur(r.amo),
+                    eur(r.complementaire), eur(r.total)])
+    s = b.sums
+    out.append(["", "TOTAL", "", "", "", "", "", "", "", "", "", eur(s.prix), eur(s.amo), eur(s.complementaire),
+                eur(s.total)])
+    return out
+
+
+def header_fields(b: Bordereau, departement: Departement | None) -> list[tuple[str, str]]:
+    who = departement.raison_sociale if departement else ""
+    return [
+        ("Structure", who), ("FINESS juridique", b.centre.finess_juridique),
+        ("Centre de vaccination", b.centre.nom), ("FINESS géographique", b.centre.finess_geographique),
+        ("Adresse du centre", b.centre.adresse or b.centre.ville),
+        ("Caisse destinataire", f"{b.cpam.code} – {b.cpam.nom}"),
+        ("Période", f"du {b.start:%d/%m/%Y} au {b.end:%d/%m/%Y}"), ("N° de bordereau", b.number),
+    ]
+
+
+def bordereau_pdf(b: Bordereau, departement: Departement | None, created) -> Document:
+    t = texts()["bordereau"]
+    doc = Document(t["title"], b.number, landscape=True)
+    doc.title_block(t["title"], t["subtitle"])
+    doc.fields([*header_fields(b, departement), ("Établi le", f"{created:%d/%m/%Y}"),
+                ("Nombre de lignes", str(b.sums.lines))])
+    doc.grid(COLUMNS, rows(b), bold_last=True)
+    if b.refers_to:
+        doc.paragraph(f"Ce bordereau refacture, corrigées, des lignes rejetées des bordereaux : "
+                      f"{', '.join(b.refers_to)}.")
+    doc.signature(t["certification"], departement.signataire if departement else "",
+                  departement.qualite if departement else "",
+                  [t["certify_text"].format(lines=b.sums.lines, total=eur(b.sums.total))],
+                  lead=f"Total à rembourser par la caisse : {eur(b.sums.total)} (part AMO {eur(b.sums.amo)}, part "
+                       f"complémentaire {eur(b.sums.complementaire)}), pour {b.sums.lines} ligne(s).")
+    return doc
+
+
+def write_bordereau_pdf(path: Path, b: Bordereau, departement: Departement | None, created) -> None:
+    bordereau_pdf(b, departement, created).output(str(path))

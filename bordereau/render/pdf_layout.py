@@ -1,0 +1,225 @@
+"""The shared layout of the PDF documents (fpdf2, pure Python): A4, a running header with the document's title and
+number, « Page i / n » in the footer, tables whose header repeats on every page and whose columns are sized to fit
+the page (long values wrap, nothing is cut), and the signature block, kept whole on the last page.
+
+Texts come from templates/documents.yaml (found through the templates' loader, like the HTML pages).
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from .. import __version__, clock
+from ..files import atomic_path
+
+FONT = "helvetica"
+HEAD_FILL = (221, 235, 247)
+TOTAL_FILL = (242, 242, 242)
+MARGIN = 12  # mm, left and right
+# the core fonts speak latin-1: what French text needs beyond it, written with latin-1 characters
+_REPLACE = str.maketrans({"€": "EUR", "–": "-", "—": "-", "…": "...", "’": "'", "‘": "'", "“": '"', "”": '"',
+                          "œ": "oe", "Œ": "OE", "\u202f": "\u00a0", "\u2009": " ", "\u2011": "-"})
+
+
+def latin(text: object) -> str:
+    """Text the PDF's font can print: French typography kept, anything else reduced to its base letter.
+
+    >>> latin("128,06 € – Zoë Œuvre « ok »"), latin("Łukasz")
+    ('128,06 EUR - Zoë OEuvre « ok »', 'Lukasz')
+    """
+    text = "" if text is None else str(text).translate(_REPLACE)
+    try:
+        text.encode("latin-1")
+        return text
+    except UnicodeEncodeError:
+        pass
+    out = []
+    for char in text:
+        if ord(char) < 256:
+            out.append(char)
+            continue
+        base = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
+        out.append(base or {"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o"}.get(char, "?"))
+    return "".join(out)
+
+
+@functools.cache
+def texts() -> dict:
+    """templates/documents.yaml, through the same loader as the HTML templates."""
+    from .html import environment
+
+    env = environment()
+    source, _, _ = env.loader.get_source(env, "documents.yaml")
+    return yaml.safe_load(source)
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    align: str = "L"  # L, R, C
+    min_mm: float = 10.0
+
+
+class Document(FPDF):
+    """An A4 document with a running header and footer."""
+
+    def __init__(self, title: str, number: str, landscape: bool = False):
+        super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
+        self.doc_title, self.doc_number = latin(title), latin(number)
+        self.set_margins(MARGIN, 16, MARGIN)
+        self.set_auto_page_break(True, margin=16)
+        self.set_title(self.doc_title)
+        self.set_creator(f"bordereau {__version__}")
+        self.set_creation_date(clock.now().astimezone())
+        self.add_page()
+
+    @property
+    def width(self) -> float:
+        return self.w - self.l_margin - self.r_margin
+
+    def header(self) -> None:
+        self.set_font(FONT, size=7.5)
+        self.set_text_color(90)
+        self.set_y(8)
+        self.cell(self.width * 0.7, 4, self.doc_title, new_x="RIGHT")
+        self.cell(self.width * 0.3, 4, self.doc_number, align="R")
+        self.set_draw_color(180)
+        self.line(self.l_margin, 12.5, self.w - self.r_margin, 12.5)
+        self.set_text_color(0)
+        self.set_y(16)
+
+    def footer(self) -> None:
+        self.set_y(-11)
+        self.set_font(FONT, size=7.5)
+        self.set_text_color(90)
+        self.cell(self.width / 2, 4, self.doc_number)
+        self.cell(self.width / 2, 4, f"Page {self.page_no()} / {{nb}}", align="R")
+        self.set_text_color(0)
+
+    # -- content -------------------------------------------------------------------------------------------------
+
+    def title_block(self, title: str, subtitle: str = "") -> None:
+        self.set_font(FONT, "B", 13)
+        self.multi_cell(self.width, 6, latin(title), new_x="LMARGIN", new_y="NEXT")
+        if subtitle:
+            self.set_font(FONT, size=8.5)
+            self.multi_cell(self.width, 4.5, latin(subtitle), new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
+
+    def heading(self, text: str) -> None:
+        if self.will_page_break(16):
+            self.add_page()
+        self.ln(2)
+        self.set_font(FONT, "B", 10.5)
+        self.multi_cell(self.width, 5.5, latin(text), new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def paragraph(self, text: str, size: float = 9, bold: bool = False) -> None:
+        self.set_font(FONT, "B" if bold else "", size)
+        self.multi_cell(self.width, size * 0.5, latin(text), new_x="LMARGIN", new_y="NEXT")
+
+    def fields(self, pairs: Sequence[tuple[str, str]], columns: int = 2) -> None:
+        """Label: value pairs, `columns` per row."""
+        cell = self.width / columns
+        label_w = min(48.0, cell * 0.42)
+        for start in range(0, len(pairs), columns):
+            row = pairs[start:start + columns]
+            heights = []
+            for _, value in row:
+                self.set_font(FONT, size=8.5)
+                lines = len(self.multi_cell(cell - label_w - 2, 4.5, latin(value), dry_run=True, output="LINES"))
+                heights.append(max(1, lines) * 4.5)
+            height = max(heights)
+            if self.will_page_break(height):
+                self.add_page()
+            y = self.get_y()
+            for k, (label, value) in enumerate(row):
+                x = self.l_margin + k * cell
+                self.set_xy(x, y)
+                self.set_font(FONT, "B", 8.5)
+                self.multi_cell(label_w, 4.5, latin(label))
+                self.set_xy(x + label_w, y)
+                self.set_font(FONT, size=8.5)
+                self.multi_cell(cell - label_w - 2, 4.5, latin(value))
+            self.set_xy(self.l_margin, y + height + 0.8)
+        self.ln(1.5)
+
+    def widths(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], size: float) -> list[float]:
+        """Column widths (mm) that fill the page width: each column's need is its longest value and its header's
+        longest word; a column that would be too wide wraps."""
+        pad = 2.2
+        need = []
+        for c, column in enumerate(columns):
+            self.set_font(FONT, "B", size)
+            head = max((self.get_string_width(w) for w in latin(column.header).split()), default=0)
+            self.set_font(FONT, size=size)
+            body = max((self.get_string_width(latin(r[c])) for r in rows[:3000]), default=0)
+            need.append(max(column.min_mm, head + pad, min(body + pad, 70)))
+        total = sum(need)
+        if total <= self.width:
+            extra = (self.width - total) / len(need)
+            return [w + extra for w in need]
+        scale = self.width / total  # too wide: every column narrower, the text wraps
+        return [w * scale for w in need]
+
+    def grid(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], size: float = 7.5,
+              bold_last: bool = False) -> None:
+        """A table whose header is repeated on each page; rows are strings already formatted."""
+        rows = [[latin(v) for v in r] for r in rows]
+        widths = self.widths(columns, rows, size)
+        self.set_font(FONT, size=size)
+        head_style = FontFace(emphasis="BOLD", fill_color=HEAD_FILL, size_pt=size)
+        total_style = FontFace(emphasis="BOLD", fill_color=TOTAL_FILL, size_pt=size)
+        with super().table(col_widths=widths, width=self.width, align="LEFT", headings_style=head_style,
+                        repeat_headings=1, line_height=size * 0.5, text_align=[c.align for c in columns],
+                        padding=(0.6, 1.0), first_row_as_headings=True) as table:
+            table.row([latin(c.header) for c in columns])
+            for k, r in enumerate(rows):
+                style = total_style if bold_last and k == len(rows) - 1 else None
+                table.row(r, style=style)
+        self.ln(2)
+
+    def signature(self, title: str, signatory: str = "", role: str = "", lines: Sequence[str] = (),
+                  lead: str = "") -> None:
+        """The block a person dates, signs and stamps, with the `lead` paragraph above it (the amount certified);
+        never split across pages."""
+        t = texts()["signature"]
+        height = 52 + 5 * len(lines) + (12 if lead else 0)
+        if self.will_page_break(height):
+            self.add_page()
+        if lead:
+            self.paragraph(lead, bold=True)
+        self.ln(3)
+        x, y, w = self.l_margin + self.width * 0.42, self.get_y(), self.width * 0.58
+        self.set_draw_color(120)
+        self.rect(x, y, w, height - 6)
+        self.set_xy(x + 3, y + 2)
+
+        def line(text: str, style: str = "", size: float = 8.5, height: float = 4.8) -> None:
+            self.set_x(x + 3)
+            self.set_font(FONT, style, size)
+            self.multi_cell(w - 6, height, latin(text), align="L", new_x="LEFT", new_y="NEXT")
+
+        line(title, "B", 10, 5.5)
+        for text in lines:
+            line(text)
+        self.ln(2)
+        line(t["place_date"])
+        self.ln(1)
+        who = ", ".join(p for p in (signatory, role) if p)
+        line(f"{t['name']} {who}" if who else f"{t['name']} ………………………………………………")
+        self.ln(1)
+        line(t["stamp"], "I", 8)
+        self.set_xy(self.l_margin, y + height)
+
+    def save(self, target: Path, inputs: tuple[Path, ...] = ()) -> None:
+        with atomic_path(target, inputs) as temp:
+            self.output(str(temp))
