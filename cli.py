@@ -237,6 +237,8 @@ def audit(
     as_json: AsJson = False,
     report: Annotated[Path | None, typer.Option("--report", help="Écrit un rapport HTML autonome.")] = None,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Écrit l'état des rejets (classeur).")] = None,
+    pdf: Annotated[Path | None, typer.Option(
+        "--pdf", help="Écrit l'état des rejets et le bon à payer à signer (PDF).")] = None,
     ref: RefDir = None,
     db: Db = None,
     key_file: KeyFile = None,
@@ -256,17 +258,22 @@ def audit(
         from bordereau.ledger.audits import LedgerAuditHistory
 
         history = LedgerAuditHistory(_ledger(db, key_file, create=True))
-    result = audit_files(files, _reference(ref), _day(today), cpam, history)
+    reference = _reference(ref)
+    result = audit_files(files, reference, _day(today), cpam, history)
     inputs = tuple(audit_inputs(files))
     if report:
         write_text(report, audit_report(result), inputs)
     if xlsx:
-        write_statement(xlsx, result, inputs)
+        write_statement(xlsx, result, inputs, reference)
+    if pdf:
+        from bordereau.render.pdf_rejections import write_rejections_pdf
+
+        write_rejections_pdf(pdf, result, inputs, reference)
     if as_json:
         typer.echo(dumps(result))
     else:
         print_audit(out, result)
-        for label, path in (("Rapport", report), ("État des rejets", xlsx)):
+        for label, path in (("Rapport", report), ("État des rejets", xlsx), ("État des rejets et bon à payer", pdf)):
             if path:
                 out.print(f"{label} : {path}")
     raise typer.Exit(1 if result.errors else 0)
@@ -365,6 +372,7 @@ def reject(
 def status(
     as_json: AsJson = False,
     report: Annotated[Path | None, typer.Option("--report", help="Écrit la page HTML du suivi.")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Écrit le classeur de suivi (finances).")] = None,
     number: Annotated[str | None, typer.Option("--bordereau", help="Détaille les lignes de ce bordereau.")] = None,
     ref: RefDir = None,
     db: Db = None,
@@ -389,12 +397,17 @@ def status(
     result = compute(_ledger(db, key_file), _day(today) or dt.date.today())
     if report:
         write_text(report, status_page(result, names))
+    if xlsx:
+        from bordereau.render.status_xlsx import write_status
+
+        write_status(xlsx, result, names)
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:
         print_status(out, result, names)
-        if report:
-            out.print(f"Page de suivi : {report}")
+        for label, path in (("Page de suivi", report), ("Classeur de suivi", xlsx)):
+            if path:
+                out.print(f"{label} : {path}")
 
 
 @app.command()

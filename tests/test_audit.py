@@ -294,11 +294,13 @@ def test_rejection_statement_columns(tmp_path: Path):
     book = openpyxl.load_workbook(statement)
     assert book.sheetnames[0] == SHEET
     rows = list(book[SHEET].iter_rows(values_only=True))
-    header = rows[0]
+    start = next(i for i, r in enumerate(rows) if r[0] == COLUMNS["bordereau"][0])  # under the title block
+    header = rows[start]
     assert list(header[:len(COLUMNS)]) == [written for written, _ in COLUMNS.values()]
     for key, (written, accepted) in COLUMNS.items():  # what `bordereau reject` looks for
         assert norm_label(written) in {norm_label(a) for a in accepted}, key
-    body = [dict(zip(COLUMNS, r, strict=False)) for r in rows[1:]]
+    end = rows.index((None,) * len(header), start)  # an empty row ends the table, the signature block follows
+    body = [dict(zip(COLUMNS, r, strict=False)) for r in rows[start + 1:end]]
     assert [(r["ligne"], r["code"]) for r in body] == sorted(PLANTED.items())
     assert {r["bordereau"] for r in body} == {ERRORS}
     assert all(isinstance(r["montant"], float) and r["motif"] for r in body)

@@ -170,3 +170,25 @@ def test_the_margin_check_sees_a_table_past_the_margin(tmp_path: Path):
     subprocess.run([PDFTOPPM, "-png", "-r", "40", str(tmp_path / "large.pdf"), str(tmp_path / "large")], check=True)
     [png] = tmp_path.glob("large*.png")
     assert not blank_margins(png)
+
+
+def print_ready(ws) -> bool:
+    return (ws.page_setup.paperSize == 9 and ws.page_setup.fitToHeight == 0 and bool(ws.print_title_rows)
+            and bool(ws.print_area) and "&P / &N" in ws.oddFooter.right.text)
+
+
+def test_the_other_workbooks_print_well_too(tmp_path: Path):
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    errors = examples / "sps-dunkerque-2026-10-erreurs.xlsx"
+    invoke("totals", examples, "--xlsx", tmp_path / "totaux.xlsx", "--today", "2026-11-23", code=1)
+    invoke("check", errors, "--annotate", tmp_path / "annotes", "--today", "2026-11-23", code=1)
+    invoke("export", examples, "--out", tmp_path / "export", "--skip-invalid", "--no-ledger", "--today", "2026-11-23",
+           code=1)
+    invoke("audit", errors, "--xlsx", tmp_path / "rejets.xlsx", "--today", "2026-11-23", code=1)
+    sheets = [openpyxl.load_workbook(tmp_path / "totaux.xlsx")["Totaux"],
+              openpyxl.load_workbook(next((tmp_path / "annotes").glob("*.xlsx")))["Anomalies"],
+              *openpyxl.load_workbook(next((tmp_path / "export" / "a-corriger").glob("*.xlsx"))).worksheets,
+              *openpyxl.load_workbook(tmp_path / "rejets.xlsx").worksheets]
+    assert len(sheets) == 5
+    for ws in sheets:
+        assert print_ready(ws), ws.title

@@ -36,11 +36,12 @@ class RejectResult:
 
 
 def read_rejections(path: Path) -> list[Rejection]:
-    from .statements import read_table
+    from .statements import find_table
 
     labels = {key: accepted for key, (_, accepted) in COLUMNS.items()}
     out = []
-    for row in read_table(path, labels, ("bordereau", "ligne", "motif"), "rejets"):
+    # the table ends at its first empty row: the total and the signature block under it are not rejections
+    for row in find_table(path, labels, ("bordereau", "ligne", "motif"), "rejets", stop_at_blank=True).rows:
         number, line = clean_text(row["bordereau"]), clean_text(row["ligne"])
         if not number or not line or not line.isdigit():
             raise BordereauError(f"{path}, ligne {row['_row']} : n° de bordereau ou de ligne illisible")

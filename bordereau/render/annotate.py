@@ -16,6 +16,7 @@ from ..files import atomic_path
 from ..findings import Finding
 from ..workbook import open_sheets
 from ..xlsx import put
+from .xlsx_print import setup_openpyxl
 
 ERROR_FILL = PatternFill("solid", fgColor="FF8080")
 WARNING_FILL = PatternFill("solid", fgColor="FFC000")
@@ -84,4 +85,5 @@ def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding]) -> None:
     for letter, width in zip("ABCDE", (14, 26, 16, 9, 100), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
+    setup_openpyxl(ws, "Anomalies du bordereau", "Anomalies", "1:1")
     book.active = 0

@@ -22,6 +22,15 @@ def environment() -> Environment:
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
+def data(name: str) -> dict:
+    """A YAML file kept beside the templates (the PDF texts, the rejection motives), through the same loader."""
+    import yaml
+
+    env = environment()
+    source, _, _ = env.loader.get_source(env, name)
+    return yaml.safe_load(source)
+
+
 def render(template: str, **context: object) -> str:
     now = dt.datetime.now().strftime("%d/%m/%Y à %H:%M")
     return environment().get_template(template).render(version=__version__, generated=now, **context)

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
@@ -54,11 +53,9 @@ def latin(text: object) -> str:
 @functools.cache
 def texts() -> dict:
     """templates/documents.yaml, through the same loader as the HTML templates."""
-    from .html import environment
+    from .html import data
 
-    env = environment()
-    source, _, _ = env.loader.get_source(env, "documents.yaml")
-    return yaml.safe_load(source)
+    return data("documents.yaml")
 
 
 @dataclass(frozen=True)
@@ -153,22 +150,27 @@ class Document(FPDF):
         self.ln(1.5)
 
     def widths(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], size: float) -> list[float]:
-        """Column widths (mm) that fill the page width: each column's need is its longest value and its header's
-        longest word; a column that would be too wide wraps."""
+        """Column widths (mm) that fill the page width: each column gets its header's longest word and its longest
+        value (up to 70 mm); the space left goes first to the columns whose values are longer (they wrap less),
+        and when the page is too narrow every column shrinks and its text wraps."""
         pad = 2.2
-        need = []
+        need, want = [], []
         for c, column in enumerate(columns):
             self.set_font(FONT, "B", size)
             head = max((self.get_string_width(w) for w in latin(column.header).split()), default=0)
             self.set_font(FONT, size=size)
-            body = max((self.get_string_width(latin(r[c])) for r in rows[:3000]), default=0)
-            need.append(max(column.min_mm, head + pad, min(body + pad, 70)))
+            body = max((self.get_string_width(latin(r[c])) for r in rows[:3000]), default=0) + pad
+            need.append(max(column.min_mm, head + pad, min(body, 70)))
+            want.append(max(need[-1], body))
         total = sum(need)
-        if total <= self.width:
-            extra = (self.width - total) / len(need)
-            return [w + extra for w in need]
-        scale = self.width / total  # too wide: every column narrower, the text wraps
-        return [w * scale for w in need]
+        if total > self.width:
+            return [w * self.width / total for w in need]  # too wide: every column narrower, the text wraps
+        spare, short = self.width - total, [w - n for w, n in zip(want, need, strict=True)]
+        if sum(short) > 0:
+            given = [min(s, spare * s / sum(short)) for s in short]
+            need = [n + g for n, g in zip(need, given, strict=True)]
+            spare -= sum(given)
+        return [n + spare / len(need) for n in need]
 
     def grid(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], size: float = 7.5,
               bold_last: bool = False) -> None:
@@ -192,7 +194,7 @@ class Document(FPDF):
         """The block a person dates, signs and stamps, with the `lead` paragraph above it (the amount certified);
         never split across pages."""
         t = texts()["signature"]
-        height = 52 + 5 * len(lines) + (12 if lead else 0)
+        height = 40 + 5 * len(lines) + (12 if lead else 0)
         if self.will_page_break(height):
             self.add_page()
         if lead:

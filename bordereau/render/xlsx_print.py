@@ -37,6 +37,17 @@ def _shown(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def wrapped_height(text: str, width: float, line: float = 15.0) -> float | None:
+    """The height (points) of a row whose cell of `width` characters wraps `text`; None when one line is enough
+    (spreadsheets do not all grow a row for wrapped text by themselves).
+
+    >>> wrapped_height("court", 20), wrapped_height("x" * 50, 20)
+    (None, 45.0)
+    """
+    lines = sum(max(1, -(-len(part) // max(1, int(width * 0.95)))) for part in text.split("\n"))
+    return None if lines <= 1 else lines * line
+
+
 def set_widths(ws, labels: list[str], columns: list[list[object]], first_col: int = 0, sample: int = 2000) -> None:
     """Set each column's width from its label and (a sample of) its values."""
     for c, (label, values) in enumerate(zip(labels, columns, strict=True), start=first_col):
