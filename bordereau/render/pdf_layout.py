@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from .. import __version__, clock
 from ..files import atomic_path
@@ -154,17 +153,23 @@ class Document(FPDF):
         value (up to 70 mm); the space left goes first to the columns whose values are longer (they wrap less),
         and when the page is too narrow every column shrinks and its text wraps."""
         pad = 2.2
-        need, want = [], []
+        floor, need, want = [], [], []
         for c, column in enumerate(columns):
             self.set_font(FONT, "B", size)
             head = max((self.get_string_width(w) for w in latin(column.header).split()), default=0)
             self.set_font(FONT, size=size)
             body = max((self.get_string_width(latin(r[c])) for r in rows[:3000]), default=0) + pad
-            need.append(max(column.min_mm, head + pad, min(body, 70)))
+            floor.append(max(column.min_mm, head + pad))
+            need.append(max(floor[-1], min(body, 70)))
             want.append(max(need[-1], body))
         total = sum(need)
-        if total > self.width:
-            return [w * self.width / total for w in need]  # too wide: every column narrower, the text wraps
+        if total > self.width:  # too wide: the columns that can wrap give up space, a header word is never cut
+            slack = [n - f for n, f in zip(need, floor, strict=True)]
+            excess = min(total - self.width, sum(slack))
+            need = [n - excess * s / sum(slack) if sum(slack) else n for n, s in zip(need, slack, strict=True)]
+            if sum(need) > self.width:
+                return [w * self.width / sum(need) for w in need]
+            total = sum(need)
         spare, short = self.width - total, [w - n for w, n in zip(want, need, strict=True)]
         if sum(short) > 0:
             given = [min(s, spare * s / sum(short)) for s in short]
@@ -173,20 +178,13 @@ class Document(FPDF):
         return [n + spare / len(need) for n in need]
 
     def grid(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], size: float = 7.5,
-              bold_last: bool = False) -> None:
+             bold_last: bool = False) -> None:
         """A table whose header is repeated on each page; rows are strings already formatted."""
+        from .pdf_grid import Grid
+
         rows = [[latin(v) for v in r] for r in rows]
-        widths = self.widths(columns, rows, size)
-        self.set_font(FONT, size=size)
-        head_style = FontFace(emphasis="BOLD", fill_color=HEAD_FILL, size_pt=size)
-        total_style = FontFace(emphasis="BOLD", fill_color=TOTAL_FILL, size_pt=size)
-        with super().table(col_widths=widths, width=self.width, align="LEFT", headings_style=head_style,
-                        repeat_headings=1, line_height=size * 0.5, text_align=[c.align for c in columns],
-                        padding=(0.6, 1.0), first_row_as_headings=True) as table:
-            table.row([latin(c.header) for c in columns])
-            for k, r in enumerate(rows):
-                style = total_style if bold_last and k == len(rows) - 1 else None
-                table.row(r, style=style)
+        Grid(self, columns, self.widths(columns, rows, size), size, HEAD_FILL, TOTAL_FILL).draw(rows, bold_last)
+        self.set_x(self.l_margin)
         self.ln(2)
 
     def signature(self, title: str, signatory: str = "", role: str = "", lines: Sequence[str] = (),

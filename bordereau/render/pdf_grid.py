@@ -1,0 +1,123 @@
+"""Drawing a table on a Document, fast enough for a bordereau of 100,000 lines: the header is drawn again at the
+top of each page, each cell's text wraps inside its column when it does not fit on one line (nothing is cut), the
+column rules are drawn once per page.
+
+A row whose cells all fit on one line (nearly all of them) is written as one block of PDF text operators; the others,
+and the bold totals row, go through fpdf2's own text calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+PAD = 1.0  # mm, inside a cell, left and right
+GAP = 1.3  # mm, added to the lines' height in a row
+RULE = 0.5  # grey level of the rules, 0 black .. 1 white
+
+
+class Grid:
+    def __init__(self, doc, columns: Sequence, widths: list[float], size: float, head_fill, total_fill):
+        self.doc, self.columns, self.widths, self.size = doc, columns, widths, size
+        self.head_fill, self.total_fill = head_fill, total_fill
+        self.line = size * 0.42  # mm per line of text
+        self.xs = [doc.l_margin]
+        for w in widths:
+            self.xs.append(self.xs[-1] + w)
+        self.top = 0.0
+
+    # -- pieces --------------------------------------------------------------------------------------------------
+
+    def _lines(self, text: str, width: float, bold: bool) -> list[str]:
+        doc = self.doc
+        doc.set_font("helvetica", "B" if bold else "", self.size)
+        if doc.get_string_width(text) <= width - 2 * PAD:
+            return [text]
+        inner = width - 2 * PAD + 2 * doc.c_margin  # multi_cell keeps its own margin inside the width
+        return doc.multi_cell(inner, self.line, text, dry_run=True, output="LINES") or [""]
+
+    def _x(self, c: int, text: str) -> float:
+        align = self.columns[c].align
+        if align == "L":
+            return self.xs[c] + PAD
+        width = self.doc.get_string_width(text)
+        if align == "R":
+            return self.xs[c + 1] - PAD - width
+        return self.xs[c] + (self.widths[c] - width) / 2
+
+    def _rules(self, bottom: float) -> None:
+        """The vertical rules of the table's part on this page, and its frame."""
+        doc = self.doc
+        doc.set_draw_color(int(RULE * 255))
+        doc.set_line_width(0.15)
+        for x in self.xs:
+            doc.line(x, self.top, x, bottom)
+        doc.line(self.xs[0], bottom, self.xs[-1], bottom)
+
+    def _header(self) -> None:
+        doc = self.doc
+        cells = [self._lines(c.header, w, True) for c, w in zip(self.columns, self.widths, strict=True)]
+        height = max(len(c) for c in cells) * self.line + GAP
+        self.top = doc.get_y()
+        doc.set_fill_color(*self.head_fill)
+        doc.rect(self.xs[0], self.top, self.xs[-1] - self.xs[0], height, style="F")
+        self._texts(cells, self.top, True)
+        doc.set_draw_color(int(RULE * 255))
+        doc.line(self.xs[0], self.top, self.xs[-1], self.top)
+        doc.line(self.xs[0], self.top + height, self.xs[-1], self.top + height)
+        doc.set_y(self.top + height)
+
+    def _texts(self, cells: list[list[str]], y: float, bold: bool) -> None:
+        doc = self.doc
+        doc.set_font("helvetica", "B" if bold else "", self.size)
+        doc.set_text_color(0)
+        for c, lines in enumerate(cells):
+            for k, text in enumerate(lines):
+                if text:
+                    doc.text(self._x(c, text), y + GAP / 2 + (k + 0.78) * self.line, text)
+
+    def _fast(self, row: Sequence[str], y: float) -> None:
+        """One row of one-line cells as a single block of text operators (what doc.text() writes, cell by cell)."""
+        doc = self.doc
+        doc.set_font("helvetica", "", self.size)
+        if not doc.current_font_is_set_on_page:
+            doc.text(self.xs[0], y, "")  # selects the font on this page
+        font, k, h = doc.current_font, doc.k, doc.h
+        base = (h - (y + GAP / 2 + 0.78 * self.line)) * k
+        ops = [f"BT {self._x(c, text) * k:.2f} {base:.2f} Td {font.encode_text(text)} ET"
+               for c, text in enumerate(row) if text]
+        if ops:
+            doc._out(" ".join(ops))  # fpdf2's own way of writing to the page, as its text() does
+
+    # -- the table -----------------------------------------------------------------------------------------------
+
+    def draw(self, rows: Sequence[Sequence[str]], bold_last: bool) -> None:
+        doc = self.doc
+        if doc.will_page_break(4 * self.line + 2 * GAP):
+            doc.add_page()
+        self._header()
+        doc.set_text_color(0)
+        doc.set_fill_color(0)  # PDF text is painted with the fill colour
+        last = len(rows) - 1
+        for n, row in enumerate(rows):
+            bold = bold_last and n == last
+            cells = [self._lines(text, w, bold) for text, w in zip(row, self.widths, strict=True)]
+            height = max(len(c) for c in cells) * self.line + GAP
+            y = doc.get_y()
+            if y + height > doc.page_break_trigger:
+                self._rules(y)
+                doc.add_page()
+                self._header()
+                doc.set_fill_color(0)
+                y = doc.get_y()
+            if bold:
+                doc.set_fill_color(*self.total_fill)
+                doc.rect(self.xs[0], y, self.xs[-1] - self.xs[0], height, style="F")
+                doc.set_fill_color(0)
+            if bold or height > self.line + GAP:
+                self._texts(cells, y, bold)
+            else:
+                self._fast(row, y)
+            doc.set_draw_color(int(RULE * 255))
+            doc.line(self.xs[0], y + height, self.xs[-1], y + height)
+            doc.set_y(y + height)
+        self._rules(doc.get_y())
