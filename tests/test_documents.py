@@ -149,8 +149,10 @@ def blank_margins(png: Path, margin_mm: float = 9) -> bool:
 
 @pytest.mark.skipif(PDFTOPPM is None, reason="pdftoppm (poppler-utils) absent : .ci/run l'installe")
 def test_no_pdf_page_runs_past_its_margins(export: Path, tmp_path: Path):
-    pdfs = sorted(export.rglob("*.pdf"))
-    assert len(pdfs) == 5
+    errors = Path(__file__).resolve().parent.parent / "examples" / "sps-dunkerque-2026-10-erreurs.xlsx"
+    invoke("audit", errors, "--cpam", "594", "--pdf", tmp_path / "rejets.pdf", "--today", "2026-11-23", code=1)
+    pdfs = [*sorted(export.rglob("*.pdf")), tmp_path / "rejets.pdf"]  # long motives wrap in their column
+    assert len(pdfs) == 6
     for pdf in pdfs:
         subprocess.run([PDFTOPPM, "-png", "-r", "40", str(pdf), str(tmp_path / pdf.stem)], check=True)
     pages = sorted(tmp_path.glob("*.png"))

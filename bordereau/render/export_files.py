@@ -15,6 +15,7 @@ from ..export import Bordereau, ExportPlan
 from ..files import distinct_names
 from ..money import as_json, format_eur, from_cents
 from ..reference import COVERAGE_LABELS, Departement
+from ..rejection_motives import PATH
 from ..totals import PARTS, Sums
 from . import xlsx_print
 from .deposit import deposit_lines, deposit_steps, pdf_name, recap_pdf_name, to_sign
@@ -286,6 +287,8 @@ def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[
             record = row._asdict()
             for c, (_, column) in enumerate(REJECT_COLUMNS):
                 value = record.get(column)
+                if column == "path":
+                    value = Path(value).name  # the centre's file, not the folder it sits in here
                 if isinstance(value, dt.datetime | dt.date):
                     ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()) if not isinstance(
                         value, dt.datetime) else value, f["date"])
@@ -293,7 +296,10 @@ def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[
                     ws.write_number(r, c, value)
                 elif value not in (None, ""):
                     ws.write_string(r, c, str(value))
-            ws.write_string(r, len(REJECT_COLUMNS), " ; ".join(messages.get((path, row.sheet, row.row), [])))
+            what = PATH.sub(r"\1", " ; ".join(messages.get((path, row.sheet, row.row), [])))
+            ws.write_string(r, len(REJECT_COLUMNS), what, f["wrap"])
+            if height := xlsx_print.wrapped_height(what, 60):
+                ws.set_row(r, height)
         ws.set_column(0, len(REJECT_COLUMNS), 16)
         ws.set_column(len(REJECT_COLUMNS), len(REJECT_COLUMNS), 60, f["wrap"])
         xlsx_print.setup(ws, f"Lignes à corriger – {Path(path).name}", Path(path).stem, (0, 0), len(lines),
