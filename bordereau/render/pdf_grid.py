@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .pdf_layout import text_width
+
 PAD = 1.0  # mm, inside a cell, left and right
 GAP = 1.3  # mm, added to the lines' height in a row
 RULE = 0.5  # grey level of the rules, 0 black .. 1 white
@@ -28,18 +30,18 @@ class Grid:
     # -- pieces --------------------------------------------------------------------------------------------------
 
     def _lines(self, text: str, width: float, bold: bool) -> list[str]:
+        if text_width(text, self.size, bold) <= width - 2 * PAD:
+            return [text]
         doc = self.doc
         doc.set_font("helvetica", "B" if bold else "", self.size)
-        if doc.get_string_width(text) <= width - 2 * PAD:
-            return [text]
         inner = width - 2 * PAD + 2 * doc.c_margin  # multi_cell keeps its own margin inside the width
         return doc.multi_cell(inner, self.line, text, dry_run=True, output="LINES") or [""]
 
-    def _x(self, c: int, text: str) -> float:
+    def _x(self, c: int, text: str, bold: bool = False) -> float:
         align = self.columns[c].align
         if align == "L":
             return self.xs[c] + PAD
-        width = self.doc.get_string_width(text)
+        width = text_width(text, self.size, bold)
         if align == "R":
             return self.xs[c + 1] - PAD - width
         return self.xs[c] + (self.widths[c] - width) / 2
@@ -73,12 +75,13 @@ class Grid:
         for c, lines in enumerate(cells):
             for k, text in enumerate(lines):
                 if text:
-                    doc.text(self._x(c, text), y + GAP / 2 + (k + 0.78) * self.line, text)
+                    doc.text(self._x(c, text, bold), y + GAP / 2 + (k + 0.78) * self.line, text)
 
     def _fast(self, row: Sequence[str], y: float) -> None:
         """One row of one-line cells as a single block of text operators (what doc.text() writes, cell by cell)."""
         doc = self.doc
-        doc.set_font("helvetica", "", self.size)
+        if doc.font_style or doc.font_size_pt != self.size:
+            doc.set_font("helvetica", "", self.size)
         if not doc.current_font_is_set_on_page:
             doc.text(self.xs[0], y, "")  # selects the font on this page
         font, k, h = doc.current_font, doc.k, doc.h
