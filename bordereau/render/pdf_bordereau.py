@@ -4,6 +4,7 @@ totals, and the « certifié exact, daté, signé et cacheté » block with the 
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +24,13 @@ COLUMNS = (
 
 
 def eur(value) -> str:
-    return format_eur(Decimal(value)) if isinstance(value, Decimal) else format_eur(Decimal(int(value)) / 100)
+    """An amount (Decimal euros, or integer cents) as the documents print it."""
+    return format_eur(Decimal(value)) if isinstance(value, Decimal) else _cents(int(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cents(cents: int) -> str:  # a bordereau repeats a handful of amounts over thousands of lines
+    return format_eur(Decimal(cents) / 100)
 
 
 def day(value) -> str:

@@ -26,6 +26,7 @@ class Grid:
         for w in widths:
             self.xs.append(self.xs[-1] + w)
         self.top = 0.0
+        self._head: list[list[str]] | None = None
 
     # -- pieces --------------------------------------------------------------------------------------------------
 
@@ -57,7 +58,9 @@ class Grid:
 
     def _header(self) -> None:
         doc = self.doc
-        cells = [self._lines(c.header, w, True) for c, w in zip(self.columns, self.widths, strict=True)]
+        if self._head is None:  # laid out once, drawn on every page
+            self._head = [self._lines(c.header, w, True) for c, w in zip(self.columns, self.widths, strict=True)]
+        cells = self._head
         height = max(len(c) for c in cells) * self.line + GAP
         self.top = doc.get_y()
         doc.set_fill_color(*self.head_fill)
