@@ -104,7 +104,12 @@ def _ledger(db: str | None, key_file: Path | None, create: bool = False):
     """The ledger; only `export`, `audit` and `reconcile` may create it, the other commands need an existing one."""
     from bordereau.ledger import open_ledger
 
-    return open_ledger(db, key_file, create)
+    ledger = open_ledger(db, key_file, create)
+    if ledger.new_key is not None:
+        err.print(f"[yellow]Clé du registre créée :[/] {escape(str(ledger.new_key.resolve()))}. Sauvegardez-la "
+                  "(avec le registre, mais à part) : sans elle, le registre est illisible. Ce message ne sera plus "
+                  "affiché.")
+    return ledger
 
 
 @app.command()
@@ -237,6 +242,8 @@ def audit(
     as_json: AsJson = False,
     report: Annotated[Path | None, typer.Option("--report", help="Écrit un rapport HTML autonome.")] = None,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Écrit l'état des rejets (classeur).")] = None,
+    no_ledger: Annotated[bool, typer.Option(
+        "--no-ledger", help="Sans registre : ni comparé aux audits précédents, ni gardé (essais).")] = False,
     ref: RefDir = None,
     db: Db = None,
     key_file: KeyFile = None,
@@ -244,7 +251,8 @@ def audit(
 ) -> None:
     """Audite les bordereaux reçus par une CPAM : verdict par ligne, montants acceptés et refusés, état des rejets.
 
-    Avec un registre (--db ou $BORDEREAU_DB), compare aussi aux audits précédents (numéros, doses) et garde celui-ci."""
+    Compare aussi aux audits précédents gardés dans le registre (numéros déjà présentés, doses déjà acceptées) et y
+    garde celui-ci."""
     from bordereau.audit import audit_files, audit_inputs
     from bordereau.files import write_text
     from bordereau.render.audit_files import audit_report, write_statement
@@ -252,7 +260,7 @@ def audit(
     from bordereau.render.audit_terminal import print_audit
 
     history = None
-    if db or os.environ.get("BORDEREAU_DB"):
+    if not no_ledger:
         from bordereau.ledger.audits import LedgerAuditHistory
 
         history = LedgerAuditHistory(_ledger(db, key_file, create=True))
@@ -402,15 +410,38 @@ def status(
 def purge(
     before: Annotated[dt.datetime, typer.Option("--before", formats=["%Y-%m-%d"],
                                                 help="Purge les lignes administrées avant cette date.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Dit ce qui serait purgé, sans rien effacer.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Purge sans demander de confirmation.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Purge aussi les lignes des bordereaux non soldés (à déposer, impayés, partiels, en retard, "
+        "trop-perçus).")] = False,
     db: Db = None,
     key_file: KeyFile = None,
 ) -> None:
     """Efface noms, dates de naissance et NIR masqués des lignes anciennes ; montants, empreintes et historique
-    restent (le rapprochement continue de fonctionner)."""
-    from bordereau.ledger.status import purge as run
+    restent (le rapprochement continue de fonctionner). Les bordereaux non soldés sont gardés sauf --force."""
+    from bordereau.ledger import purge as purging
+    from bordereau.render.ledger_views import print_purge_plan
 
-    count = run(_ledger(db, key_file), before.date())
+    ledger = _ledger(db, key_file)
+    plan = purging.plan(ledger, before.date(), force)
+    print_purge_plan(out, plan)
+    if dry_run or not plan.count:
+        return
+    if not yes and not _confirm(f"Purger {plan.count} ligne(s) ?"):
+        out.print("Rien n'a été purgé.")
+        raise typer.Exit(1)
+    count = purging.apply(ledger, plan)
     out.print(f"{count} ligne(s) purgée(s) de leurs données personnelles (administrées avant le {before:%d/%m/%Y}).")
+
+
+def _confirm(question: str) -> bool:
+    """A yes/no question on the terminal, answered in French (o/oui) or English (y/yes); no answer is no."""
+    try:
+        answer = typer.prompt(f"{question} [o/N]", default="", show_default=False, err=True)
+    except typer.Abort:
+        return False
+    return answer.strip().lower() in ("o", "oui", "y", "yes")
 
 
 @app.command()

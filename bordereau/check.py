@@ -16,6 +16,7 @@ from .errors import UsageError, WorkbookUnreadable
 from .findings import CountsFindings, Finding, make, sort_key
 from .layout import COLUMNS, Table, find_table
 from .lines import DATE_KEYS, MONEY_KEYS, PARSERS, to_frame
+from .provenance import tool_sheets, untouched_copy
 from .reference import Reference
 from .rules import all_rules, derive
 from .schema import identifier_problems
@@ -48,7 +49,15 @@ class CheckResult(CountsFindings):
         return {"files": [s.as_dict() for s in self.files], "findings": [f.as_dict() for f in self.findings]}
 
 
-DERIVED = ("-anomalies", "-a-corriger")  # the tool's own outputs, never read back as inputs of a folder
+DERIVED = ("-a-corriger",)  # the export's lists of lines to correct, never read back as inputs of a folder
+
+
+def _input_of_folder(path: Path) -> bool:
+    """Whether a file found in a folder is an input: a workbook, not a lock file, not a list of lines to correct,
+    and not an annotated copy the tool wrote that nobody edited since (a corrected one is read)."""
+    if path.suffix.lower() not in SUFFIXES or path.name.startswith(("~$", ".")) or path.stem.endswith(DERIVED):
+        return False
+    return not (path.stem.endswith("-anomalies") and untouched_copy(path))
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -57,10 +66,11 @@ def expand(paths: list[Path]) -> list[Path]:
     files = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES
-                           and not p.name.startswith(("~$", ".")) and not p.stem.endswith(DERIVED))
+            found = sorted(p for p in path.iterdir() if _input_of_folder(p))
             if not found:
-                raise UsageError(f"{path} : aucun classeur (.xlsx, .xlsm, .xls, .ods) dans ce dossier")
+                copies = any(p.stem.endswith("-anomalies") for p in path.iterdir())
+                why = " (copies annotées non modifiées depuis, ignorées)" if copies else ""
+                raise UsageError(f"{path} : aucun classeur (.xlsx, .xlsm, .xls, .ods) dans ce dossier{why}")
             files += found
         elif path.exists():
             files.append(path)
@@ -87,6 +97,8 @@ def _read_file(path: Path, findings: list[Finding]) -> tuple[list[Table], list[p
     except WorkbookUnreadable as exc:
         findings.append(make("FILE_UNREADABLE", name, reason=str(exc)))
         return [], []
+    own = tool_sheets(path, raw_sheets)  # an annotated copy's untouched « Anomalies » sheet is no bordereau
+    raw_sheets = [s for s in raw_sheets if s.name not in own]
     tables = [t for t in (find_table(s) for s in raw_sheets) if t is not None]
     if not tables:
         where = f" (feuilles : {', '.join(s.name for s in raw_sheets)})"

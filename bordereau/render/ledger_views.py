@@ -127,3 +127,15 @@ def print_lines(console: Console, number: str, lines: list[dict]) -> None:
                       f"{r['administered_on']:%d/%m/%Y}", r["coverage"], eur(r["prix"]), eur(r["amo"]),
                       eur(r["complementaire"]), eur(r["total"]), "facturée" if r["state"] == "billed" else state)
     console.print(table)
+
+
+def print_purge_plan(console: Console, plan) -> None:
+    """What `purge` would erase, counted, and the open bordereaux it keeps (or purges when forced)."""
+    day = f"{plan.before:%d/%m/%Y}"
+    console.print(f"Lignes administrées avant le {day} encore nominatives : {plan.count} ligne(s) de "
+                  f"{len(plan.lines)} bordereau(x) à purger.")
+    if plan.open:
+        verb = "purgées aussi (--force)" if plan.forced else "gardées (--force pour les purger)"
+        console.print(f"Bordereaux non soldés, lignes {verb} :")
+        for number, (lines, state) in plan.open.items():
+            console.print(f"  {escape(number)} : {lines} ligne(s), {state}")
