@@ -14,6 +14,7 @@ from . import sheets
 from .batch import Batch
 from .errors import UsageError, WorkbookUnreadable
 from .findings import CountsFindings, Finding, make, sort_key
+from .identifiers import hide_all
 from .layout import COLUMNS, Table, find_table
 from .lines import DATE_KEYS, MONEY_KEYS, PARSERS, to_frame
 from .provenance import tool_sheets, untouched_copy
@@ -35,7 +36,8 @@ class TableSummary:
     warnings: int
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        """As every output shows it: a NIR-shaped run in the path, sheet name or header block masked."""
+        return hide_all(dict(self.__dict__))
 
 
 @dataclass
@@ -47,6 +49,12 @@ class CheckResult(CountsFindings):
 
     def as_json(self) -> dict:
         return {"files": [s.as_dict() for s in self.files], "findings": [f.as_dict() for f in self.findings]}
+
+    def shown(self) -> CheckResult:
+        """The result as the terminal and the report show it: every NIR-shaped run masked (a NIR typed in a sheet
+        name or the header block included); the lines and tables, for the annotated copy, are the workbook's."""
+        return CheckResult([TableSummary(**s.as_dict()) for s in self.files],
+                           [Finding(**f.as_dict()) for f in self.findings], self.lines, self.tables)
 
 
 DERIVED = ("-a-corriger",)  # the export's lists of lines to correct, never read back as inputs of a folder

@@ -13,6 +13,7 @@ import xlsxwriter
 
 from ..export import Bordereau, ExportPlan
 from ..files import distinct_names
+from ..identifiers import hide_nirs
 from ..money import as_json, format_eur, from_cents
 from ..reference import COVERAGE_LABELS
 from ..totals import PARTS, Sums
@@ -247,10 +248,10 @@ def write_fir(folder: Path, export: ExportPlan) -> list[Path]:
     lines = export.no_rights_lines
     for r, row in enumerate(lines.itertuples(index=False), start=1):
         detail.write_string(r, 0, names[row.finess_geographique])
-        detail.write_string(r, 1, str(row.nom or ""))
-        detail.write_string(r, 2, str(row.prenom or ""))
+        detail.write_string(r, 1, hide_nirs(str(row.nom or "")))  # for finance: no NIR, even typed out of place
+        detail.write_string(r, 2, hide_nirs(str(row.prenom or "")))
         detail.write_datetime(r, 3, row.date_administration.to_pydatetime(), f["date"])
-        detail.write_string(r, 4, str(row.vaccin or ""))
+        detail.write_string(r, 4, hide_nirs(str(row.vaccin or "")))
         detail.write_number(r, 5, int(row.prix_unitaire) / 100, f["money"])
         detail.write_number(r, 6, int(row.fir) / 100, f["money"])
     detail.set_column(0, 6, 18)

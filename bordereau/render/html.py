@@ -28,6 +28,7 @@ def render(template: str, **context: object) -> str:
 
 
 def check_report(result: CheckResult) -> str:
+    result = result.shown()
     counts = Counter((f.code, f.severity) for f in result.findings)
     by_code = [{"code": c, "severity": s, "title": title(c), "count": n}
                for (c, s), n in sorted(counts.items(), key=lambda kv: (kv[0][1] != "error", -kv[1], kv[0][0]))]

@@ -23,6 +23,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def print_check(console: Console, result: CheckResult, max_findings: int = MAX_FINDINGS) -> None:
+    result = result.shown()
     lines = sum(f.lines for f in result.files)
     console.print(f"[bold]Contrôle de {_plural(len({f.path for f in result.files}), 'fichier')}[/] : "
                   f"{_plural(lines, 'ligne')}, {_plural(result.errors, 'erreur')}, "
