@@ -1,0 +1,66 @@
+"""Speaking to people who are not programmers: French usage errors, help without type names, dates as typed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+LILLE = ROOT / "examples" / "sps-lille-2026-10.xlsx"
+runner = CliRunner()
+COMMANDS = ("check", "totals", "export", "audit", "sent", "reconcile", "reject", "status", "purge", "init", "sample")
+
+
+def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """The installed program's entry point, in this process."""
+    monkeypatch.setattr(sys, "argv", ["bordereau", *args])
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    captured = capsys.readouterr()
+    return stop.value.code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["check"], "argument FICHIERS manquant"),
+    (["check", str(LILLE), "--nope"], "option inconnue : --nope"),
+    (["sent", "HPV-1", "--on", "2026-13-01"], "valeur invalide pour --on : « 2026-13-01 » n'est pas une date "
+                                               "(JJ/MM/AAAA ou AAAA-MM-JJ)"),
+    (["sent", "HPV-1"], "option --on manquante"),
+    (["export", str(LILLE), "--out"], "l'option --out attend une valeur"),
+    (["sample", "a.xlsx", "--lines", "abc"], "valeur invalide pour --lines : un nombre entier est attendu"),
+    (["envoyer"], "commande inconnue : envoyer"),
+    (["status", "en-trop"], "argument(s) en trop : en-trop"),
+])
+def test_usage_errors_are_one_french_line(args, said, monkeypatch, capsys):
+    code, out, err = run_main(monkeypatch, capsys, *args)
+    assert code == 2 and out == ""
+    assert err.startswith(f"Erreur d'utilisation : {said}") and "(voir bordereau" in err
+    assert len(err.strip().splitlines()) == 1
+    for english in ("Missing", "No such", "does not match", "Invalid", "Got unexpected", "requires"):
+        assert english not in err
+
+
+@pytest.mark.parametrize("name", [None, *COMMANDS])
+def test_help_shows_no_type_names_and_speaks_french(name, monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "100")
+    code, out, _ = run_main(monkeypatch, capsys, *([name, "--help"] if name else ["--help"]))
+    assert code == 0
+    for technical in ("<", "list[", "%Y", "Show this message", "[required]"):
+        assert technical not in out, (name, technical)
+    assert "Affiche cette aide." in out
+
+
+def test_dates_are_accepted_as_jj_mm_aaaa_and_iso(tmp_path: Path):
+    french = runner.invoke(cli.app, ["check", str(LILLE), "--today", "23/11/2026", "--json"])
+    iso = runner.invoke(cli.app, ["check", str(LILLE), "--today", "2026-11-23", "--json"])
+    assert french.exit_code == iso.exit_code == 0 and french.stdout == iso.stdout
+    runner.invoke(cli.app, ["export", str(LILLE), "--out", str(tmp_path / "e"), "--today", "23/11/2026"])
+    for day in ("01/11/2026", "2026-11-01"):
+        preview = runner.invoke(cli.app, ["purge", "--before", day, "--dry-run"])
+        assert preview.exit_code == 0 and "avant le 01/11/2026" in preview.stdout
+        assert "53 ligne(s) de 1 bordereau(x)" in preview.stdout or "bordereau(x)" in preview.stdout
