@@ -214,7 +214,8 @@ def export(
     out_dir: Annotated[Path, typer.Option("--out", metavar="DOSSIER",
                                           help="Dossier d'export à créer (jamais écrasé).")],
     skip_invalid: Annotated[bool, typer.Option(
-        "--skip-invalid", help="Exporte les lignes valides et met les autres dans a-corriger/.")] = False,
+        "--skip-invalid", help="Exporte les lignes valides, met les lignes à corriger dans a-corriger/ et les lignes "
+        "déjà facturées dans deja-facturees.xlsx (code de sortie 0).")] = False,
     no_ledger: Annotated[bool, typer.Option(
         "--no-ledger", help="N'enregistre pas l'export dans le registre (essais uniquement).")] = False,
     ref: RefDir = None,
@@ -243,7 +244,8 @@ def export(
     print_export(out, plan, out_dir, written)
     if ledger is not None:
         out.print(f"Enregistré dans le registre : {ledger.describe()}")
-    raise typer.Exit(1 if result.errors else 0)
+    # --skip-invalid did its job when something was exported; the lines left out are counted above
+    raise typer.Exit(0 if plan.bordereaux or plan.fir or not result.errors else 1)
 
 
 @app.command()

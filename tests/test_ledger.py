@@ -130,8 +130,23 @@ def test_lines_without_rights_go_to_the_fir_statement_once(db, ref, tmp_path: Pa
     again = invoke("export", path, "--out", tmp_path / "e2", "--skip-invalid", code=1)
     assert "Dose déjà facturée : état FIR de l'export du 23/11/2026" in json.dumps(
         json.loads(invoke("check", path, "--json", code=1).stdout), ensure_ascii=False)
-    assert "2 ligne(s) en erreur non exportée(s)" in again.stdout
+    assert "2 ligne(s) déjà facturée(s) non exportée(s)" in again.stdout
     assert not (tmp_path / "e2" / "FIR-departement").exists()
+
+
+def test_skip_invalid_lists_already_billed_lines_apart_from_the_lines_to_correct(db, ref, tmp_path: Path):
+    first = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 10, 5), 1)])
+    invoke("export", first, "--out", tmp_path / "e1")
+    both = workbook(ref, tmp_path / "b.xlsx", [(0, dt.date(2026, 10, 5), 1), (1, dt.date(2026, 10, 6), 1)])
+    result = invoke("export", both, "--out", tmp_path / "e2", "--skip-invalid", code=0)
+    assert "1 ligne(s) déjà facturée(s) non exportée(s)" in result.stdout and "a-corriger" not in result.stdout
+    assert not (tmp_path / "e2" / "a-corriger").exists()
+    [header, row] = openpyxl.load_workbook(tmp_path / "e2" / "deja-facturees.xlsx").active.iter_rows(values_only=True)
+    assert header[-1] == "Déjà facturée" and row[2] == 8  # the Excel row of the first line
+    assert row[5].endswith("*** *** **") and "Dose déjà facturée : bordereau HPV-" in row[-1]
+    [(_, number)] = [(b["number"], b["number"]) for b in rows(db, bordereaux) if b["lines"] == 1 and
+                     b["number"] in row[-1]]
+    assert number
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.Popen:

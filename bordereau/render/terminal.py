@@ -108,7 +108,10 @@ def print_export(console: Console, plan, out_dir, written: list) -> None:
                   "(jamais envoyées aux CPAM).")
     if len(plan.rejected):
         console.print(f"[red]{len(plan.rejected)} ligne(s) en erreur non exportée(s)[/] : voir "
-                      f"{escape(str(out_dir))}/a-corriger/.")
+                      f"{escape(str(out_dir))}/a-corriger/ (à renvoyer aux centres).")
+    if len(plan.already_billed):
+        console.print(f"[yellow]{len(plan.already_billed)} ligne(s) déjà facturée(s) non exportée(s)[/] : voir "
+                      f"{escape(str(out_dir))}/deja-facturees.xlsx (rien à corriger par les centres).")
     for notice in plan.notices:
         console.print(f"[yellow]Attention, données d'exemple :[/] {escape(notice)}")
     console.print(f"{len(written)} fichier(s) écrit(s).")
