@@ -156,10 +156,11 @@ def check(
         from bordereau.render.annotate import annotate as write_annotated
 
         names = distinct_names(list(inputs), "-anomalies.xlsx")
+        pupils = result.pupils()
         for source in inputs:
             mine = [f for f in result.findings if f.path == str(source)]
             if not any(f.code == "FILE_UNREADABLE" for f in mine):
-                written.append(write_annotated(source, mine, annotate, names[source], inputs))
+                written.append(write_annotated(source, mine, annotate, names[source], inputs, pupils))
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:

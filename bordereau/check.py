@@ -14,7 +14,7 @@ from . import sheets
 from .batch import Batch
 from .errors import UsageError, WorkbookUnreadable
 from .findings import CountsFindings, Finding, make, sort_key
-from .identifiers import hide_all
+from .identifiers import hide_all, hide_nirs
 from .layout import COLUMNS, Table, find_table
 from .lines import DATE_KEYS, MONEY_KEYS, PARSERS, to_frame
 from .provenance import tool_sheets, untouched_copy
@@ -50,11 +50,29 @@ class CheckResult(CountsFindings):
     def as_json(self) -> dict:
         return {"files": [s.as_dict() for s in self.files], "findings": [f.as_dict() for f in self.findings]}
 
+    def pupils(self) -> dict[tuple, str]:
+        """The pupil of each dose line, as findings name it beside the cell: (path, sheet, row) -> « NOM P. »."""
+        if self.lines.empty or "nom" not in self.lines:
+            return {}
+        keys = zip(self.lines["path"], self.lines["sheet"], self.lines["row"], strict=True)
+        names = map(pupil_name, self.lines["nom"], self.lines["prenom"])
+        return {key: name for key, name in zip(keys, names, strict=True) if name}
+
     def shown(self) -> CheckResult:
         """The result as the terminal and the report show it: every NIR-shaped run masked (a NIR typed in a sheet
         name or the header block included); the lines and tables, for the annotated copy, are the workbook's."""
         return CheckResult([TableSummary(**s.as_dict()) for s in self.files],
                            [Finding(**f.as_dict()) for f in self.findings], self.lines, self.tables)
+
+
+def pupil_name(nom: object, prenom: object) -> str:
+    """A pupil as findings name them: last name and initial, a NIR typed there masked.
+
+    >>> pupil_name("DUPONT", "Emma"), pupil_name("DUPONT", None), pupil_name(None, None)
+    ('DUPONT E.', 'DUPONT', '')
+    """
+    parts = [str(nom) if isinstance(nom, str) else "", f"{prenom[0]}." if isinstance(prenom, str) and prenom else ""]
+    return hide_nirs(" ".join(p for p in parts if p))
 
 
 DERIVED = ("-a-corriger",)  # the export's lists of lines to correct, never read back as inputs of a folder

@@ -64,3 +64,34 @@ def test_dates_are_accepted_as_jj_mm_aaaa_and_iso(tmp_path: Path):
         preview = runner.invoke(cli.app, ["purge", "--before", day, "--dry-run"])
         assert preview.exit_code == 0 and "avant le 01/11/2026" in preview.stdout
         assert "53 ligne(s) de 1 bordereau(x)" in preview.stdout or "bordereau(x)" in preview.stdout
+
+
+DUNKERQUE = ROOT / "examples" / "sps-dunkerque-2026-10-erreurs.xlsx"
+
+
+def test_every_code_has_a_sentence_to_correct_it_listed_in_the_readme():
+    from bordereau.findings import CODES
+    from bordereau.fixes import FIXES
+
+    assert set(FIXES) == set(CODES)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for code, sentence in FIXES.items():
+        assert sentence.endswith(".") and len(sentence) > 20, code
+        assert f"| `{code}` |" in readme and sentence in readme, code
+
+
+def test_findings_name_the_pupil_and_say_what_to_do(tmp_path: Path):
+    report = tmp_path / "rapport.html"
+    result = runner.invoke(cli.app, ["check", str(DUNKERQUE), "--today", "2026-11-23", "--report", str(report),
+                                     "--annotate", str(tmp_path / "annotes")])
+    assert result.exit_code == 1
+    assert "│ Bordereau!C8  │ FRANCOIS M.   │ NIR_INVALID" in result.stdout
+    page = report.read_text(encoding="utf-8")
+    assert "<td>FRANCOIS M.</td>" in page and "Recopiez le NIR (15 caractères, clé comprise)" in page
+    import openpyxl
+
+    [copy] = (tmp_path / "annotes").iterdir()
+    rows = list(openpyxl.load_workbook(copy)["Anomalies"].iter_rows(values_only=True))
+    assert rows[0] == ("Gravité", "Code", "Feuille", "Cellule", "Élève", "Message", "Pour corriger")
+    nir = next(r for r in rows if r[1] == "NIR_INVALID")
+    assert nir[3:5] == ("C8", "FRANCOIS M.") and nir[6].startswith("Recopiez le NIR")

@@ -21,13 +21,14 @@ from openpyxl.utils import quote_sheetname
 from .. import provenance
 from ..files import atomic_path
 from ..findings import Finding
+from ..fixes import fix
 from ..layout import MONEY_COLUMNS, find_table
 from ..workbook import open_sheets
 from ..xlsx import put
 
 ERROR_FILL = PatternFill("solid", fgColor="FF8080")
 WARNING_FILL = PatternFill("solid", fgColor="FFC000")
-HEADERS = ("Gravité", "Code", "Feuille", "Cellule", "Message")
+HEADERS = ("Gravité", "Code", "Feuille", "Cellule", "Élève", "Message", "Pour corriger")
 DATE_FORMAT = "DD/MM/YYYY"
 EURO_FORMAT = '#,##0.00\\ "€"'
 
@@ -67,8 +68,9 @@ def _formats(ws, sheet) -> None:
 
 
 def annotate(source: Path, findings: list[Finding], folder: Path, name: str | None = None,
-             inputs: tuple[Path, ...] = ()) -> Path:
-    """Write the annotated copy of `source` into `folder`; returns its path."""
+             inputs: tuple[Path, ...] = (), pupils: dict[tuple, str] | None = None) -> Path:
+    """Write the annotated copy of `source` into `folder`; returns its path. `pupils` names the pupil of each line,
+    (path, sheet, row) -> « NOM P. »."""
     book = _load(source)
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
@@ -80,7 +82,7 @@ def annotate(source: Path, findings: list[Finding], folder: Path, name: str | No
         text = "\n".join(f"{'Erreur' if f.severity == 'error' else 'Avertissement'} {f.code} : {f.message}"
                          for f in items)
         cell.comment = Comment(text, "bordereau", width=320, height=40 + 40 * len(items))
-    own = _findings_sheet(book, findings)
+    own = _findings_sheet(book, findings, pupils or {})
     target = output_path(source, folder, name)
     with atomic_path(target, inputs=(source, *inputs)) as temp:
         book.save(temp)
@@ -99,7 +101,7 @@ def _stamp(book: openpyxl.Workbook, temp: Path, own: str) -> None:
     book.save(temp)
 
 
-def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding]) -> str:
+def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding], pupils: dict[tuple, str]) -> str:
     name = "Anomalies"
     while name in book.sheetnames:
         name += "_"
@@ -116,11 +118,13 @@ def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding]) -> str:
         if f.cell and f.sheet in book.sheetnames:
             link.hyperlink = f"#{quote_sheetname(f.sheet)}!{f.cell}"
             link.font = Font(color="0563C1", underline="single")
-        put(ws.cell(row, 5), f.message)
+        put(ws.cell(row, 5), pupils.get((f.path, f.sheet, f.row), ""))
+        put(ws.cell(row, 6), f.message)
+        put(ws.cell(row, 7), fix(f.code))
         ws.cell(row, 1).fill = ERROR_FILL if f.severity == "error" else WARNING_FILL
     if not findings:
-        ws.append(["", "", "", "", "Aucune anomalie"])
-    for letter, width in zip("ABCDE", (14, 26, 16, 9, 100), strict=True):
+        ws.append(["", "", "", "", "", "Aucune anomalie"])
+    for letter, width in zip("ABCDEFG", (14, 26, 16, 9, 18, 80, 60), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
     book.active = 0

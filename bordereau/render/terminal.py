@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..check import CheckResult
 from ..findings import title
+from ..identifiers import hide_nirs
 from ..money import format_eur
 from ..totals import Sums, Totals
 
@@ -23,6 +24,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def print_check(console: Console, result: CheckResult, max_findings: int = MAX_FINDINGS) -> None:
+    pupils = {(hide_nirs(p), hide_nirs(s), r): name for (p, s, r), name in result.pupils().items()}
     result = result.shown()
     lines = sum(f.lines for f in result.files)
     console.print(f"[bold]Contrôle de {_plural(len({f.path for f in result.files}), 'fichier')}[/] : "
@@ -54,11 +56,14 @@ def print_check(console: Console, result: CheckResult, max_findings: int = MAX_F
     for path, items in groupby(shown, key=lambda f: f.path):
         detail = Table(title=escape(path), title_justify="left", title_style="bold")
         detail.add_column("Cellule", no_wrap=True)
+        detail.add_column("Élève", overflow="fold", max_width=18)
         detail.add_column("Code", no_wrap=True)
         detail.add_column("Message", overflow="fold", ratio=1)
         for f in items:
             where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "fichier")
-            detail.add_row(escape(where), f.code, escape(f.message), style="red" if f.severity == "error" else "yellow")
+            who = pupils.get((f.path, f.sheet, f.row), "")
+            detail.add_row(escape(where), escape(who), f.code, escape(f.message),
+                           style="red" if f.severity == "error" else "yellow")
         console.print(detail)
     more = len(result.findings) - max_findings
     if more > 0:
