@@ -102,6 +102,14 @@ def _day(today: dt.date | None) -> dt.date | None:
     return today
 
 
+def _steps(as_json: bool = False):
+    """A progress bar on stderr for long work, only when a person watches a terminal: never with --json, never when
+    the output goes to a pipe or a file."""
+    from bordereau.progress import Steps
+
+    return Steps(err if err.is_terminal and out.is_terminal and not as_json else None)
+
+
 def _ledger_exists() -> bool:
     """Whether $BORDEREAU_DB names a ledger (a URL, or a file already there): `check` then uses it by itself."""
     db = os.environ.get("BORDEREAU_DB")
@@ -144,7 +152,8 @@ def check(
 
     reference = _reference(ref)
     ledger = _ledger(db, key_file) if db or _ledger_exists() else None
-    result = check_files(files, reference, _day(today), ledger)
+    with _steps(as_json) as steps:
+        result = check_files(files, reference, _day(today), ledger, steps)
     inputs = tuple(expand(files))
     if report:
         from bordereau.render.html import check_report
@@ -193,7 +202,8 @@ def totals(
     if by not in GROUPINGS:
         raise BordereauError(f"--by {by} : regroupement inconnu ({', '.join(GROUPINGS)})")
     reference = _reference(ref)
-    result = check_files(files, reference, _day(today))
+    with _steps(as_json) as steps:
+        result = check_files(files, reference, _day(today), steps=steps)
     sums = compute(result.lines, by, reference)
     if xlsx:
         from bordereau.render.totals_xlsx import write_totals
@@ -234,14 +244,18 @@ def export(
     reference = _reference(ref)
     exporting.check_target(out_dir)
     ledger = None if no_ledger else _ledger(db, key_file, create=True)
-    result = check_files(files, reference, _day(today), ledger)
-    if result.errors and not skip_invalid:
+    with _steps() as steps:
+        result = check_files(files, reference, _day(today), ledger, steps)
+        refused = result.errors and not skip_invalid
+        if not refused:
+            created = dt.datetime.combine(_day(today), dt.datetime.now().time()) if today else dt.datetime.now()
+            plan, written = exporting.run(result, reference, out_dir, tuple(expand(files)), created.astimezone(),
+                                          ledger, steps)
+    if refused:
         print_check(out, result)
         err.print("[red]Export refusé : corrigez les erreurs ci-dessus[/] (ou --skip-invalid pour n'exporter que "
                   "les lignes valides). Rien n'a été écrit.")
         raise typer.Exit(1)
-    created = dt.datetime.combine(_day(today), dt.datetime.now().time()) if today else dt.datetime.now()
-    plan, written = exporting.run(result, reference, out_dir, tuple(expand(files)), created.astimezone(), ledger)
     print_export(out, plan, out_dir, written)
     if ledger is not None:
         out.print(f"Enregistré dans le registre : {ledger.describe()}")

@@ -17,6 +17,7 @@ from .findings import CountsFindings, Finding, make, sort_key
 from .identifiers import hide_all, hide_nirs
 from .layout import COLUMNS, Table, find_table
 from .lines import DATE_KEYS, MONEY_KEYS, PARSERS, to_frame
+from .progress import NONE, Steps
 from .provenance import tool_sheets, untouched_copy
 from .reference import Reference
 from .rules import all_rules, derive
@@ -146,14 +147,19 @@ def _read_file(path: Path, findings: list[Finding]) -> tuple[list[Table], list[p
     return tables, frames
 
 
-def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None, ledger=None) -> CheckResult:
-    """Check the workbooks together; with a ledger, against what it already billed too."""
+def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None, ledger=None,
+                steps: Steps = NONE) -> CheckResult:
+    """Check the workbooks together; with a ledger, against what it already billed too. `steps` hears of each file
+    read and each rule run (a progress bar)."""
     today = today or dt.date.today()
     findings: list[Finding] = []
     tables: dict[tuple[str, str], Table] = {}
     frames: list[pd.DataFrame] = []
     files = expand(paths)
+    rules = all_rules()
+    steps.add(len(files) + len(rules) + 1)
     for path in files:
+        steps.step(f"Lecture de {hide_nirs(path.name)}")
         file_tables, file_frames = _read_file(path, findings)
         tables.update({(str(path), t.sheet): t for t in file_tables})
         frames.extend(file_frames)
@@ -166,7 +172,8 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
             from .ledger.history import attach
 
             attach(batch, ledger)
-        for run in all_rules():
+        for k, run in enumerate(rules, start=1):
+            steps.step(f"Contrôle des lignes ({k}/{len(rules)})")
             findings.extend(run(batch))
     else:
         batch.derived = pd.DataFrame(index=frame.index)
@@ -180,6 +187,7 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
     formula_cells = functools.cache(lambda path, sheet: formula_problems(Path(path), sheet))
     findings.extend(_formula_hints(findings, frame, formula_cells))
     findings = _explain_formulas(findings, formula_cells)
+    steps.step("Synthèse")
     findings.sort(key=sort_key)
     lines = _mark_excluded(frame.join(batch.derived), findings, tables)
     return CheckResult(_summaries(files, tables, lines, findings), findings, lines, tables)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .check import CheckResult
 from .errors import UsageError
+from .progress import NONE, Steps
 from .reference import Centre, Cpam, Reference
 from .totals import Group, Sums, billable, group_key, sums
 
@@ -185,12 +186,16 @@ def pause(stage: str) -> None:
 
 
 def run(result: CheckResult, ref: Reference, out: Path, inputs: tuple[Path, ...], created: dt.datetime,
-        ledger=None) -> tuple[ExportPlan, list[Path]]:
+        ledger=None, steps: Steps = NONE) -> tuple[ExportPlan, list[Path]]:
     """Plan, record in the ledger (when there is one) and write an export; all of it, or nothing."""
     check_target(out)
+    steps.add(3)
+    steps.step("Préparation des bordereaux")
     export = plan(result, ref, created)
     if ledger is None:
+        steps.step("Écriture des fichiers")
         return export, write(export, out, inputs)
+    steps.step("Enregistrement au registre")
     from .ledger import record
 
     temp = temp_folder(out)
@@ -200,6 +205,7 @@ def run(result: CheckResult, ref: Reference, out: Path, inputs: tuple[Path, ...]
         shutil.rmtree(temp, ignore_errors=True)
         raise
     pause("after-reserve")
+    steps.step("Écriture des fichiers")
     try:
         written = write(export, out, inputs, temp, {record.MARKER: record.marker(export_id, ledger)})
     except BaseException:

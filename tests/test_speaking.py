@@ -95,3 +95,58 @@ def test_findings_name_the_pupil_and_say_what_to_do(tmp_path: Path):
     assert rows[0] == ("Gravité", "Code", "Feuille", "Cellule", "Élève", "Message", "Pour corriger")
     nir = next(r for r in rows if r[1] == "NIR_INVALID")
     assert nir[3:5] == ("C8", "FRANCOIS M.") and nir[6].startswith("Recopiez le NIR")
+
+
+def test_no_amount_number_or_state_is_cut_at_100_columns(tmp_path: Path, monkeypatch):
+    import io
+    import json
+
+    from rich.console import Console
+
+    def run(*args: str) -> str:
+        screen = io.StringIO()
+        monkeypatch.setattr(cli, "out", Console(file=screen, width=100, highlight=False))
+        result = runner.invoke(cli.app, [*args, "--today", "2026-11-23"])
+        assert result.exit_code == 0, result.output
+        text = screen.getvalue().replace("\u202f", " ")
+        assert all(len(line) <= 100 for line in text.splitlines()) and "…" not in text
+        return text
+
+    def french(amount: str) -> str:  # "3456.21" -> "3 456,21"
+        units, cents = amount.split(".")
+        return f"{int(units):,}".replace(",", " ") + "," + cents
+
+    shown = run("export", str(ROOT / "examples"), "--out", str(tmp_path / "e"), "--skip-invalid")
+    assert "3 456,21 EUR" in shown and "2 223,88 EUR" in shown and "13 ligne(s) en erreur" in shown
+    status = json.loads(runner.invoke(cli.app, ["status", "--json", "--today", "2026-11-23"]).stdout)
+    shown = run("status")
+    for b in status["bordereaux"]:
+        row = next(line for line in shown.splitlines() if b["bordereau"] in line)
+        assert french(b["billed"]) in row and french(b["outstanding"]) in row and b["state"] in row
+    number = next(b["bordereau"] for b in status["bordereaux"] if b["cpam"] == "594")
+    detail = run("status", "--bordereau", number)
+    assert detail.count("facturée") == 38 and "40,24" in detail
+    audit = run("audit", str(tmp_path / "e" / "594-flandres"), "--cpam", "594", "--no-ledger")
+    row = next(line for line in audit.splitlines() if number in line)
+    assert row.count("2 223,88") == 3  # claimed, recomputed, accepted
+
+
+def test_a_progress_bar_only_on_a_terminal_and_never_with_json(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    def run(*args: str, terminal: bool) -> tuple[str, str]:
+        screen, errors = io.StringIO(), io.StringIO()
+        monkeypatch.setattr(cli, "out", Console(file=screen, force_terminal=terminal, width=120))
+        monkeypatch.setattr(cli, "err", Console(file=errors, force_terminal=terminal, width=120))
+        result = runner.invoke(cli.app, [*args, "--today", "2026-11-23"])
+        assert result.exit_code == 0, result.output
+        return screen.getvalue() + result.stdout, errors.getvalue()
+
+    _, errors = run("check", str(LILLE), terminal=True)
+    assert "Lecture de sps-lille-2026-10.xlsx" in errors or "Contrôle des lignes" in errors
+    shown, errors = run("check", str(LILLE), "--json", terminal=True)
+    assert errors == "" and shown.lstrip().startswith("{")
+    _, errors = run("check", str(LILLE), terminal=False)  # a pipe, a file
+    assert errors == ""

@@ -101,7 +101,8 @@ def _sums_cells(s: Sums) -> list[str]:
 def print_export(console: Console, plan, out_dir, written: list) -> None:
     table = Table(title=escape(f"Export écrit dans {out_dir}"), title_justify="left")
     for header in ("CPAM", "Bordereaux", "Lignes", "Total CPAM", "À déposer pour"):
-        table.add_column(header, justify="right" if header in ("Bordereaux", "Lignes", "Total CPAM") else "left")
+        figures = header in ("Bordereaux", "Lignes", "Total CPAM")
+        table.add_column(header, justify="right" if figures else "left", no_wrap=figures, overflow="fold")
     for code, bordereaux in sorted(plan.bordereaux.items()):
         cpam = bordereaux[0].cpam
         table.add_row(f"{code} {cpam.nom}", str(len(bordereaux)), str(sum(b.sums.lines for b in bordereaux)),
