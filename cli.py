@@ -296,7 +296,8 @@ def audit(
         from bordereau.ledger.audits import LedgerAuditHistory
 
         history = LedgerAuditHistory(_ledger(db, key_file, create=True))
-    result = audit_files(files, _reference(ref), _day(today), cpam, history)
+    with _steps(as_json) as steps:
+        result = audit_files(files, _reference(ref), _day(today), cpam, history, steps)
     inputs = tuple(audit_inputs(files))
     if report:
         write_text(report, audit_report(result), inputs)
