@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bordereau.cli_french import DATE_METAVAR, frenchify, parse_day, usage_message
 from bordereau.errors import BordereauError, UsageError
 
 app = typer.Typer(
@@ -27,15 +28,22 @@ out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message, never folded
 
 Files = Annotated[list[Path], typer.Argument(help="Classeurs (.xlsx, .xlsm, .xls, .ods) ou dossiers.",
-                                             show_default=False)]
-RefDir = Annotated[Path | None, typer.Option("--ref", help="Dossier des données de référence (centres.yaml, tarifs/).")]
+                                             show_default=False, metavar="FICHIERS")]
+RefDir = Annotated[Path | None, typer.Option("--ref", metavar="DOSSIER",
+                                             help="Dossier des données de référence (centres.yaml, tarifs/).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Écrit le résultat en JSON sur la sortie standard.")]
-Today = Annotated[dt.datetime | None, typer.Option("--today", hidden=True, formats=["%Y-%m-%d"])]
+Today = Annotated[dt.date | None, typer.Option("--today", hidden=True, parser=parse_day, metavar=DATE_METAVAR)]
 Db = Annotated[str | None, typer.Option(
-    "--db", help="Registre : fichier SQLite ou URL postgresql://... (défaut : $BORDEREAU_DB, sinon le dossier de "
-    "données de l'utilisateur).")]
+    "--db", metavar="REGISTRE", help="Registre : fichier SQLite ou URL postgresql://... (défaut : $BORDEREAU_DB, "
+    "sinon le dossier de données de l'utilisateur).")]
 KeyFile = Annotated[Path | None, typer.Option(
-    "--key-file", help="Clé secrète du registre (défaut : $BORDEREAU_KEY_FILE, sinon le dossier de configuration).")]
+    "--key-file", metavar="FICHIER",
+    help="Clé secrète du registre (défaut : $BORDEREAU_KEY_FILE, sinon le dossier de configuration).")]
+
+
+def date_option(name: str, help: str):
+    """A date option typed JJ/MM/AAAA or AAAA-MM-JJ."""
+    return typer.Option(name, parser=parse_day, metavar=DATE_METAVAR, help=f"{help} (JJ/MM/AAAA ou AAAA-MM-JJ).")
 
 
 def guarded(command):
@@ -90,8 +98,16 @@ def _options(
     courant, sinon la copie d'exemple livrée avec l'outil (bordereau init DOSSIER en fait une copie à compléter)."""
 
 
-def _day(today: dt.datetime | None) -> dt.date | None:
-    return today.date() if today else None
+def _day(today: dt.date | None) -> dt.date | None:
+    return today
+
+
+def _steps(as_json: bool = False):
+    """A progress bar on stderr for long work, only when a person watches a terminal: never with --json, never when
+    the output goes to a pipe or a file."""
+    from bordereau.progress import Steps
+
+    return Steps(err if err.is_terminal and out.is_terminal and not as_json else None)
 
 
 def _ledger_exists() -> bool:
@@ -104,7 +120,12 @@ def _ledger(db: str | None, key_file: Path | None, create: bool = False):
     """The ledger; only `export`, `audit` and `reconcile` may create it, the other commands need an existing one."""
     from bordereau.ledger import open_ledger
 
-    return open_ledger(db, key_file, create)
+    ledger = open_ledger(db, key_file, create)
+    if ledger.new_key is not None:
+        err.print(f"[yellow]Clé du registre créée :[/] {escape(str(ledger.new_key.resolve()))}. Sauvegardez-la "
+                  "(avec le registre, mais à part) : sans elle, le registre est illisible. Ce message ne sera plus "
+                  "affiché.")
+    return ledger
 
 
 @app.command()
@@ -112,9 +133,10 @@ def _ledger(db: str | None, key_file: Path | None, create: bool = False):
 def check(
     files: Files,
     as_json: AsJson = False,
-    report: Annotated[Path | None, typer.Option("--report", help="Écrit un rapport HTML autonome.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", metavar="FICHIER",
+                                                help="Écrit un rapport HTML autonome.")] = None,
     annotate: Annotated[Path | None, typer.Option(
-        "--annotate", help="Écrit dans ce dossier une copie annotée de chaque classeur.")] = None,
+        "--annotate", metavar="DOSSIER", help="Écrit dans ce dossier une copie annotée de chaque classeur.")] = None,
     ref: RefDir = None,
     db: Db = None,
     key_file: KeyFile = None,
@@ -130,7 +152,8 @@ def check(
 
     reference = _reference(ref)
     ledger = _ledger(db, key_file) if db or _ledger_exists() else None
-    result = check_files(files, reference, _day(today), ledger)
+    with _steps(as_json) as steps:
+        result = check_files(files, reference, _day(today), ledger, steps)
     inputs = tuple(expand(files))
     if report:
         from bordereau.render.html import check_report
@@ -142,10 +165,11 @@ def check(
         from bordereau.render.annotate import annotate as write_annotated
 
         names = distinct_names(list(inputs), "-anomalies.xlsx")
+        pupils = result.pupils()
         for source in inputs:
             mine = [f for f in result.findings if f.path == str(source)]
             if not any(f.code == "FILE_UNREADABLE" for f in mine):
-                written.append(write_annotated(source, mine, annotate, names[source], inputs))
+                written.append(write_annotated(source, mine, annotate, names[source], inputs, pupils))
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:
@@ -162,8 +186,10 @@ def check(
 def totals(
     files: Files,
     as_json: AsJson = False,
-    by: Annotated[str, typer.Option("--by", help="Regroupement : cpam, centre, regime ou prise_en_charge.")] = "cpam",
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Enregistre le tableau dans ce classeur.")] = None,
+    by: Annotated[str, typer.Option("--by", metavar="GROUPE",
+                                    help="Regroupement : cpam, centre, regime ou prise_en_charge.")] = "cpam",
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", metavar="FICHIER",
+                                              help="Enregistre le tableau dans ce classeur.")] = None,
     ref: RefDir = None,
     today: Today = None,
 ) -> None:
@@ -176,7 +202,8 @@ def totals(
     if by not in GROUPINGS:
         raise BordereauError(f"--by {by} : regroupement inconnu ({', '.join(GROUPINGS)})")
     reference = _reference(ref)
-    result = check_files(files, reference, _day(today))
+    with _steps(as_json) as steps:
+        result = check_files(files, reference, _day(today), steps=steps)
     sums = compute(result.lines, by, reference)
     if xlsx:
         from bordereau.render.totals_xlsx import write_totals
@@ -195,9 +222,11 @@ def totals(
 @guarded
 def export(
     files: Files,
-    out_dir: Annotated[Path, typer.Option("--out", help="Dossier d'export à créer (jamais écrasé).")],
+    out_dir: Annotated[Path, typer.Option("--out", metavar="DOSSIER",
+                                          help="Dossier d'export à créer (jamais écrasé).")],
     skip_invalid: Annotated[bool, typer.Option(
-        "--skip-invalid", help="Exporte les lignes valides et met les autres dans a-corriger/.")] = False,
+        "--skip-invalid", help="Exporte les lignes valides, met les lignes à corriger dans a-corriger/ et les lignes "
+        "déjà facturées dans deja-facturees.xlsx (code de sortie 0).")] = False,
     no_ledger: Annotated[bool, typer.Option(
         "--no-ledger", help="N'enregistre pas l'export dans le registre (essais uniquement).")] = False,
     ref: RefDir = None,
@@ -215,30 +244,40 @@ def export(
     reference = _reference(ref)
     exporting.check_target(out_dir)
     ledger = None if no_ledger else _ledger(db, key_file, create=True)
-    result = check_files(files, reference, _day(today), ledger)
-    if result.errors and not skip_invalid:
+    with _steps() as steps:
+        result = check_files(files, reference, _day(today), ledger, steps)
+        refused = result.errors and not skip_invalid
+        if not refused:
+            created = dt.datetime.combine(_day(today), dt.datetime.now().time()) if today else dt.datetime.now()
+            plan, written = exporting.run(result, reference, out_dir, tuple(expand(files)), created.astimezone(),
+                                          ledger, steps)
+    if refused:
         print_check(out, result)
         err.print("[red]Export refusé : corrigez les erreurs ci-dessus[/] (ou --skip-invalid pour n'exporter que "
                   "les lignes valides). Rien n'a été écrit.")
         raise typer.Exit(1)
-    created = dt.datetime.combine(_day(today), dt.datetime.now().time()) if today else dt.datetime.now()
-    plan, written = exporting.run(result, reference, out_dir, tuple(expand(files)), created.astimezone(), ledger)
     print_export(out, plan, out_dir, written)
     if ledger is not None:
         out.print(f"Enregistré dans le registre : {ledger.describe()}")
-    raise typer.Exit(1 if result.errors else 0)
+    # --skip-invalid did its job when something was exported; the lines left out are counted above
+    raise typer.Exit(0 if plan.bordereaux or plan.fir or not result.errors else 1)
 
 
 @app.command()
 @guarded
 def audit(
     files: Files,
-    cpam: Annotated[str | None, typer.Option("--cpam", help="Code de la caisse qui audite (ex. 595).")] = None,
+    cpam: Annotated[str | None, typer.Option("--cpam", metavar="CODE",
+                                             help="Code de la caisse qui audite (ex. 595).")] = None,
     as_json: AsJson = False,
-    report: Annotated[Path | None, typer.Option("--report", help="Écrit un rapport HTML autonome.")] = None,
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Écrit l'état des rejets (classeur).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", metavar="FICHIER",
+                                                help="Écrit un rapport HTML autonome.")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", metavar="FICHIER",
+                                              help="Écrit l'état des rejets (classeur).")] = None,
     pdf: Annotated[Path | None, typer.Option(
-        "--pdf", help="Écrit l'état des rejets et le bon à payer à signer (PDF).")] = None,
+        "--pdf", metavar="FICHIER", help="Écrit l'état des rejets et le bon à payer à signer (PDF).")] = None,
+    no_ledger: Annotated[bool, typer.Option(
+        "--no-ledger", help="Sans registre : ni comparé aux audits précédents, ni gardé (essais).")] = False,
     ref: RefDir = None,
     db: Db = None,
     key_file: KeyFile = None,
@@ -246,7 +285,8 @@ def audit(
 ) -> None:
     """Audite les bordereaux reçus par une CPAM : verdict par ligne, montants acceptés et refusés, état des rejets.
 
-    Avec un registre (--db ou $BORDEREAU_DB), compare aussi aux audits précédents (numéros, doses) et garde celui-ci."""
+    Compare aussi aux audits précédents gardés dans le registre (numéros déjà présentés, doses déjà acceptées) et y
+    garde celui-ci."""
     from bordereau.audit import audit_files, audit_inputs
     from bordereau.files import write_text
     from bordereau.render.audit_files import audit_report, write_statement
@@ -254,12 +294,13 @@ def audit(
     from bordereau.render.audit_terminal import print_audit
 
     history = None
-    if db or os.environ.get("BORDEREAU_DB"):
+    if not no_ledger:
         from bordereau.ledger.audits import LedgerAuditHistory
 
         history = LedgerAuditHistory(_ledger(db, key_file, create=True))
     reference = _reference(ref)
-    result = audit_files(files, reference, _day(today), cpam, history)
+    with _steps(as_json) as steps:
+        result = audit_files(files, reference, _day(today), cpam, history, steps)
     inputs = tuple(audit_inputs(files))
     if report:
         write_text(report, audit_report(result), inputs)
@@ -282,15 +323,16 @@ def audit(
 @app.command()
 @guarded
 def sent(
-    numbers: Annotated[list[str], typer.Argument(help="Numéros de bordereau (HPV-...).", show_default=False)],
-    on: Annotated[dt.datetime, typer.Option("--on", formats=["%Y-%m-%d"], help="Date du dépôt sur PETRA.")],
+    numbers: Annotated[list[str], typer.Argument(help="Numéros de bordereau (HPV-...).", show_default=False,
+                                                 metavar="NUMÉROS")],
+    on: Annotated[dt.date, date_option("--on", "Date du dépôt sur PETRA")],
     db: Db = None,
     key_file: KeyFile = None,
 ) -> None:
     """Enregistre le dépôt de bordereaux sur PETRA (point de départ du délai de paiement de deux mois)."""
     from bordereau.ledger.status import mark_sent
 
-    mark_sent(_ledger(db, key_file), numbers, on.date())
+    mark_sent(_ledger(db, key_file), numbers, on)
     out.print(f"{len(numbers)} bordereau(x) déposé(s) le {on:%d/%m/%Y}.")
 
 
@@ -298,7 +340,7 @@ def sent(
 @guarded
 def reconcile(
     statements: Annotated[list[Path] | None, typer.Argument(
-        help="Relevés de paiement ou relevés bancaires (.csv, .xlsx).", show_default=False)] = None,
+        help="Relevés de paiement ou relevés bancaires (.csv, .xlsx).", show_default=False, metavar="RELEVÉS")] = None,
     ignore: Annotated[list[int] | None, typer.Option(
         "--ignorer", metavar="ID", help="Écarte ce paiement (ce n'est pas un paiement de CPAM) ; tracé au registre.",
         show_default=False)] = None,
@@ -348,7 +390,7 @@ def reconcile(
 @guarded
 def reject(
     statements: Annotated[list[Path], typer.Argument(help="États de rejet des CPAM (.xlsx, .csv).",
-                                                     show_default=False)],
+                                                     show_default=False, metavar="ÉTATS")],
     db: Db = None,
     key_file: KeyFile = None,
     today: Today = None,
@@ -371,9 +413,12 @@ def reject(
 @guarded
 def status(
     as_json: AsJson = False,
-    report: Annotated[Path | None, typer.Option("--report", help="Écrit la page HTML du suivi.")] = None,
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Écrit le classeur de suivi (finances).")] = None,
-    number: Annotated[str | None, typer.Option("--bordereau", help="Détaille les lignes de ce bordereau.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", metavar="FICHIER",
+                                                help="Écrit la page HTML du suivi.")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", metavar="FICHIER",
+                                              help="Écrit le classeur de suivi (finances).")] = None,
+    number: Annotated[str | None, typer.Option("--bordereau", metavar="NUMÉRO",
+                                               help="Détaille les lignes de ce bordereau.")] = None,
     ref: RefDir = None,
     db: Db = None,
     key_file: KeyFile = None,
@@ -413,23 +458,46 @@ def status(
 @app.command()
 @guarded
 def purge(
-    before: Annotated[dt.datetime, typer.Option("--before", formats=["%Y-%m-%d"],
-                                                help="Purge les lignes administrées avant cette date.")],
+    before: Annotated[dt.date, date_option("--before", "Purge les lignes administrées avant cette date")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Dit ce qui serait purgé, sans rien effacer.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Purge sans demander de confirmation.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Purge aussi les lignes des bordereaux non soldés (à déposer, impayés, partiels, en retard, "
+        "trop-perçus).")] = False,
     db: Db = None,
     key_file: KeyFile = None,
 ) -> None:
     """Efface noms, dates de naissance et NIR masqués des lignes anciennes ; montants, empreintes et historique
-    restent (le rapprochement continue de fonctionner)."""
-    from bordereau.ledger.status import purge as run
+    restent (le rapprochement continue de fonctionner). Les bordereaux non soldés sont gardés sauf --force."""
+    from bordereau.ledger import purge as purging
+    from bordereau.render.ledger_views import print_purge_plan
 
-    count = run(_ledger(db, key_file), before.date())
+    ledger = _ledger(db, key_file)
+    plan = purging.plan(ledger, before, force)
+    print_purge_plan(out, plan)
+    if dry_run or not plan.count:
+        return
+    if not yes and not _confirm(f"Purger {plan.count} ligne(s) ?"):
+        out.print("Rien n'a été purgé.")
+        raise typer.Exit(1)
+    count = purging.apply(ledger, plan)
     out.print(f"{count} ligne(s) purgée(s) de leurs données personnelles (administrées avant le {before:%d/%m/%Y}).")
+
+
+def _confirm(question: str) -> bool:
+    """A yes/no question on the terminal, answered in French (o/oui) or English (y/yes); no answer is no."""
+    try:
+        answer = typer.prompt(f"{question} [o/N]", default="", show_default=False, err=True)
+    except typer.Abort:
+        return False
+    return answer.strip().lower() in ("o", "oui", "y", "yes")
 
 
 @app.command()
 @guarded
 def init(
-    folder: Annotated[Path, typer.Argument(help="Dossier où écrire centres.yaml et tarifs/.", show_default=False)],
+    folder: Annotated[Path, typer.Argument(help="Dossier où écrire centres.yaml et tarifs/.", show_default=False,
+                                           metavar="DOSSIER")],
 ) -> None:
     """Écrit une copie modifiable des données de référence (centres.yaml, tarifs/) à compléter par le Département.
 
@@ -451,15 +519,17 @@ def init(
 @app.command()
 @guarded
 def sample(
-    output: Annotated[Path, typer.Argument(help="Classeur à créer (.xlsx).")],
-    lines: Annotated[int, typer.Option("--lines", min=1, help="Nombre de lignes.")] = 60,
-    finess: Annotated[str, typer.Option("--centre", help="FINESS géographique du centre.")] = "590780102",
-    start: Annotated[dt.datetime, typer.Option("--du", formats=["%Y-%m-%d"], help="Début de période.")] = "2026-10-01",
-    end: Annotated[dt.datetime, typer.Option("--au", formats=["%Y-%m-%d"], help="Fin de période.")] = "2026-10-31",
-    seed: Annotated[int, typer.Option("--seed", help="Graine du tirage.")] = 1,
+    output: Annotated[Path, typer.Argument(help="Classeur à créer (.xlsx).", metavar="FICHIER")],
+    lines: Annotated[int, typer.Option("--lines", min=1, metavar="NOMBRE", help="Nombre de lignes.")] = 60,
+    finess: Annotated[str, typer.Option("--centre", metavar="FINESS",
+                                        help="FINESS géographique du centre.")] = "590780102",
+    start: Annotated[dt.date, date_option("--du", "Début de période")] = "2026-10-01",
+    end: Annotated[dt.date, date_option("--au", "Fin de période")] = "2026-10-31",
+    seed: Annotated[int, typer.Option("--seed", metavar="NOMBRE", help="Graine du tirage.")] = 1,
     errors: Annotated[bool, typer.Option("--erreurs", help="Introduit des erreurs typiques.")] = False,
-    layout: Annotated[str, typer.Option("--mise-en-page", help="standard, ou libre (libellés, ordre, dates et prix "
-                                        "en texte comme les saisissent certains centres).")] = "standard",
+    layout: Annotated[str, typer.Option("--mise-en-page", metavar="MISE_EN_PAGE",
+                                        help="standard, ou libre (libellés, ordre, dates et prix en texte comme les "
+                                        "saisissent certains centres).")] = "standard",
     ref: RefDir = None,
 ) -> None:
     """Crée un bordereau d'exemple réaliste (noms inventés, NIR fictifs valides)."""
@@ -475,25 +545,27 @@ def sample(
     if centre is None:
         raise BordereauError(f"aucun centre de FINESS géographique {finess} dans centres.yaml")
     with atomic_path(output) as temp:
-        example_workbook(temp, reference, centre, start.date(), end.date(), lines, seed, errors, layout)
+        example_workbook(temp, reference, centre, start, end, lines, seed, errors, layout)
     out.print(f"Bordereau d'exemple écrit : {output} ({lines} lignes, {centre.nom})")
 
 
+def command():
+    """The click command of the app, with its help in French (see bordereau/cli_french.py)."""
+    return frenchify(typer.main.get_command(app))
+
+
 def main() -> None:
-    """The `bordereau` program: click's usage errors become one French line on stderr, exit code 2."""
+    """The `bordereau` program: usage errors become one French line on stderr, exit code 2."""
+    from bordereau.cli_french import click_errors
+
     try:
-        from click.exceptions import UsageError
-    except ImportError:  # recent typer releases carry their own copy of click
-        from typer._click.exceptions import UsageError
-    try:
-        code = app(prog_name="bordereau", standalone_mode=False)
-    except UsageError as exc:
+        code = command().main(prog_name="bordereau", standalone_mode=False)
+    except click_errors.UsageError as exc:
         if exc.ctx is not None and type(exc).__name__ == "NoArgsIsHelpError":
             typer.echo(exc.ctx.get_help())
             sys.exit(0)
         sub = f" {exc.ctx.info_name}" if exc.ctx is not None and exc.ctx.parent else ""
-        where = f"bordereau{sub} --help"
-        err.print(f"[red]Erreur d'utilisation :[/] {escape(exc.format_message())} (voir {where})")
+        err.print(f"[red]Erreur d'utilisation :[/] {escape(usage_message(exc))} (voir bordereau{sub} --help)")
         sys.exit(2)
     except typer.Abort:
         err.print("Interrompu.")

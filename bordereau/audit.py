@@ -28,6 +28,7 @@ from .check import TableSummary, check_files, expand
 from .errors import UsageError
 from .findings import CODES, CountsFindings, Finding, sort_key, title
 from .money import as_json, format_eur, from_cents
+from .progress import NONE, Steps
 from .reference import Reference
 
 _ORDER = {code: i for i, code in enumerate(CODES)}
@@ -138,13 +139,13 @@ def audit_inputs(paths: list[Path]) -> list[Path]:
 
 
 def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None, cpam: str | None = None,
-                history: AuditHistory | None = None) -> Audit:
+                history: AuditHistory | None = None, steps: Steps = NONE) -> Audit:
     """Audit the bordereaux of `paths` together, for the caisse `cpam` when given. With a `history`, numbers and
     doses are also compared with earlier audits, and this one is recorded."""
     today = today or dt.date.today()
     if cpam is not None and cpam not in ref.cpams:
         raise UsageError(f"--cpam {cpam} : caisse inconnue de centres.yaml ({', '.join(sorted(ref.cpams))})")
-    result = check_files(audit_inputs(paths), ref, today)
+    result = check_files(audit_inputs(paths), ref, today, steps=steps)
     tables, lines = result.tables, _lines(result.lines)
     groups = lines.groupby(["path", "sheet"], sort=False).indices if len(lines) else {}  # positions per table
     numbers = checks.bordereau_numbers(tables)

@@ -14,8 +14,11 @@ from . import sheets
 from .batch import Batch
 from .errors import UsageError, WorkbookUnreadable
 from .findings import CountsFindings, Finding, make, sort_key
+from .identifiers import hide_all, hide_nirs
 from .layout import COLUMNS, Table, find_table
 from .lines import DATE_KEYS, MONEY_KEYS, PARSERS, to_frame
+from .progress import NONE, Steps
+from .provenance import tool_sheets, untouched_copy
 from .reference import Reference
 from .rules import all_rules, derive
 from .schema import identifier_problems
@@ -34,7 +37,8 @@ class TableSummary:
     warnings: int
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        """As every output shows it: a NIR-shaped run in the path, sheet name or header block masked."""
+        return hide_all(dict(self.__dict__))
 
 
 @dataclass
@@ -47,8 +51,40 @@ class CheckResult(CountsFindings):
     def as_json(self) -> dict:
         return {"files": [s.as_dict() for s in self.files], "findings": [f.as_dict() for f in self.findings]}
 
+    def pupils(self) -> dict[tuple, str]:
+        """The pupil of each dose line, as findings name it beside the cell: (path, sheet, row) -> « NOM P. »."""
+        if self.lines.empty or "nom" not in self.lines:
+            return {}
+        keys = zip(self.lines["path"], self.lines["sheet"], self.lines["row"], strict=True)
+        names = map(pupil_name, self.lines["nom"], self.lines["prenom"])
+        return {key: name for key, name in zip(keys, names, strict=True) if name}
 
-DERIVED = ("-anomalies", "-a-corriger")  # the tool's own outputs, never read back as inputs of a folder
+    def shown(self) -> CheckResult:
+        """The result as the terminal and the report show it: every NIR-shaped run masked (a NIR typed in a sheet
+        name or the header block included); the lines and tables, for the annotated copy, are the workbook's."""
+        return CheckResult([TableSummary(**s.as_dict()) for s in self.files],
+                           [Finding(**f.as_dict()) for f in self.findings], self.lines, self.tables)
+
+
+def pupil_name(nom: object, prenom: object) -> str:
+    """A pupil as findings name them: last name and initial, a NIR typed there masked.
+
+    >>> pupil_name("DUPONT", "Emma"), pupil_name("DUPONT", None), pupil_name(None, None)
+    ('DUPONT E.', 'DUPONT', '')
+    """
+    parts = [str(nom) if isinstance(nom, str) else "", f"{prenom[0]}." if isinstance(prenom, str) and prenom else ""]
+    return hide_nirs(" ".join(p for p in parts if p))
+
+
+DERIVED = ("-a-corriger",)  # the export's lists of lines to correct, never read back as inputs of a folder
+
+
+def _input_of_folder(path: Path) -> bool:
+    """Whether a file found in a folder is an input: a workbook, not a lock file, not a list of lines to correct,
+    and not an annotated copy the tool wrote that nobody edited since (a corrected one is read)."""
+    if path.suffix.lower() not in SUFFIXES or path.name.startswith(("~$", ".")) or path.stem.endswith(DERIVED):
+        return False
+    return not (path.stem.endswith("-anomalies") and untouched_copy(path))
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -57,10 +93,11 @@ def expand(paths: list[Path]) -> list[Path]:
     files = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES
-                           and not p.name.startswith(("~$", ".")) and not p.stem.endswith(DERIVED))
+            found = sorted(p for p in path.iterdir() if _input_of_folder(p))
             if not found:
-                raise UsageError(f"{path} : aucun classeur (.xlsx, .xlsm, .xls, .ods) dans ce dossier")
+                copies = any(p.stem.endswith("-anomalies") for p in path.iterdir())
+                why = " (copies annotées non modifiées depuis, ignorées)" if copies else ""
+                raise UsageError(f"{path} : aucun classeur (.xlsx, .xlsm, .xls, .ods) dans ce dossier{why}")
             files += found
         elif path.exists():
             files.append(path)
@@ -87,6 +124,8 @@ def _read_file(path: Path, findings: list[Finding]) -> tuple[list[Table], list[p
     except WorkbookUnreadable as exc:
         findings.append(make("FILE_UNREADABLE", name, reason=str(exc)))
         return [], []
+    own = tool_sheets(path, raw_sheets)  # an annotated copy's untouched « Anomalies » sheet is no bordereau
+    raw_sheets = [s for s in raw_sheets if s.name not in own]
     tables = [t for t in (find_table(s) for s in raw_sheets) if t is not None]
     if not tables:
         where = f" (feuilles : {', '.join(s.name for s in raw_sheets)})"
@@ -108,14 +147,19 @@ def _read_file(path: Path, findings: list[Finding]) -> tuple[list[Table], list[p
     return tables, frames
 
 
-def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None, ledger=None) -> CheckResult:
-    """Check the workbooks together; with a ledger, against what it already billed too."""
+def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None, ledger=None,
+                steps: Steps = NONE) -> CheckResult:
+    """Check the workbooks together; with a ledger, against what it already billed too. `steps` hears of each file
+    read and each rule run (a progress bar)."""
     today = today or dt.date.today()
     findings: list[Finding] = []
     tables: dict[tuple[str, str], Table] = {}
     frames: list[pd.DataFrame] = []
     files = expand(paths)
+    rules = all_rules()
+    steps.add(len(files) + len(rules) + 1)
     for path in files:
+        steps.step(f"Lecture de {hide_nirs(path.name)}")
         file_tables, file_frames = _read_file(path, findings)
         tables.update({(str(path), t.sheet): t for t in file_tables})
         frames.extend(file_frames)
@@ -128,7 +172,8 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
             from .ledger.history import attach
 
             attach(batch, ledger)
-        for run in all_rules():
+        for k, run in enumerate(rules, start=1):
+            steps.step(f"Contrôle des lignes ({k}/{len(rules)})")
             findings.extend(run(batch))
     else:
         batch.derived = pd.DataFrame(index=frame.index)
@@ -142,6 +187,7 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
     formula_cells = functools.cache(lambda path, sheet: formula_problems(Path(path), sheet))
     findings.extend(_formula_hints(findings, frame, formula_cells))
     findings = _explain_formulas(findings, formula_cells)
+    steps.step("Synthèse")
     findings.sort(key=sort_key)
     lines = _mark_excluded(frame.join(batch.derived), findings, tables)
     return CheckResult(_summaries(files, tables, lines, findings), findings, lines, tables)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .check import CheckResult
 from .errors import UsageError
+from .progress import NONE, Steps
 from .reference import Centre, Cpam, Departement, Reference
 from .totals import Group, Sums, billable, group_key, sums
 
@@ -58,6 +59,7 @@ class ExportPlan:
     fir: list[CentreFir] = field(default_factory=list)
     no_rights_lines: pd.DataFrame = field(default_factory=pd.DataFrame)
     rejected: pd.DataFrame = field(default_factory=pd.DataFrame)  # lines with an error (--skip-invalid)
+    already_billed: pd.DataFrame = field(default_factory=pd.DataFrame)  # left out only because billed before
     reasons: dict[tuple, list[str]] = field(default_factory=dict)  # (path, sheet, row) -> what to correct
     cpam_notices: dict[str, list[str]] = field(default_factory=dict)  # the example data each CPAM's files carry
     notices: list[str] = field(default_factory=list)
@@ -80,8 +82,10 @@ def plan(result: CheckResult, ref: Reference, created: dt.datetime) -> ExportPla
     kept = billable(result.lines)
     used = set(kept["finess_geographique"].dropna()) if len(kept) else set()
     export = ExportPlan(created, notices=ref.example_notices(used), departements=ref.departements)
-    export.rejected = result.lines[result.lines["excluded"]] if len(result.lines) else result.lines
-    export.reasons = _reasons(result, export.rejected)
+    excluded = result.lines[result.lines["excluded"]] if len(result.lines) else result.lines
+    billed = _only_already_billed(result, excluded)
+    export.rejected, export.already_billed = excluded[~billed], excluded[billed]
+    export.reasons = _reasons(result, excluded)
     if kept.empty:
         return export
     start, end = _period(kept)
@@ -109,6 +113,22 @@ def plan(result: CheckResult, ref: Reference, created: dt.datetime) -> ExportPla
         mask = lines["prise_en_charge"].eq("sans_droits")
         export.fir.append(CentreFir(ref.centre_by_finess[finess], sums(lines[mask]), sums(lines[~mask])))
     return export
+
+
+def _only_already_billed(result: CheckResult, excluded: pd.DataFrame) -> pd.Series:
+    """Which excluded lines are left out only because they were billed before (ALREADY_BILLED and no other error,
+    of their own, their sheet or their file): nothing for the centre to correct, they go to their own list."""
+    codes: dict[tuple, set[str]] = {}
+    for f in result.findings:
+        if f.severity == "error":
+            codes.setdefault((f.path, f.sheet, f.row), set()).add(f.code)
+            codes.setdefault((f.path, f.sheet), set()).add("SHEET" if f.row is None else "")
+            codes.setdefault((f.path,), set()).add("FILE" if f.sheet is None else "")
+    if excluded.empty:
+        return pd.Series(False, index=excluded.index)
+    keys = zip(excluded["path"], excluded["sheet"], excluded["row"], strict=True)
+    return pd.Series([codes.get(k, set()) == {"ALREADY_BILLED"} and "SHEET" not in codes.get(k[:2], set())
+                      and "FILE" not in codes.get(k[:1], set()) for k in keys], index=excluded.index)
 
 
 def _reasons(result: CheckResult, rejected: pd.DataFrame) -> dict[tuple, list[str]]:
@@ -172,12 +192,16 @@ def pause(stage: str) -> None:
 
 
 def run(result: CheckResult, ref: Reference, out: Path, inputs: tuple[Path, ...], created: dt.datetime,
-        ledger=None) -> tuple[ExportPlan, list[Path]]:
+        ledger=None, steps: Steps = NONE) -> tuple[ExportPlan, list[Path]]:
     """Plan, record in the ledger (when there is one) and write an export; all of it, or nothing."""
     check_target(out)
+    steps.add(3)
+    steps.step("Préparation des bordereaux")
     export = plan(result, ref, created)
     if ledger is None:
+        steps.step("Écriture des fichiers")
         return export, write(export, out, inputs)
+    steps.step("Enregistrement au registre")
     from .ledger import record
 
     temp = temp_folder(out)
@@ -187,6 +211,7 @@ def run(result: CheckResult, ref: Reference, out: Path, inputs: tuple[Path, ...]
         shutil.rmtree(temp, ignore_errors=True)
         raise
     pause("after-reserve")
+    steps.step("Écriture des fichiers")
     try:
         written = write(export, out, inputs, temp, {record.MARKER: record.marker(export_id, ledger)})
     except BaseException:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
-from .identifiers import hide_nirs
+from .identifiers import hide_all, hide_nirs
 
 
 class Severity(StrEnum):
@@ -94,7 +94,8 @@ class Finding:
     message: str
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """As every output shows it: a NIR-shaped run in the path or the sheet name masked too."""
+        return hide_all(asdict(self))
 
 
 class CountsFindings:

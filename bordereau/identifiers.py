@@ -138,21 +138,31 @@ def nir_mask(value: object) -> str:
 
     >>> nir_mask("212035912345678")
     '2 12 03 59 *** *** **'
-    >>> nir_mask("2120")
-    '****'
+    >>> nir_mask("2120"), nir_mask("1_14_05_59_705_805_05")
+    ('****', '1 14 05 59 *** *** **')
     """
-    text = _digits_text(value)
+    text = _NOT_NIR_CHAR.sub("", _digits_text(value))
     if len(text) < 7:
         return "*" * len(text)
     return f"{text[0]} {text[1:3]} {text[3:5]} {text[5:7]} *** *** **"
 
 
-# a run of digits, maybe spaced by separators, that does not continue a word or a code (HPV-595-5907...)
-_NUMBER_RUN = re.compile(r"(?<![\w-])\d(?:[\s.\-/\u00a0\u202f]*(?:\d|(?<=2)[AB]))+")
+# A run of digits, maybe spaced by any separator (underscores included), Corsica's 2A/2B inside; it never starts in
+# the middle of another run nor in a bordereau number of the tool (HPV-595-590780102-20261123-1).
+_SEP = r"[\s._\-/\u00a0\u202f]"
+_NUMBER_RUN = re.compile(rf"(?<!\d)(?<!\d{_SEP})(?<!HPV-)\d(?:{_SEP}*(?:\d|(?<=2)[ABab]))+")
+_NOT_NIR_CHAR = re.compile(r"[^\dABab]")
+
+
+def _hide_run(match: re.Match) -> str:
+    digits = _NOT_NIR_CHAR.sub("", match.group()).upper()
+    nir_shaped = len(digits) >= 15 or (len(digits) >= 13 and digits[0] in "1278")  # 13: a NIR without its key
+    return nir_mask(digits) if nir_shaped else match.group()
 
 
 def hide_nirs(text: str) -> str:
-    """Mask every run of 15 digits or more (spaced or not): a NIR typed in another column must not reach a message.
+    """Mask every NIR-shaped run: 15 digits or more, or 13 and 14 starting like a NIR (1, 2, 7, 8: a CIP13 starts
+    with 3), spaced by any separator, glued to words or not. A NIR typed out of place must not reach an output.
 
     >>> hide_nirs("Code régime « 2 12 03 59 123 456 78 » inconnu")
     'Code régime « 2 12 03 59 *** *** ** » inconnu'
@@ -162,8 +172,25 @@ def hide_nirs(text: str) -> str:
     ('« 2 14 09 59 *** *** ** »', '« 2 14 10 59 *** *** ** »')
     >>> hide_nirs("le 15/01/2027 (01/10/2026 au 31/10/2026), bordereau HPV-595-590780102-20261123-1")
     'le 15/01/2027 (01/10/2026 au 31/10/2026), bordereau HPV-595-590780102-20261123-1'
+    >>> hide_nirs("NIR_2_14_07_59_138_900_65"), hide_nirs("Feuille 2140759138900"), hide_nirs("1 85 03 2A 123 456")
+    ('NIR_2 14 07 59 *** *** **', 'Feuille 2 14 07 59 *** *** **', '1 85 03 2A *** *** **')
+    >>> hide_nirs("élève２１４０７５９１３８９００６６")
+    'élève２ １４ ０７ ５９ *** *** **'
     """
-    return _NUMBER_RUN.sub(lambda m: nir_mask(m.group()) if len(_digits_text(m.group())) >= 15 else m.group(), text)
+    if not isinstance(text, str):
+        return text
+    return _NUMBER_RUN.sub(_hide_run, text)
+
+
+def hide_all(value):
+    """`hide_nirs` through every string of a JSON-like value (dicts, lists, tuples)."""
+    if isinstance(value, str):
+        return hide_nirs(value)
+    if isinstance(value, dict):
+        return {k: hide_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [hide_all(v) for v in value]
+    return value
 
 
 # -- CIP / UCD --------------------------------------------------------------------------------------------------

@@ -37,7 +37,10 @@ FIRST, PRICE, AMO, TOTAL = 10, "L", "M", "O"
 
 
 def invoke(*args):
-    return runner.invoke(app, [*map(str, args)], catch_exceptions=False)
+    """The CLI; `audit` without its history, since these tests audit the same bordereaux again and again (the
+    history is tested in test_ledger.py and below)."""
+    trial = ["--no-ledger"] if args[0] == "audit" and "--db" not in args else []
+    return runner.invoke(app, [*map(str, args), *trial], catch_exceptions=False)
 
 
 def audit_json(*args) -> tuple[int, dict]:
@@ -46,15 +49,9 @@ def audit_json(*args) -> tuple[int, dict]:
     return result.exit_code, json.loads(result.stdout)
 
 
-@pytest.fixture(autouse=True)
-def without_history(monkeypatch):
-    """These tests audit the same bordereaux several times: no audit history (tested in test_ledger.py)."""
-    monkeypatch.delenv("BORDEREAU_DB", raising=False)
-
-
 @pytest.fixture(scope="module")
 def export_root(tmp_path_factory) -> Path:
-    """The examples without the error file, exported once by the CLI (with a private ledger, when there is one)."""
+    """The examples without the error file, exported once by the CLI (with a private ledger)."""
     base = tmp_path_factory.mktemp("export")
     shutil.copytree(ROOT / "examples", base / "in")
     (base / "in" / ERRORS).unlink()

@@ -48,10 +48,10 @@ def db(request, tmp_path: Path, monkeypatch) -> str:
     return url
 
 
-def invoke(*args, code: int | None = 0):
+def invoke(*args, code: int | None = 0, input: str | None = None):
     dated = args[0] in ("check", "export", "status", "reject", "totals") and "--today" not in args
     result = runner.invoke(app, [*map(str, args), "--today", "2026-11-23"] if dated else [*map(str, args)],
-                           catch_exceptions=False)
+                           catch_exceptions=False, input=input)
     if code is not None:
         assert result.exit_code == code, result.output
     return result
@@ -130,8 +130,23 @@ def test_lines_without_rights_go_to_the_fir_statement_once(db, ref, tmp_path: Pa
     again = invoke("export", path, "--out", tmp_path / "e2", "--skip-invalid", code=1)
     assert "Dose déjà facturée : état FIR de l'export du 23/11/2026" in json.dumps(
         json.loads(invoke("check", path, "--json", code=1).stdout), ensure_ascii=False)
-    assert "2 ligne(s) en erreur non exportée(s)" in again.stdout
+    assert "2 ligne(s) déjà facturée(s) non exportée(s)" in again.stdout
     assert not (tmp_path / "e2" / "FIR-departement").exists()
+
+
+def test_skip_invalid_lists_already_billed_lines_apart_from_the_lines_to_correct(db, ref, tmp_path: Path):
+    first = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 10, 5), 1)])
+    invoke("export", first, "--out", tmp_path / "e1")
+    both = workbook(ref, tmp_path / "b.xlsx", [(0, dt.date(2026, 10, 5), 1), (1, dt.date(2026, 10, 6), 1)])
+    result = invoke("export", both, "--out", tmp_path / "e2", "--skip-invalid", code=0)
+    assert "1 ligne(s) déjà facturée(s) non exportée(s)" in result.stdout and "a-corriger" not in result.stdout
+    assert not (tmp_path / "e2" / "a-corriger").exists()
+    [header, row] = openpyxl.load_workbook(tmp_path / "e2" / "deja-facturees.xlsx").active.iter_rows(values_only=True)
+    assert header[-1] == "Déjà facturée" and row[2] == 8  # the Excel row of the first line
+    assert row[5].endswith("*** *** **") and "Dose déjà facturée : bordereau HPV-" in row[-1]
+    [(_, number)] = [(b["number"], b["number"]) for b in rows(db, bordereaux) if b["lines"] == 1 and
+                     b["number"] in row[-1]]
+    assert number
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.Popen:
@@ -284,7 +299,7 @@ def test_purge_keeps_amounts_and_hashes(db, ref, tmp_path: Path):
     invoke("export", workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 10, 5), 1)]), "--out", tmp_path / "e")
     before = rows(db, billed_lines)[0]
     assert before["nom"] and before["nir_masked"].endswith("*** *** **")
-    assert "1 ligne(s) purgée(s)" in invoke("purge", "--before", "2026-11-01").stdout
+    assert "1 ligne(s) purgée(s)" in invoke("purge", "--before", "2026-11-01", "--yes", "--force").stdout
     after = rows(db, billed_lines)[0]
     assert (after["nom"], after["prenom"], after["birth_date"], after["nir_masked"]) == (None, None, None, None)
     assert (after["dose_key"], after["total"]) == (before["dose_key"], before["total"])
@@ -292,6 +307,29 @@ def test_purge_keeps_amounts_and_hashes(db, ref, tmp_path: Path):
     assert json.loads(invoke("check", path, "--json", code=1).stdout)["findings"][0]["code"] == "ALREADY_BILLED"
     shown = invoke("status", "--bordereau", before["bordereau"]).stdout
     assert "(purgé)" in shown and "64,03" in shown
+
+
+def test_purge_shows_what_would_go_asks_and_keeps_open_bordereaux(db, ref, tmp_path: Path):
+    first, second = _deposit_and_pay(db, ref, tmp_path)  # 2 lines for 128,06 EUR; 1 line for 64,03 EUR
+    statement = tmp_path / "releve.csv"
+    statement.write_text(f"Date;Payeur;Montant;Libellé\n05/10/2026;CPAM 595;128,06;{first}\n", encoding="utf-8")
+    invoke("reconcile", statement)
+
+    def named() -> dict[str, int]:
+        return {n: sum(1 for r in rows(db, billed_lines) if r["bordereau"] == n and r["nom"]) for n in (first, second)}
+
+    preview = invoke("purge", "--before", "2026-11-01", "--dry-run").stdout
+    assert "2 ligne(s) de 1 bordereau(x) à purger" in preview
+    assert f"{second} : 1 ligne(s), impayé" in preview and "--force pour les purger" in preview
+    assert named() == {first: 2, second: 1}
+    refused = invoke("purge", "--before", "2026-11-01", input="n\n", code=1)
+    assert "Purger 2 ligne(s) ? [o/N]" in refused.output and "Rien n'a été purgé" in refused.stdout
+    assert named() == {first: 2, second: 1}
+    assert "2 ligne(s) purgée(s)" in invoke("purge", "--before", "2026-11-01", input="oui\n").stdout
+    assert named() == {first: 0, second: 1}  # the unpaid bordereau keeps its lines
+    assert "1 ligne(s) purgée(s)" in invoke("purge", "--before", "2026-11-01", "--force", "--yes").stdout
+    assert named() == {first: 0, second: 0}
+    assert "0 ligne(s) de 0 bordereau(x)" in invoke("purge", "--before", "2026-11-01", "--yes").stdout
 
 
 def test_no_clear_nir_in_the_ledger_nor_the_outputs(db, ref, tmp_path: Path):

@@ -63,6 +63,7 @@ class Ledger:
     engine: sa.Engine
     hasher: Hasher
     url: str
+    new_key: Path | None = None  # the key file this opening created (the ledger's first): say so, once
 
     @property
     def host(self) -> str:
@@ -85,20 +86,24 @@ def open_ledger(db: str | None = None, key_file: Path | None = None, create: boo
         migrate(engine)
     except sa.exc.OperationalError as exc:
         raise BordereauError(f"registre inaccessible ({exc.orig.__class__.__name__}) : {db.split('@')[-1]}") from None
-    ledger = Ledger(engine, Hasher(_key_for(engine, key_file)), db)
+    key, created = _key_for(engine, key_file)
+    ledger = Ledger(engine, Hasher(key), db, created)
     recover(ledger)
     return ledger
 
 
-def _key_for(engine: sa.Engine, key_file: Path | None) -> bytes:
+def _key_for(engine: sa.Engine, key_file: Path | None) -> tuple[bytes, Path | None]:
     """The installation key, checked against the fingerprint the ledger keeps: hashes made with another key would
-    never match, and the same dose could be billed twice. A key is created only for a ledger that has none yet."""
+    never match, and the same dose could be billed twice. A key is created only for a ledger that has none yet;
+    the key file's path is returned when it was created here."""
     from .keys import default_key_file, fingerprint
     from .schema import ledger_meta
 
     with engine.begin() as connection:
         stored = connection.execute(sa.select(ledger_meta.c.value).where(ledger_meta.c.name == "key")).scalar()
-    key = load_key(key_file, create=stored is None)
+    path = Path(key_file) if key_file else default_key_file()
+    existed = path.exists()
+    key = load_key(path, create=stored is None)
     if stored is None:
         try:
             with engine.begin() as connection:
@@ -111,4 +116,4 @@ def _key_for(engine: sa.Engine, key_file: Path | None) -> bytes:
         raise BordereauError(
             f"la clé {key_file or default_key_file()} n'est pas celle de ce registre : utilisez la clé avec "
             "laquelle il a été créé (--key-file ou $BORDEREAU_KEY_FILE)")
-    return key
+    return key, None if existed else path

@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .. import clock
+from ..identifiers import hide_nirs
 from ..reference import Reference
 from ..text import norm_label
 from .bank import Payment, Unreadable, read_payments
@@ -104,7 +105,8 @@ def reconcile(ledger, paths: list[Path], ref: Reference) -> tuple[list[Payment],
             p.cpam = payer_cpam(p, ref)
             match(p, due)
             payment_id = connection.execute(payments.insert().values(
-                paid_on=p.paid_on, payer=p.payer, amount=p.amount, label=p.label, source=p.source,
+                paid_on=p.paid_on, payer=hide_nirs(p.payer), amount=p.amount, label=hide_nirs(p.label),
+                source=hide_nirs(p.source),
                 fingerprint=p.fingerprint, cpam=p.cpam, imported_at=now, account=p.account)
                 .returning(payments.c.id)).scalar_one()
             p.id = payment_id

@@ -24,7 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..errors import BordereauError
-from ..identifiers import nir_mask
+from ..identifiers import hide_nirs, nir_mask
 from .schema import billed_lines, bordereaux, counters, exports, fir_lines
 
 MARKER = ".bordereau-export"
@@ -87,7 +87,8 @@ def _insert_bordereau(connection, export_id: int, b, created: dt.datetime, hashe
         "administered_on": lines["date_administration"].dt.date, "coverage": lines["prise_en_charge"],
         "regime": lines["code_regime"], "prix": lines["prix_unitaire"], "amo": lines["amo"],
         "complementaire": lines["complementaire"], "total": lines["total"], "state": "billed",
-        "rebills": keys.get("rebills"), "nom": lines["nom"], "prenom": lines["prenom"],
+        "rebills": keys.get("rebills"), "nom": lines["nom"].map(hide_nirs, na_action="ignore"),
+        "prenom": lines["prenom"].map(hide_nirs, na_action="ignore"),
         "birth_date": lines["date_naissance"].dt.date, "nir_masked": nirs,
     }).astype(object)
     rows = rows.where(rows.notna(), None)

@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..errors import BordereauError
+from ..identifiers import hide_nirs
 from ..lines import INVALID, parse_cents
 from ..rejections import COLUMNS
 from ..text import clean_text
@@ -75,11 +76,12 @@ def reject(ledger, paths: list[Path], today: dt.date) -> RejectResult:
                 invalid.append((r, f"montant refusé {amount / 100:.2f} hors de 0,01 à {line.total / 100:.2f} EUR "
                                    "(le total facturé de la ligne)".replace(".", ",")))
                 continue
+            code, reason = hide_nirs(r.code), hide_nirs(r.reason)  # the CPAM's free text: no NIR kept
             connection.execute(rejections.insert().values(
-                bordereau=r.bordereau, line_no=r.line_no, code=r.code, reason=r.reason, amount=amount,
-                source=r.source, imported_at=now))
+                bordereau=r.bordereau, line_no=r.line_no, code=code, reason=reason, amount=amount,
+                source=hide_nirs(r.source), imported_at=now))
             connection.execute(billed_lines.update().where(where).values(
-                state="rejected", rejected_code=r.code, rejected_reason=r.reason, rejected_amount=amount,
+                state="rejected", rejected_code=code, rejected_reason=reason, rejected_amount=amount,
                 rejected_on=today))
             applied.append(r)
     return RejectResult(applied, already, unknown, invalid)

@@ -12,7 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..money import from_cents
-from .schema import allocations, billed_lines, bordereaux, rejections
+from .schema import allocations, billed_lines, bordereaux
 
 STATES = ("à déposer", "impayé", "partiel", "en retard", "payé", "rejeté", "trop-perçu")
 AGEING = (("non déposé", None), ("0 à 30 jours", 30), ("31 à 60 jours", 60), ("plus de 60 jours", None))
@@ -140,22 +140,6 @@ def mark_sent(ledger, numbers: list[str], on: dt.date) -> None:
         if latest is not None and on < latest.date():
             raise BordereauError(f"date de dépôt {on:%d/%m/%Y} antérieure à l'export du bordereau ({latest:%d/%m/%Y})")
         connection.execute(bordereaux.update().where(bordereaux.c.number.in_(numbers)).values(deposited_on=on))
-
-
-def purge(ledger, before: dt.date) -> int:
-    """Remove names, birth dates and masked NIR of lines administered before `before`; amounts, hashes and the
-    history of bordereaux stay. Returns how many lines were purged."""
-    with ledger.engine.begin() as connection:
-        result = connection.execute(
-            billed_lines.update()
-            .where(billed_lines.c.administered_on < before, billed_lines.c.purged_at.is_(None))
-            .values(nom=None, prenom=None, birth_date=None, nir_masked=None, rejected_reason=None,
-                    purged_at=dt.datetime.now()))
-        # a rejection's reason may quote a date of birth: keep its code only
-        old = sa.select(billed_lines.c.bordereau).where(billed_lines.c.administered_on < before).scalar_subquery()
-        connection.execute(rejections.update().where(rejections.c.bordereau.in_(old))
-                           .values(reason=sa.func.coalesce(rejections.c.code, "(purgé)")))
-    return result.rowcount
 
 
 def lines_of(ledger, number: str) -> list[dict]:

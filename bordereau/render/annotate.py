@@ -1,6 +1,11 @@
 """Annotated copies: the centre's own workbook with each faulty cell filled (red: error, orange: warning) and
 commented, and a first sheet « Anomalies » listing every finding with a link to its cell. The input is never
-modified: the copy is written beside the other outputs, atomically."""
+modified: the copy is written beside the other outputs, atomically.
+
+The copy opens on « Anomalies », the only selected sheet (two selected sheets are grouped: typing in one writes in
+both). Its custom properties record a digest of each sheet (see provenance.py), so that a corrected copy sent back is
+read like any workbook while the untouched « Anomalies » sheet is not. Copies of .xls and .ods inputs, rebuilt from
+their values, show dates as dates and amounts in euros."""
 
 from __future__ import annotations
 
@@ -9,18 +14,24 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.comments import Comment
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import quote_sheetname
 
+from .. import provenance
 from ..files import atomic_path
 from ..findings import Finding
+from ..fixes import fix
+from ..layout import MONEY_COLUMNS, find_table
 from ..workbook import open_sheets
 from ..xlsx import put
 from .xlsx_print import setup_openpyxl
 
 ERROR_FILL = PatternFill("solid", fgColor="FF8080")
 WARNING_FILL = PatternFill("solid", fgColor="FFC000")
-HEADERS = ("Gravité", "Code", "Feuille", "Cellule", "Message")
+HEADERS = ("Gravité", "Code", "Feuille", "Cellule", "Élève", "Message", "Pour corriger")
+DATE_FORMAT = "DD/MM/YYYY"
+EURO_FORMAT = '#,##0.00\\ "€"'
 
 
 def output_path(source: Path, folder: Path, name: str | None = None) -> Path:
@@ -37,12 +48,30 @@ def _load(source: Path) -> openpyxl.Workbook:
         ws = book.create_sheet(sheet.name[:31])
         for row in sheet.rows:
             ws.append([v if v != "" else None for v in row])
+        _formats(ws, sheet)
     return book
 
 
+def _formats(ws, sheet) -> None:
+    """Dates shown as dates (JJ/MM/AAAA) and the bordereau's amount columns in euros, as in the centre's file."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.is_date:
+                cell.number_format = DATE_FORMAT
+    table = find_table(sheet)
+    if table is None:
+        return
+    money = [c.index + 1 for key, c in table.columns.items() if key in MONEY_COLUMNS]
+    for column in money:
+        for (cell,) in ws.iter_rows(min_row=table.header_row + 1, min_col=column, max_col=column):
+            if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                cell.number_format = EURO_FORMAT
+
+
 def annotate(source: Path, findings: list[Finding], folder: Path, name: str | None = None,
-             inputs: tuple[Path, ...] = ()) -> Path:
-    """Write the annotated copy of `source` into `folder`; returns its path."""
+             inputs: tuple[Path, ...] = (), pupils: dict[tuple, str] | None = None) -> Path:
+    """Write the annotated copy of `source` into `folder`; returns its path. `pupils` names the pupil of each line,
+    (path, sheet, row) -> « NOM P. »."""
     book = _load(source)
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
@@ -54,14 +83,26 @@ def annotate(source: Path, findings: list[Finding], folder: Path, name: str | No
         text = "\n".join(f"{'Erreur' if f.severity == 'error' else 'Avertissement'} {f.code} : {f.message}"
                          for f in items)
         cell.comment = Comment(text, "bordereau", width=320, height=40 + 40 * len(items))
-    _findings_sheet(book, findings)
+    own = _findings_sheet(book, findings, pupils or {})
     target = output_path(source, folder, name)
     with atomic_path(target, inputs=(source, *inputs)) as temp:
         book.save(temp)
+        _stamp(book, temp, own)
     return target
 
 
-def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding]) -> None:
+def _stamp(book: openpyxl.Workbook, temp: Path, own: str) -> None:
+    """Record the digest of every sheet as written (read back by the reader that will read it), then save again:
+    properties are not cell values, the digests still hold."""
+    note = provenance.record(open_sheets(temp), [own])
+    props = book.custom_doc_props
+    for prop in [p for p in props.props if p.name == provenance.PROPERTY]:  # a copy of a copy
+        props.props.remove(prop)
+    props.append(StringProperty(name=provenance.PROPERTY, value=note))
+    book.save(temp)
+
+
+def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding], pupils: dict[tuple, str]) -> str:
     name = "Anomalies"
     while name in book.sheetnames:
         name += "_"
@@ -78,12 +119,17 @@ def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding]) -> None:
         if f.cell and f.sheet in book.sheetnames:
             link.hyperlink = f"#{quote_sheetname(f.sheet)}!{f.cell}"
             link.font = Font(color="0563C1", underline="single")
-        put(ws.cell(row, 5), f.message)
+        put(ws.cell(row, 5), pupils.get((f.path, f.sheet, f.row), ""))
+        put(ws.cell(row, 6), f.message)
+        put(ws.cell(row, 7), fix(f.code))
         ws.cell(row, 1).fill = ERROR_FILL if f.severity == "error" else WARNING_FILL
     if not findings:
-        ws.append(["", "", "", "", "Aucune anomalie"])
-    for letter, width in zip("ABCDE", (14, 26, 16, 9, 100), strict=True):
+        ws.append(["", "", "", "", "", "Aucune anomalie"])
+    for letter, width in zip("ABCDEFG", (14, 26, 16, 9, 18, 80, 60), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
     setup_openpyxl(ws, "Anomalies du bordereau", "Anomalies", "1:1")
     book.active = 0
+    for sheet in book.worksheets:  # only « Anomalies » selected: never two sheets grouped
+        sheet.sheet_view.tabSelected = sheet is ws
+    return name

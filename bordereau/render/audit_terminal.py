@@ -12,6 +12,7 @@ from rich.table import Table
 from ..audit import Amounts, Audit, Summary
 from ..audit_lines import OBSERVATION, REJECTED
 from ..money import format_eur
+from . import fit
 from .audit_json import statement_rows
 from .terminal import _plural
 
@@ -19,10 +20,13 @@ MAX_LINES = 30
 AMOUNT_HEADERS = ("Lignes", "Rejetées", "Réclamé", "Recalculé", "Accepté", "Rejeté")
 
 
-def _amount_cells(a: Amounts) -> list[str]:
+def _amount_cells(a: Amounts, unit: bool = True) -> list[str]:
+    def eur(value) -> str:
+        return format_eur(value) if unit else format_eur(value).removesuffix(" EUR")
+
     rejected = f"[red]{a.rejected_lines}[/]" if a.rejected_lines else "0"
-    return [str(a.lines), rejected, *(format_eur(getattr(a, k)) for k in ("claimed", "recomputed", "accepted")),
-            f"[red]{format_eur(a.rejected)}[/]" if a.rejected else format_eur(a.rejected)]
+    return [str(a.lines), rejected, *(eur(getattr(a, k)) for k in ("claimed", "recomputed", "accepted")),
+            f"[red]{eur(a.rejected)}[/]" if a.rejected else eur(a.rejected)]
 
 
 def _headline(audit: Audit) -> str:
@@ -33,16 +37,23 @@ def _headline(audit: Audit) -> str:
             f"{t.accepted_lines} acceptée(s), {t.observation_lines} avec observation, {t.rejected_lines} rejetée(s)")
 
 
-def _summaries(title: str, first: tuple[str, ...], rows: list[tuple[list[str], Amounts]], total: Amounts) -> Table:
-    table = Table(title=title, title_justify="left")
-    for header in first:
-        table.add_column(header, overflow="fold")
+def _summaries(console: Console, title: str, first: tuple[str, ...], rows: list[tuple[list[str], Amounts]],
+               total: Amounts) -> Table:
+    """Amounts per bordereau or centre; on a narrow terminal the amounts lose their unit (said in the title) before
+    a figure or a bordereau number is cut."""
+    unit = not fit.narrow(console)
+    table = fit.table(console, title=title if unit else f"{title} (montants en EUR)", title_justify="left")
+    # a bordereau number (HPV-595-590780102-20261123-1) stays on one line, a centre's name folds; a file name
+    # standing for a missing number folds too
+    numbers = first[0] == "N° de bordereau" and all(len(cells[0]) <= 30 for cells, _ in rows)
+    for k, header in enumerate(first):
+        table.add_column(header, overflow="fold", no_wrap=numbers and k == 0)
     for header in AMOUNT_HEADERS:
         table.add_column(header, justify="right", no_wrap=True)
     for cells, amounts in rows:
-        table.add_row(*map(escape, cells), *_amount_cells(amounts))
+        table.add_row(*map(escape, cells), *_amount_cells(amounts, unit))
     table.add_section()
-    table.add_row("[bold]Total[/]", *([""] * (len(first) - 1)), *_amount_cells(total), style="bold")
+    table.add_row("[bold]Total[/]", *([""] * (len(first) - 1)), *_amount_cells(total, unit), style="bold")
     return table
 
 
@@ -68,7 +79,7 @@ def _lines(console: Console, audit: Audit, verdict: str, title: str, max_lines: 
         return
     console.print(f"[bold]{title}[/] ({min(len(rows), max_lines)} premières sur {len(rows)})")
     for number, items in groupby(rows[:max_lines], key=lambda r: r["bordereau"]):
-        table = Table(title=escape(str(number)), title_justify="left", title_style="bold")
+        table = fit.table(console, title=escape(str(number)), title_justify="left", title_style="bold")
         for header in ("Ligne", "Bénéficiaire", "Code", "Montant", "Motif"):
             table.add_column(header, justify="right" if header in ("Ligne", "Montant") else "left",
                              no_wrap=header != "Motif", overflow="fold", ratio=1 if header == "Motif" else None)
@@ -84,10 +95,10 @@ def _lines(console: Console, audit: Audit, verdict: str, title: str, max_lines: 
 def print_audit(console: Console, audit: Audit, max_lines: int = MAX_LINES) -> None:
     console.print(_headline(audit))
     rows = [([s.number, s.centre or "-"], s.amounts) for s in audit.bordereaux]
-    console.print(_summaries("Par bordereau", ("N° de bordereau", "Centre"), rows, audit.total))
+    console.print(_summaries(console, "Par bordereau", ("N° de bordereau", "Centre"), rows, audit.total))
     if len(audit.centres) > 1 or len(audit.centres) != len(audit.bordereaux):
         rows = [([s.centre or s.key or "?", s.cpam or "-", str(s.bordereaux)], s.amounts) for s in audit.centres]
-        console.print(_summaries("Par centre", ("Centre", "CPAM", "Bordereaux"), rows, audit.total))
+        console.print(_summaries(console, "Par centre", ("Centre", "CPAM", "Bordereaux"), rows, audit.total))
     _explanations(console, audit.bordereaux)
     for f in audit.unread:
         console.print(f"[red]{f.code}[/] {escape(f.path)} : {escape(f.message)}")

@@ -13,6 +13,7 @@ import xlsxwriter
 
 from ..export import Bordereau, ExportPlan
 from ..files import distinct_names
+from ..identifiers import hide_nirs, nir_mask
 from ..money import as_json, format_eur, from_cents
 from ..reference import COVERAGE_LABELS, Departement
 from ..rejection_motives import PATH
@@ -309,6 +310,32 @@ def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[
     return written
 
 
+def write_already_billed(path: Path, export: ExportPlan, messages: dict[tuple, list[str]]) -> Path:
+    """The lines left out because they were billed before, for the Département (never sent back to the centres as
+    something to correct): where they are, who (NIR masked), and the bordereau that billed them."""
+    book, f = _book(path)
+    ws = book.add_worksheet("Déjà facturées")
+    headers = ("Fichier", "Feuille", "Ligne", "Nom", "Prénom", "NIR", "Vaccin", "Date d'administration",
+               "Déjà facturée")
+    ws.write_row(0, 0, headers, f["head"])
+    lines = export.already_billed
+    for r, row in enumerate(lines.itertuples(index=False), start=1):
+        ws.write_string(r, 0, hide_nirs(str(row.path)))
+        ws.write_string(r, 1, hide_nirs(str(row.sheet)))
+        ws.write_number(r, 2, int(row.row))
+        for c, value in enumerate((row.nom, row.prenom), start=3):
+            ws.write_string(r, c, hide_nirs(str(value or "")))
+        ws.write_string(r, 5, nir_mask(row.nir) if isinstance(row.nir, str) and row.nir else "")
+        ws.write_string(r, 6, hide_nirs(str(row.vaccin or "")))
+        if not pd.isna(row.date_administration):
+            ws.write_datetime(r, 7, row.date_administration.to_pydatetime(), f["date"])
+        said = [m.split(" ", 1)[-1] for m in messages.get((row.path, row.sheet, row.row), [])]
+        ws.write_string(r, 8, hide_nirs(" ; ".join(said)))
+    ws.set_column(0, len(headers), 18)
+    book.close()
+    return path
+
+
 def write_all(export: ExportPlan, root: Path, messages: dict[tuple, list[str]] | None = None) -> list[Path]:
     written = []
     for code, bordereaux in sorted(export.bordereaux.items()):
@@ -319,4 +346,6 @@ def write_all(export: ExportPlan, root: Path, messages: dict[tuple, list[str]] |
         written += write_fir(root / "FIR-departement", export)
     if len(export.rejected):
         written += write_rejected(root / "a-corriger", export, messages or {})
+    if len(export.already_billed):
+        written.append(write_already_billed(root / "deja-facturees.xlsx", export, messages or {}))
     return written

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..export import ExportPlan
+from ..identifiers import hide_nirs
 from ..money import format_eur
 from . import xlsx_print
 from .export_files import _add, _book
@@ -50,10 +51,10 @@ def write_fir(folder: Path, export: ExportPlan) -> list[Path]:
     lines = export.no_rights_lines
     for r, row in enumerate(lines.itertuples(index=False), start=1):
         detail.write_string(r, 0, names[row.finess_geographique])
-        detail.write_string(r, 1, str(row.nom or ""))
-        detail.write_string(r, 2, str(row.prenom or ""))
+        detail.write_string(r, 1, hide_nirs(str(row.nom or "")))  # for finance: no NIR, even typed out of place
+        detail.write_string(r, 2, hide_nirs(str(row.prenom or "")))
         detail.write_datetime(r, 3, row.date_administration.to_pydatetime(), f["date"])
-        detail.write_string(r, 4, str(row.vaccin or ""))
+        detail.write_string(r, 4, hide_nirs(str(row.vaccin or "")))
         detail.write_number(r, 5, int(row.prix_unitaire) / 100, f["money"])
         detail.write_number(r, 6, int(row.fir) / 100, f["money"])
     detail.set_column(0, 0, xlsx_print.column_width("Centre", list(names.values())))

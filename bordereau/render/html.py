@@ -11,6 +11,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .. import __version__
 from ..check import CheckResult
 from ..findings import title
+from ..fixes import fix
+from ..identifiers import hide_nirs
 from ..resources import templates_dir
 
 TEMPLATES = templates_dir()
@@ -37,12 +39,16 @@ def render(template: str, **context: object) -> str:
 
 
 def check_report(result: CheckResult) -> str:
+    pupils = {(hide_nirs(p), hide_nirs(s), r): name for (p, s, r), name in result.pupils().items()}
+    result = result.shown()
     counts = Counter((f.code, f.severity) for f in result.findings)
-    by_code = [{"code": c, "severity": s, "title": title(c), "count": n}
+    by_code = [{"code": c, "severity": s, "title": title(c), "count": n, "fix": fix(c)}
                for (c, s), n in sorted(counts.items(), key=lambda kv: (kv[0][1] != "error", -kv[1], kv[0][0]))]
     groups = []
     for path, items in groupby(result.findings, key=lambda f: f.path):
         items = list(items)
-        groups.append({"path": path, "findings": items[:MAX_PER_FILE], "more": max(0, len(items) - MAX_PER_FILE)})
+        shown = [{"f": f, "pupil": pupils.get((f.path, f.sheet, f.row), ""), "fix": fix(f.code)}
+                 for f in items[:MAX_PER_FILE]]
+        groups.append({"path": path, "findings": shown, "more": max(0, len(items) - MAX_PER_FILE)})
     return render("check.html.j2", files=result.files, lines=sum(f.lines for f in result.files),
                   errors=result.errors, warnings=result.warnings, by_code=by_code, groups=groups)

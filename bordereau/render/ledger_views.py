@@ -8,6 +8,7 @@ from rich.table import Table
 
 from ..ledger.status import AGEING, Status
 from ..money import format_eur, from_cents
+from . import fit
 from .html import render
 
 STATE_STYLE = {"payé": "green", "rejeté": "red",
@@ -21,16 +22,20 @@ def eur(cents) -> str:
 
 
 def print_status(console: Console, status: Status, cpam_names: dict[str, str]) -> None:
-    table = Table(title=f"Bordereaux au {status.today:%d/%m/%Y} (montants en EUR)", title_justify="left")
+    table = fit.table(console, title=f"Bordereaux au {status.today:%d/%m/%Y} (montants en EUR)", title_justify="left")
     money = ("Facturé", "Rejeté", "Payé", "Reste dû")
-    for header in ("Bordereau", "Centre", "Déposé le", "Jours", *money, "État"):
+    spare = ("Centre", "Jours") if fit.narrow(console) else ()  # the centre is in the number (its FINESS)
+    headers = [h for h in ("Bordereau", "Centre", "Déposé le", "Jours", *money, "État") if h not in spare]
+    for header in headers:
         table.add_column(header, justify="right" if header in ("Jours", *money) else "left",
                          no_wrap=header != "Centre", min_width=12 if header == "Centre" else None)
     for r in status.bordereaux.itertuples():
         amounts = (eur(v).removesuffix(" EUR") for v in (r.total, r.rejected, r.paid, r.outstanding))
         state = f"[{STATE_STYLE[r.state]}]{r.state}[/]" if STATE_STYLE[r.state] else r.state
-        table.add_row(r.number, escape(r.centre), f"{r.deposited_on:%d/%m/%Y}" if r.deposited_on else "-",
-                      "" if r.days != r.days else str(int(r.days)), *amounts, state)
+        cells = {"Bordereau": r.number, "Centre": escape(r.centre),
+                 "Déposé le": f"{r.deposited_on:%d/%m/%Y}" if r.deposited_on else "-",
+                 "Jours": "" if r.days != r.days else str(int(r.days))}
+        table.add_row(*(cells[h] for h in headers if h in cells), *amounts, state)
     console.print(table)
     per = Table(title="Par CPAM", title_justify="left")
     for header in ("CPAM", "Facturé", "Rejeté", "Payé", "Reste dû"):
@@ -115,15 +120,29 @@ def print_manual(console: Console, done: list[tuple[str, dict, str | None]]) -> 
 
 
 def print_lines(console: Console, number: str, lines: list[dict]) -> None:
-    table = Table(title=f"Lignes du bordereau {number}", title_justify="left")
+    table = fit.table(console, title=f"Lignes du bordereau {escape(number)} (montants en EUR)", title_justify="left")
     for header in ("N°", "Bénéficiaire", "NIR", "Vaccin", "Le", "Prise en charge", "Prix", "AMO", "AMC", "Total",
                    "État"):
         table.add_column(header, justify="right" if header in ("N°", "Prix", "AMO", "AMC", "Total") else "left",
-                         no_wrap=header in ("NIR", "Le", "Prix", "AMO", "AMC", "Total"))
+                         no_wrap=header in ("N°", "Le", "Prix", "AMO", "AMC", "Total"), overflow="fold",
+                         min_width=8 if header == "État" else None)
     for r in lines:
         who = escape(" ".join(x for x in (r["nom"], r["prenom"]) if x)) or "(purgé)"
         state = f"[red]rejetée[/] : {escape(r['rejected_reason'] or '')}"
         table.add_row(str(r["line_no"]), who, r["nir_masked"] or "-", r["vaccine_code"],
-                      f"{r['administered_on']:%d/%m/%Y}", r["coverage"], eur(r["prix"]), eur(r["amo"]),
-                      eur(r["complementaire"]), eur(r["total"]), "facturée" if r["state"] == "billed" else state)
+                      f"{r['administered_on']:%d/%m/%Y}", r["coverage"],
+                      *(eur(r[k]).removesuffix(" EUR") for k in ("prix", "amo", "complementaire", "total")),
+                      "facturée" if r["state"] == "billed" else state)
     console.print(table)
+
+
+def print_purge_plan(console: Console, plan) -> None:
+    """What `purge` would erase, counted, and the open bordereaux it keeps (or purges when forced)."""
+    day = f"{plan.before:%d/%m/%Y}"
+    console.print(f"Lignes administrées avant le {day} encore nominatives : {plan.count} ligne(s) de "
+                  f"{len(plan.lines)} bordereau(x) à purger.")
+    if plan.open:
+        verb = "purgées aussi (--force)" if plan.forced else "gardées (--force pour les purger)"
+        console.print(f"Bordereaux non soldés, lignes {verb} :")
+        for number, (lines, state) in plan.open.items():
+            console.print(f"  {escape(number)} : {lines} ligne(s), {state}")

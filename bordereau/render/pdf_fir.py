@@ -5,6 +5,7 @@ certification block."""
 from __future__ import annotations
 
 from ..export import ExportPlan
+from ..identifiers import hide_nirs
 from ..reference import Departement
 from .pdf_bordereau import day, eur, text
 from .pdf_layout import Column, Document, texts
@@ -40,8 +41,9 @@ def fir_pdf(export: ExportPlan, departement: Departement | None, totals: dict) -
     if len(lines):
         doc.heading("Lignes sans droits (prises en charge à 100 % par le FIR)")
         names = {c.centre.finess_geographique: c.centre.nom for c in export.fir}
-        doc.grid(LINE_COLUMNS, [[names[r.finess_geographique], text(r.nom), text(r.prenom),
-                                  day(r.date_administration), text(r.vaccin), eur(r.prix_unitaire), eur(r.fir)]
+        doc.grid(LINE_COLUMNS, [[names[r.finess_geographique], hide_nirs(text(r.nom)), hide_nirs(text(r.prenom)),
+                                  day(r.date_administration), hide_nirs(text(r.vaccin)), eur(r.prix_unitaire),
+                                  eur(r.fir)]
                                  for r in lines.itertuples(index=False)])
     doc.signature(t["certification"], departement.signataire if departement else "",
                   departement.qualite if departement else "", lead=f"Total à la charge du FIR : {eur(total.fir)}.")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..check import CheckResult
 from ..findings import title
+from ..identifiers import hide_nirs
 from ..money import format_eur
 from ..totals import Sums, Totals
 
@@ -23,6 +24,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def print_check(console: Console, result: CheckResult, max_findings: int = MAX_FINDINGS) -> None:
+    pupils = {(hide_nirs(p), hide_nirs(s), r): name for (p, s, r), name in result.pupils().items()}
+    result = result.shown()
     lines = sum(f.lines for f in result.files)
     console.print(f"[bold]Contrôle de {_plural(len({f.path for f in result.files}), 'fichier')}[/] : "
                   f"{_plural(lines, 'ligne')}, {_plural(result.errors, 'erreur')}, "
@@ -53,11 +56,14 @@ def print_check(console: Console, result: CheckResult, max_findings: int = MAX_F
     for path, items in groupby(shown, key=lambda f: f.path):
         detail = Table(title=escape(path), title_justify="left", title_style="bold")
         detail.add_column("Cellule", no_wrap=True)
+        detail.add_column("Élève", overflow="fold", max_width=18)
         detail.add_column("Code", no_wrap=True)
         detail.add_column("Message", overflow="fold", ratio=1)
         for f in items:
             where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "fichier")
-            detail.add_row(escape(where), f.code, escape(f.message), style="red" if f.severity == "error" else "yellow")
+            who = pupils.get((f.path, f.sheet, f.row), "")
+            detail.add_row(escape(where), escape(who), f.code, escape(f.message),
+                           style="red" if f.severity == "error" else "yellow")
         console.print(detail)
     more = len(result.findings) - max_findings
     if more > 0:
@@ -95,7 +101,8 @@ def _sums_cells(s: Sums) -> list[str]:
 def print_export(console: Console, plan, out_dir, written: list) -> None:
     table = Table(title=escape(f"Export écrit dans {out_dir}"), title_justify="left")
     for header in ("CPAM", "Bordereaux", "Lignes", "Total CPAM", "À déposer pour"):
-        table.add_column(header, justify="right" if header in ("Bordereaux", "Lignes", "Total CPAM") else "left")
+        figures = header in ("Bordereaux", "Lignes", "Total CPAM")
+        table.add_column(header, justify="right" if figures else "left", no_wrap=figures, overflow="fold")
     for code, bordereaux in sorted(plan.bordereaux.items()):
         cpam = bordereaux[0].cpam
         table.add_row(f"{code} {cpam.nom}", str(len(bordereaux)), str(sum(b.sums.lines for b in bordereaux)),
@@ -107,7 +114,10 @@ def print_export(console: Console, plan, out_dir, written: list) -> None:
                   "(jamais envoyées aux CPAM).")
     if len(plan.rejected):
         console.print(f"[red]{len(plan.rejected)} ligne(s) en erreur non exportée(s)[/] : voir "
-                      f"{escape(str(out_dir))}/a-corriger/.")
+                      f"{escape(str(out_dir))}/a-corriger/ (à renvoyer aux centres).")
+    if len(plan.already_billed):
+        console.print(f"[yellow]{len(plan.already_billed)} ligne(s) déjà facturée(s) non exportée(s)[/] : voir "
+                      f"{escape(str(out_dir))}/deja-facturees.xlsx (rien à corriger par les centres).")
     for notice in plan.notices:
         console.print(f"[yellow]Attention, données d'exemple :[/] {escape(notice)}")
     console.print(f"{len(written)} fichier(s) écrit(s).")

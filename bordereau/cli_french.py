@@ -1,0 +1,119 @@
+"""The command line's French face: usage errors in one French line, help without programmers' type names, and dates
+typed as people type them (JJ/MM/AAAA or AAAA-MM-JJ)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import typer
+from typer import rich_utils
+
+try:  # recent typer releases carry their own copy of click
+    from typer._click import exceptions as click_errors
+    from typer._click.core import Context
+except ImportError:  # pragma: no cover
+    from click import Context
+    from click import exceptions as click_errors
+
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+DATE_METAVAR = "JJ/MM/AAAA"
+
+
+def parse_day(value: object) -> dt.date:
+    """A date typed JJ/MM/AAAA or AAAA-MM-JJ.
+
+    >>> parse_day("03/10/2026"), parse_day("2026-10-03")
+    (datetime.date(2026, 10, 3), datetime.date(2026, 10, 3))
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for pattern in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise typer.BadParameter(f"« {text} » n'est pas une date (JJ/MM/AAAA ou AAAA-MM-JJ)")
+
+
+def _hint(param) -> str:
+    if param is None:
+        return ""
+    if param.param_type_name == "argument":
+        return (param.metavar or param.name.upper()).removesuffix("...")
+    return "/".join(param.opts)
+
+
+_ENGLISH = (  # click's own messages for values it converts itself
+    (re.compile(r"valid integer"), "un nombre entier est attendu"),
+    (re.compile(r"valid (float|number)"), "un nombre est attendu"),
+    (re.compile(r"is not in the range|is not within the range|greater than or equal|less than or equal"),
+     "hors des valeurs permises"),
+    (re.compile(r"is not one of|is not a valid choice"), "valeur non prévue"),
+)
+
+
+def usage_message(exc: click_errors.UsageError) -> str:
+    """One French line for a usage error of click/typer."""
+    message = exc.message or ""
+    if isinstance(exc, click_errors.MissingParameter):
+        param = exc.param
+        if param is not None and param.param_type_name == "argument":
+            return f"argument {_hint(param)} manquant"
+        return f"option {_hint(param)} manquante"
+    if isinstance(exc, click_errors.BadParameter):
+        for pattern, french in _ENGLISH:
+            if pattern.search(message):
+                message = french
+                break
+        return f"valeur invalide pour {_hint(exc.param)} : {message}"
+    if isinstance(exc, click_errors.NoSuchOption):
+        close = f" (vouliez-vous dire {', '.join(sorted(exc.possibilities))} ?)" if exc.possibilities else ""
+        return f"option inconnue : {exc.option_name}{close}"
+    if isinstance(exc, click_errors.BadOptionUsage):
+        if "requires an argument" in message:
+            return f"l'option {exc.option_name} attend une valeur"
+        if "does not take a value" in message:
+            return f"l'option {exc.option_name} ne prend pas de valeur"
+    if found := re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", message):
+        return f"argument(s) en trop : {found.group(1)}"
+    if found := re.match(r"No such command '?(.*?)'?\.?$", message):
+        return f"commande inconnue : {found.group(1)}"
+    return f"commande mal formée ({message})"
+
+
+HELP_TEXTS = {
+    "REQUIRED_LONG_STRING": "[obligatoire]",
+    "DEFAULT_STRING": "[défaut : {}]",
+    "ENVVAR_STRING": "[variable : {}]",
+    "COMMANDS_PANEL_TITLE": "Commandes",
+    "ERRORS_PANEL_TITLE": "Erreur",
+    "ABORTED_TEXT": "Interrompu.",
+    "RICH_HELP": "Voir [blue]'{command_path} {help_option}'[/] pour l'aide.",
+}
+
+
+def _no_type(ctx) -> None:
+    return None
+
+
+def frenchify(command):
+    """The click command tree of the app with French help: flags show no type, the help option speaks French."""
+    for name, text in HELP_TEXTS.items():
+        if hasattr(rich_utils, name):
+            setattr(rich_utils, name, text)
+    commands = [command, *getattr(command, "commands", {}).values()]
+    for cmd in commands:
+        help_option = cmd.get_help_option(Context(cmd))
+        params = [*cmd.params, *([help_option] if help_option is not None else [])]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+            if param.param_type_name == "argument" and param.metavar:  # its name says it all: no <list[Path]>
+                param.display_type_rich = _no_type
+        if help_option is not None:
+            help_option.help = "Affiche cette aide."
+    return command

@@ -1,0 +1,52 @@
+"""What to do about each finding: one « pour corriger » sentence per code, in the words of a centre's secretary or a
+CPAM agent. Shown beside the findings in the HTML report and the « Anomalies » sheet, and listed in the README."""
+
+from __future__ import annotations
+
+FIXES: dict[str, str] = {
+    "FILE_UNREADABLE": "Ouvrez le fichier dans Excel ou LibreOffice, enregistrez-le en .xlsx sans mot de passe et "
+                       "renvoyez-le.",
+    "HEADER_NOT_FOUND": "Reprenez le modèle de bordereau : une ligne d'en-têtes (Nom, Prénom, NIR...) dans les 40 "
+                        "premières lignes.",
+    "COLUMN_MISSING": "Ajoutez la colonne manquante avec son en-tête, comme dans le modèle de bordereau.",
+    "CENTRE_UNKNOWN": "Inscrivez le FINESS géographique du centre dans le bloc d'en-tête ; s'il est juste, "
+                      "demandez au Département de l'ajouter à centres.yaml.",
+    "FINESS_INVALID": "Recopiez le numéro FINESS à 9 caractères tel qu'il figure sur l'annuaire FINESS.",
+    "FINESS_MISMATCH": "Inscrivez le FINESS juridique du Département dont dépend le centre.",
+    "REQUIRED_MISSING": "Remplissez la cellule (si c'est une formule, recalculez le classeur avant de l'enregistrer).",
+    "NIR_INVALID": "Recopiez le NIR (15 caractères, clé comprise) depuis l'attestation de droits ou la carte Vitale.",
+    "NIR_BIRTHDATE_MISMATCH": "Vérifiez la date de naissance ; si le NIR est celui d'un parent, indiquez celui de "
+                              "l'élève s'il en a un.",
+    "DATE_INVALID": "Saisissez une date réelle au format JJ/MM/AAAA.",
+    "DATE_IN_FUTURE": "Corrigez la date d'administration : une dose ne peut pas être facturée avant d'être faite.",
+    "DATE_BEFORE_BIRTH": "Corrigez la date d'administration ou la date de naissance.",
+    "DATE_OUTSIDE_PERIOD": "Corrigez la date, ou déclarez la dose sur le bordereau de sa période.",
+    "AGE_OUT_OF_RANGE": "Vérifiez la date de naissance ; si elle est juste, la dose sort de la campagne au collège.",
+    "REGIME_UNKNOWN": "Inscrivez le code régime à deux chiffres de l'attestation de droits (01 pour le régime "
+                      "général).",
+    "COVERAGE_UNKNOWN": "Choisissez : droit commun, ALD, AME, C2S ou sans droits.",
+    "VACCINE_CODE_INVALID": "Recopiez le code CIP13 (ou CIP7, UCD) imprimé sur la boîte du vaccin.",
+    "VACCINE_UNKNOWN": "Vérifiez le code sur la boîte ; s'il est juste, signalez ce vaccin au Département.",
+    "VACCINE_NAME_MISMATCH": "Mettez le nom du vaccin d'accord avec son code (le code fait foi).",
+    "PRICE_INVALID": "Saisissez un montant en euros, en chiffres (par exemple 98,50).",
+    "PRICE_ABOVE_PUBLIC": "Facturez au plus le prix public TTC en vigueur à la date de l'injection.",
+    "PRICE_MISMATCH": "Facturez le prix négocié par le Département en vigueur à la date de l'injection.",
+    "RATE_UNDEFINED": "Signalez-le au Département : les tarifs ne couvrent pas cette date.",
+    "AMOUNT_MISMATCH": "Reprenez le montant calculé par l'outil (taux en vigueur à la date de l'injection).",
+    "DUPLICATE_LINE": "Supprimez la ligne en double, ou corrigez la date ou le vaccin si ce sont deux doses.",
+    "ALREADY_BILLED": "Rien à corriger : retirez la ligne, la dose a déjà été facturée.",
+    "DOSE_INTERVAL_TOO_SHORT": "Vérifiez les dates des deux doses ; si elles sont justes, la seconde ne peut pas être "
+                               "facturée.",
+    "TOO_MANY_DOSES": "Vérifiez les doses déjà faites ; une dose au-delà du schéma n'est pas facturée.",
+    "ROWS_AFTER_GAP": "Supprimez la ligne vide dans le tableau pour que les lignes suivantes soient lues.",
+    "FORMULA_NOT_CALCULATED": "Ouvrez le classeur dans Excel, recalculez (F9) et enregistrez-le.",
+    "CLAIMED_TOTAL_MISMATCH": "Refaites la ligne de total : chaque total est la somme de sa colonne.",
+    "CENTRE_NOT_ATTACHED": "Adressez le bordereau à la caisse de rattachement du centre.",
+    "FILE_MODIFIED": "Demandez au Département le fichier tel qu'il a été exporté, ou vérifiez chaque ligne.",
+    "BORDEREAU_SEEN_BEFORE": "Ne payez pas deux fois : rapprochez-le du bordereau déjà présenté.",
+}
+
+
+def fix(code: str) -> str:
+    """The « pour corriger » sentence of a code."""
+    return FIXES.get(code, "Voir le message.")

@@ -1,0 +1,85 @@
+"""Telling the tool's own sheets from the user's: an annotated copy records, in the workbook's custom properties, a
+digest of the values of each of its sheets as the tool wrote them.
+
+A sheet is skipped only when the tool can prove it wrote it and nobody edited it since: its name is recorded as the
+tool's and its values still give the recorded digest. A corrected copy sent back is read like any workbook (its
+bordereau sheet no longer matches); a property lost or damaged on the way only makes the tool read everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+from defusedxml import ElementTree
+
+PROPERTY = "bordereau-copie"
+_CUSTOM = "docProps/custom.xml"
+_MAX_CUSTOM_BYTES = 2**20
+_VT = "{http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes}"
+
+
+def sheet_digest(name: str, rows: list[list]) -> str:
+    """A digest of a sheet's name and values, as the reader gives them.
+
+    >>> sheet_digest("A", [[1.0, "x"]]) == sheet_digest("A", [[1.0, "x"]]) != sheet_digest("A", [[1.0, "y"]])
+    True
+    """
+    digest = hashlib.sha256(name.encode("utf-8", "replace"))
+    for row in rows:
+        digest.update(b"\x1e")
+        for value in row:
+            digest.update(b"\x1f" + repr(value).encode("utf-8", "replace"))
+    return digest.hexdigest()
+
+
+def record(sheets, own: list[str]) -> str:
+    """The property's value for a copy whose sheets (RawSheet, read back from the written file) are `sheets`, of
+    which `own` are the tool's alone."""
+    return json.dumps({"outil": own, "feuilles": {s.name: sheet_digest(s.name, s.rows) for s in sheets}},
+                      ensure_ascii=False)
+
+
+def recorded(path: Path) -> dict | None:
+    """What a workbook's custom properties say of its sheets, or None (no record, or one that cannot be read)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.getinfo(_CUSTOM).file_size > _MAX_CUSTOM_BYTES:
+                return None
+            root = ElementTree.fromstring(archive.read(_CUSTOM))
+        for prop in root:
+            if prop.get("name") == PROPERTY:
+                value = json.loads(next(iter(prop)).text or "")
+                if isinstance(value.get("outil"), list) and isinstance(value.get("feuilles"), dict):
+                    return value
+    except Exception:  # no properties, a damaged or hostile part: nothing is proven, everything is read
+        return None
+    return None
+
+
+def _matches(note: dict, sheet) -> bool:
+    return note["feuilles"].get(sheet.name) == sheet_digest(sheet.name, sheet.rows)
+
+
+def tool_sheets(path: Path, sheets) -> set[str]:
+    """Names of the sheets of `path` that the tool wrote itself (« Anomalies ») and nobody edited since."""
+    note = recorded(path)
+    if note is None:
+        return set()
+    return {s.name for s in sheets if s.name in note["outil"] and _matches(note, s)}
+
+
+def untouched_copy(path: Path) -> bool:
+    """Whether `path` is a copy the tool wrote and nobody edited since (every sheet as recorded)."""
+    from .workbook import open_sheets
+
+    note = recorded(path)
+    if note is None:
+        return False
+    try:
+        sheets = open_sheets(path)
+    except Exception:  # unreadable: not proven (the reader then says why)
+        return False
+    return {s.name for s in sheets} == set(note["feuilles"]) and all(_matches(note, s) for s in sheets)
