@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -285,9 +286,9 @@ def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[
                 if isinstance(value, dt.datetime | dt.date):
                     ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()) if not isinstance(
                         value, dt.datetime) else value, f["date"])
-                elif isinstance(value, int | float) and not isinstance(value, bool):
+                elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
                     ws.write_number(r, c, value)
-                elif value not in (None, ""):
+                elif value is not None and value != "" and not (isinstance(value, float) and math.isnan(value)):
                     ws.write_string(r, c, str(value))
             ws.write_string(r, len(REJECT_COLUMNS), " ; ".join(messages.get((path, row.sheet, row.row), [])))
         ws.set_column(0, len(REJECT_COLUMNS), 16)
