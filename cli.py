@@ -48,13 +48,16 @@ def guarded(command):
         except BordereauError as exc:
             err.print(f"[red]Erreur :[/] {escape(str(exc))}")
             raise typer.Exit(2) from None
-        except OSError as exc:  # an output that cannot be written, a folder given for a file...
-            where = f"{exc.filename} : " if exc.filename else ""
-            err.print(f"[red]Erreur :[/] {escape(where)}{escape(exc.strerror or exc.__class__.__name__)}")
-            raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:
+            from bordereau.errors import os_error_line
+
+            # an output that cannot be written (a full disk, a read-only folder), even wrapped by a library
+            line = os_error_line(exc)
+            if line and not os.environ.get("BORDEREAU_DEBUG"):
+                err.print(f"[red]Erreur :[/] {escape(line)}")
+                raise typer.Exit(2) from None
             if os.environ.get("BORDEREAU_DEBUG"):
                 raise
             err.print(f"[red]Erreur inattendue ({exc.__class__.__name__}).[/] "

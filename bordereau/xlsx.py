@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
@@ -32,3 +33,17 @@ def put(cell: Cell, value: object) -> Cell:
         value = None
     cell.value = value
     return cell
+
+
+class Workbook(xlsxwriter.Workbook):
+    """xlsxwriter's workbook, whose destructor does not retry a `close()` that failed (a full disk, a read-only
+    folder): the error was reported once, and Python would print « Exception ignored » on top of it."""
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.fileclosed = True
+
+    def __del__(self) -> None:
+        self.fileclosed = True

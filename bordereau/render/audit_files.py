@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xlsxwriter
-
 from ..audit import Audit
 from ..audit_lines import OBSERVATION, REJECTED
 from ..files import atomic_path
 from ..findings import title
 from ..money import format_eur
 from ..rejections import COLUMNS, SHEET
+from ..xlsx import Workbook
 from .audit_json import statement_rows
 from .html import render
 
@@ -31,7 +30,7 @@ BORDEREAU_HEADERS = ("N° de bordereau", "Centre", "FINESS géographique", "Lign
 
 def write_statement(path: Path, audit: Audit, inputs: tuple[Path, ...] = ()) -> None:
     with atomic_path(path, inputs) as temp:
-        book = xlsxwriter.Workbook(str(temp), {"strings_to_formulas": False, "strings_to_numbers": False,
+        book = Workbook(str(temp), {"strings_to_formulas": False, "strings_to_numbers": False,
                                                "strings_to_urls": False})
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
         money = book.add_format({"num_format": MONEY})

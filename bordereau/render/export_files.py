@@ -17,6 +17,7 @@ from ..files import distinct_names
 from ..money import as_json, format_eur, from_cents
 from ..reference import COVERAGE_LABELS
 from ..totals import PARTS, Sums
+from ..xlsx import Workbook
 from .html import render
 
 MONEY = '#,##0.00 "€"'
@@ -33,7 +34,7 @@ TABLE = (
 
 
 def _book(path: Path, big: bool = False) -> tuple[xlsxwriter.Workbook, dict]:
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": big, "strings_to_formulas": False,
+    book = Workbook(str(path), {"constant_memory": big, "strings_to_formulas": False,
                                            "strings_to_numbers": False, "strings_to_urls": False})
     formats = {
         "bold": book.add_format({"bold": True}), "title": book.add_format({"bold": True, "font_size": 14}),
@@ -184,6 +185,7 @@ def write_cpam(folder: Path, export: ExportPlan, code: str) -> list[Path]:
         "other_files": [{"name": p.name, "sha256": _sha256(p)} for p in (recap, page, readme)],
         "total": {"lines": total.lines, **{p: as_json(getattr(total, p)) for p in PARTS if p != "fir"}},
         "example_data": export.cpam_notices[code],
+        "ledger": export.ledger,  # the identity of the ledger that numbered these bordereaux (None: --no-ledger)
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return [*written, folder / "manifest.json"]
