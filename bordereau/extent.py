@@ -38,19 +38,23 @@ def column_number(letters: bytes) -> int:
 
 
 def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
-    """The stream in chunks that never cut a tag: each chunk ends before its last '<', carried to the next."""
+    """The stream in chunks that never cut a tag: a tag left open at the end of a chunk is carried to the next one
+    (and dropped if it grows beyond a chunk: no tag a sheet needs is that long). Text is never carried.
+
+    >>> import io
+    >>> [len(c) for c in _chunks(io.BytesIO(b"<a>" + b"x" * (3 * CHUNK) + b"<b r='1'/>"))]
+    [1048576, 1048576, 1048576, 13]
+    """
     rest = b""
     while block := handle.read(CHUNK):
         data = rest + block
         cut = data.rfind(b"<")
-        if cut <= 0:
-            rest = data if cut == 0 else b""
-            yield b"" if cut == 0 else data
-            continue
-        rest = data[cut:]
-        yield data[:cut]
-        if len(rest) > CHUNK:  # a tag longer than a chunk: nothing a sheet needs, drop it
+        if cut == -1 or data.find(b">", cut) != -1:  # no tag, or the last one is complete
             rest = b""
+            yield data
+            continue
+        rest = data[cut:] if len(data) - cut <= CHUNK else b""
+        yield data[:cut]
     if rest:
         yield rest
 
