@@ -59,6 +59,26 @@ def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
         yield rest
 
 
+_FAR_REF = re.compile(rb'<c r="([A-Z]{2,}\d+|[A-Z]\d{6,})"')  # beyond column Z or row 99,999
+
+
+def quick_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
+    """An upper bound of (rows, columns) of an xlsx sheet, found fast: every cell is written `<c r="...`` (as Excel,
+    LibreOffice and the usual libraries write them), and only references beyond Z or row 99,999 are read one by one.
+    None when the sheet is written otherwise: xlsx_extent then tells exactly."""
+    rows, columns = 99_999, 26
+    with archive.open(part) as handle:
+        for chunk in _chunks(handle):
+            cells = chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b"<c/>")
+            if cells != chunk.count(b'<c r="') or b":c " in chunk or b":c>" in chunk or b":c/>" in chunk:
+                return None
+            for ref in _FAR_REF.findall(chunk):
+                digits = ref.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                rows = max(rows, int(digits))
+                columns = max(columns, column_number(ref[:len(ref) - len(digits)]))
+    return rows, columns
+
+
 def xlsx_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
     """(rows, columns) from A1 to the farthest cell of an xlsx sheet."""
     with archive.open(part) as handle:

@@ -20,7 +20,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DefusedET
 
 from .errors import WorkbookUnreadable
-from .extent import column_number, ods_extents, xlsx_extent
+from .extent import column_number, ods_extents, quick_extent, xlsx_extent
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
@@ -102,8 +102,10 @@ def _check_extents(archive: zipfile.ZipFile, names: list[str], limits: Limits) -
             columns = column_number(found.group(3)) - column_number(found.group(1)) + 1
             used = b"%s%s:%s%s" % found.group(1, 2, 3, 4)
             _too_large(f"plage utilisée {used.decode()}", rows, columns, limits)
-        rows, columns = xlsx_extent(archive, part)
-        _too_large("feuille", rows, columns, limits)
+        bound = quick_extent(archive, part)
+        if bound is None or bound[0] > limits.max_rows or bound[0] * bound[1] > limits.max_cells:
+            rows, columns = xlsx_extent(archive, part)  # exact: the bound may be far above the truth
+            _too_large("feuille", rows, columns, limits)
     if not sheets and "content.xml" in names:
         for rows, columns in ods_extents(archive):
             _too_large("feuille", rows, columns, limits)

@@ -171,3 +171,21 @@ def test_opendocument_trailing_empty_rows_are_not_counted(tmp_path):
     path.write_bytes(ods_bytes({"S": rows, "T": ods_rows([[1]])}))
     with zipfile.ZipFile(path) as archive:
         assert ods_extents(archive) == [(2, 2), (1, 1)]
+
+
+def test_the_quick_bound_is_a_bound_and_gives_way_to_the_exact_extent(book, lines):
+    from bordereau.extent import quick_extent
+
+    path = book(lines)
+    with zipfile.ZipFile(path) as archive:
+        assert quick_extent(archive, "xl/worksheets/sheet1.xml") == (99_999, 26)  # a usual bordereau: no far cell
+    far = _rezip(book(lines, name="loin.xlsx"), lambda name, content: content.replace(
+        b"</sheetData>", b'<row r="200000"><c r="AB200000"><v>1</v></c></row></sheetData>')
+        if name.startswith("xl/worksheets/") else content)
+    with zipfile.ZipFile(far) as archive:
+        assert quick_extent(archive, "xl/worksheets/sheet1.xml") == (200_000, 28)
+        assert xlsx_extent(archive, "xl/worksheets/sheet1.xml") == (200_000, 28)
+    odd = _rezip(book(lines, name="ordre.xlsx"), lambda name, content: content.replace(b'<c r="A8"', b'<c s="0" r="A8"')
+                 if name.startswith("xl/worksheets/") else content)
+    with zipfile.ZipFile(odd) as archive:
+        assert quick_extent(archive, "xl/worksheets/sheet1.xml") is None  # r is not first: counted exactly
