@@ -118,10 +118,14 @@ def open_ledger(db: str | None = None, key_file: Path | None = None, create: boo
 
 
 def _location(engine: sa.Engine) -> str:
-    """Where a ledger lives: its file, or its server and database (without a password)."""
+    """Where a ledger lives: its file, or its database as the server names it (the same whatever name or address
+    each computer gives the server)."""
     if engine.dialect.name == "sqlite":
         return str(Path(engine.url.database or "").expanduser().resolve())
-    return engine.url.set(password=None).render_as_string(hide_password=True)
+    with engine.connect() as connection:
+        address, port, database = connection.execute(sa.text(
+            "SELECT host(inet_server_addr()), inet_server_port(), current_database()")).one()
+    return f"postgresql:{address or 'socket'}:{port or ''}/{database}"
 
 
 def _identity(engine: sa.Engine, location: str) -> str:
