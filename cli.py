@@ -56,13 +56,16 @@ def guarded(command):
         except BordereauError as exc:
             err.print(f"[red]Erreur :[/] {escape(str(exc))}")
             raise typer.Exit(2) from None
-        except OSError as exc:  # an output that cannot be written, a folder given for a file...
-            where = f"{exc.filename} : " if exc.filename else ""
-            err.print(f"[red]Erreur :[/] {escape(where)}{escape(exc.strerror or exc.__class__.__name__)}")
-            raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:
+            from bordereau.errors import os_error_line
+
+            # an output that cannot be written (a full disk, a read-only folder), even wrapped by a library
+            line = os_error_line(exc)
+            if line and not os.environ.get("BORDEREAU_DEBUG"):
+                err.print(f"[red]Erreur :[/] {escape(line)}")
+                raise typer.Exit(2) from None
             if os.environ.get("BORDEREAU_DEBUG"):
                 raise
             err.print(f"[red]Erreur inattendue ({exc.__class__.__name__}).[/] "
@@ -159,26 +162,40 @@ def check(
         from bordereau.render.html import check_report
 
         write_text(report, check_report(result), inputs)
-    written = []
-    if annotate:
-        from bordereau.files import distinct_names
-        from bordereau.render.annotate import annotate as write_annotated
-
-        names = distinct_names(list(inputs), "-anomalies.xlsx")
-        pupils = result.pupils()
-        for source in inputs:
-            mine = [f for f in result.findings if f.path == str(source)]
-            if not any(f.code == "FILE_UNREADABLE" for f in mine):
-                written.append(write_annotated(source, mine, annotate, names[source], inputs, pupils))
+    copies = annotated_copies(result, inputs, annotate) if annotate else []
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:
         print_check(out, result)
         if report:
             out.print(f"Rapport : {report}")
-        for path in written:
-            out.print(f"Copie annotée : {path}")
+    for source, path, note in copies:  # on stderr with --json: stdout holds the document only
+        console = err if as_json else out
+        if path is None:
+            console.print(f"[red]Copie annotée impossible[/] pour {escape(str(source))} : {escape(note)}")
+        else:
+            console.print(f"Copie annotée : {escape(str(path))}" + (f" ({escape(note)})" if note else ""))
     raise typer.Exit(1 if result.errors else 0)
+
+
+def annotated_copies(result, inputs: tuple[Path, ...], folder: Path) -> list[tuple[Path, Path | None, str | None]]:
+    """(source, copy or None, note or reason) for each readable workbook: a copy that cannot be made is said for its
+    file, and the other copies, the findings and the report still come out."""
+    from bordereau.files import distinct_names
+    from bordereau.render.annotate import CopyFailed, annotate
+
+    names = distinct_names(list(inputs), "-anomalies.xlsx")
+    pupils = result.pupils()
+    copies = []
+    for source in inputs:
+        mine = [f for f in result.findings if f.path == str(source)]
+        if any(f.code == "FILE_UNREADABLE" for f in mine):
+            continue
+        try:
+            copies.append((source, *annotate(source, mine, folder, names[source], inputs, pupils)))
+        except CopyFailed as exc:
+            copies.append((source, None, str(exc)))
+    return copies
 
 
 @app.command()

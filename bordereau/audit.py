@@ -150,7 +150,7 @@ def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
     groups = lines.groupby(["path", "sheet"], sort=False).indices if len(lines) else {}  # positions per table
     numbers = checks.bordereau_numbers(tables)
     earlier: dict[str, str] = {}
-    digests = {numbers[key]: _sha256(Path(key[0])) for key in tables}
+    digests = {numbers[key]: _presentation(Path(key[0])) for key in tables}
     reaudited: set[str] = set()
     if history is not None:
         lines["beneficiaire_cle"] = beneficiary_keys(lines, history) if len(lines) else []
@@ -173,6 +173,18 @@ def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
     if history is not None:
         history.record(audit)
     return audit
+
+
+def _presentation(path: Path) -> str:
+    """What tells two presentations of a bordereau apart: its file's SHA-256, and, for a bordereau of an export
+    folder, the identity of the ledger that numbered it (manifest.json): the same file exported from a copy of the
+    ledger is another presentation (BORDEREAU_SEEN_BEFORE), not the same one audited again."""
+    digest = _sha256(path)
+    try:
+        ledger = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8")).get("ledger")
+    except (OSError, ValueError, AttributeError):
+        ledger = None
+    return hashlib.sha256(f"{digest}|{ledger}".encode()).hexdigest() if isinstance(ledger, str) and ledger else digest
 
 
 def _sha256(path: Path) -> str:

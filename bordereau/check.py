@@ -117,7 +117,7 @@ def _empty_column(key: str, n: int) -> object:
     return [None] * n
 
 
-def _read_file(path: Path, findings: list[Finding]) -> tuple[list[Table], list[pd.DataFrame]]:
+def _read_file(path: Path, findings: list[Finding], regimes: dict[str, str]) -> tuple[list[Table], list[pd.DataFrame]]:
     name = str(path)
     try:
         raw_sheets = open_sheets(path)
@@ -137,7 +137,7 @@ def _read_file(path: Path, findings: list[Finding]) -> tuple[list[Table], list[p
         if table.gap:
             findings.append(make("ROWS_AFTER_GAP", name, table.sheet, table.gap[0], f"A{table.gap[0]}", None,
                                  empty=table.gap[0], count=table.gap[1]))
-        frame = to_frame(table, name)
+        frame = to_frame(table, name, regimes)
         start, end, problems = sheets.period(table, name)
         findings.extend(problems)
         frame["periode_debut"], frame["periode_fin"] = start, end
@@ -160,7 +160,7 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
     steps.add(len(files) + len(rules) + 1)
     for path in files:
         steps.step(f"Lecture de {hide_nirs(path.name)}")
-        file_tables, file_frames = _read_file(path, findings)
+        file_tables, file_frames = _read_file(path, findings, ref.regimes)
         tables.update({(str(path), t.sheet): t for t in file_tables})
         frames.extend(file_frames)
     frame = _combine(frames)

@@ -1,5 +1,7 @@
 """The package's exceptions. Only the CLI turns them into exit codes and one-line French messages."""
 
+import errno
+
 
 class BordereauError(Exception):
     """The command could not do its job (exit code 2). The message is French and user-facing."""
@@ -15,3 +17,41 @@ class UsageError(BordereauError):
 
 class WorkbookUnreadable(Exception):
     """A workbook that cannot be read; becomes a FILE_UNREADABLE finding, never an exit 2."""
+
+
+_CAUSES = {
+    errno.ENOSPC: "disque plein", errno.EDQUOT: "quota du disque dépassé (plein)",
+    errno.EROFS: "support en lecture seule",
+    errno.EACCES: "accès refusé (lecture seule ?)", errno.EPERM: "accès refusé (lecture seule ?)",
+    errno.ENOENT: "fichier ou dossier introuvable", errno.ENOTDIR: "un fichier porte le nom d'un dossier du chemin",
+    errno.EISDIR: "c'est un dossier", errno.EEXIST: "existe déjà",
+}
+
+
+def os_cause(exc: OSError) -> str:
+    """Why a file could not be written, in French.
+
+    >>> os_cause(OSError(28, "No space left on device")), os_cause(OSError(30, "Read-only file system"))
+    ('disque plein', 'support en lecture seule')
+    """
+    return _CAUSES.get(exc.errno, exc.strerror or exc.__class__.__name__)
+
+
+def os_error(exc: BaseException) -> OSError | None:
+    """The OS error in `exc` or in what it wraps (xlsxwriter's FileCreateError wraps one), if any."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None or isinstance(seen, OSError):
+            break
+        wrapped = seen.args[0] if seen.args and isinstance(seen.args[0], OSError) else None
+        seen = seen.__cause__ or wrapped or seen.__context__
+    return seen if isinstance(seen, OSError) else None
+
+
+def os_error_line(exc: BaseException) -> str | None:
+    """One French line for an OS error found in `exc`, naming its path when it has one; None when there is none."""
+    found = os_error(exc)
+    if found is None:
+        return None
+    where = f"{found.filename} : " if found.filename else ""
+    return f"{where}{os_cause(found)}"

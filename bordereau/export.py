@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import signal
+import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ import pandas as pd
 
 from .check import CheckResult
 from .errors import UsageError
+from .files import cannot_write
 from .progress import NONE, Steps
 from .reference import Centre, Cpam, Departement, Reference
 from .totals import Group, Sums, billable, group_key, sums
@@ -68,6 +71,7 @@ class ExportPlan:
 
     def departement(self, centre: Centre) -> Departement | None:
         return self.departements.get(centre.departement)
+    ledger: str | None = None  # identity of the ledger the export is recorded in (ledger_meta), for the manifests
 
 
 def _period(lines: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -153,9 +157,18 @@ def check_target(out: Path) -> None:
 
 
 def temp_folder(out: Path) -> Path:
-    """The folder an export is built in, beside its final place (so that the last step is one rename)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    """The folder an export is built in, beside its final place (so that the last step is one rename). Its name says
+    which process made it (`.NAME.<host>-<pid>.XXXXXXXX.tmp`): a folder left by a killed process can be told from the
+    folder of an export still running (ledger.record.sweep)."""
+    with cannot_write(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.{owner_tag()}.", suffix=".tmp", dir=out.parent))
+
+
+def owner_tag() -> str:
+    """<host>-<pid> of this process, as a file name part."""
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "hote"
+    return f"{host}-{os.getpid()}"
 
 
 def write(export: ExportPlan, out: Path, inputs: tuple[Path, ...], temp: Path | None = None,
@@ -171,15 +184,16 @@ def write(export: ExportPlan, out: Path, inputs: tuple[Path, ...], temp: Path | 
         raise UsageError(f"{out} : le dossier d'export ne peut pas contenir les fichiers d'entrée")
     temp = temp or temp_folder(out)
     try:
-        written = write_all(export, temp, export.reasons)
-        for name, text in (extra or {}).items():
-            (temp / name).write_text(text, encoding="utf-8")
-        os.chmod(temp, 0o755)
-        pause("before-rename")
-        if out.exists():
-            out.rmdir()  # empty, checked above
-        os.rename(temp, out)
-        pause("after-rename")
+        with cannot_write(out):
+            written = write_all(export, temp, export.reasons)
+            for name, text in (extra or {}).items():
+                (temp / name).write_text(text, encoding="utf-8")
+            os.chmod(temp, 0o755)
+            pause("before-rename")
+            if out.exists():
+                out.rmdir()  # empty, checked above
+            os.rename(temp, out)
+            pause("after-rename")
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     return [out / p.relative_to(temp) for p in written]
@@ -204,7 +218,10 @@ def run(result: CheckResult, ref: Reference, out: Path, inputs: tuple[Path, ...]
     steps.step("Enregistrement au registre")
     from .ledger import record
 
+    record.sweep(out.parent, ledger)
+    export.ledger = ledger.identity
     temp = temp_folder(out)
+    pause("before-reserve")
     try:
         export_id = record.reserve(ledger, export, out, result.lines, temp)
     except BaseException:

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import BordereauError, UsageError, os_cause, os_error
 
 
 @contextlib.contextmanager
@@ -18,18 +18,35 @@ def atomic_path(target: Path, inputs: tuple[Path, ...] = ()) -> Iterator[Path]:
     target = Path(target)
     if any(target.resolve() == Path(p).resolve() for p in inputs):
         raise UsageError(f"{target} : refus d'écrire par-dessus un fichier d'entrée")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    with cannot_write(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
     temp = Path(name)
     try:
-        yield temp
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temp, 0o666 & ~mask)  # mkstemp creates 0600; give the file the user's usual permissions
-        os.replace(temp, target)
+        with cannot_write(target):
+            yield temp
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(temp, 0o666 & ~mask)  # mkstemp creates 0600; give the file the user's usual permissions
+            os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def cannot_write(target: Path) -> Iterator[None]:
+    """An OS error while writing `target` (a full disk, a read-only folder), even wrapped by a library, becomes one
+    French line naming `target` and the cause (BordereauError)."""
+    try:
+        yield
+    except BordereauError:
+        raise
+    except Exception as exc:
+        found = os_error(exc)
+        if found is None:
+            raise
+        raise BordereauError(f"{target} : écriture impossible, {os_cause(found)}") from None
 
 
 def distinct_names(sources: list[Path], suffix: str) -> dict[Path, str]:

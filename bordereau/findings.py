@@ -66,6 +66,9 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "ROWS_AFTER_GAP": (W, "Lignes après une ligne vide",
                        "{count} ligne(s) après la ligne vide {empty} ne sont pas lues (le tableau s'arrête à la "
                        "première ligne vide) : supprimez la ligne vide"),
+    "LINE_NUMBER_INVALID": (W, "N° de ligne illisible",
+                            "{label} « {value} » : ce n'est pas un numéro de ligne (un entier de 1 à 1 048 576) ; le "
+                            "numéro de la ligne Excel le remplace"),
     "FORMULA_NOT_CALCULATED": (W, "Formules jamais calculées",
                                "{count} formule(s) sans valeur enregistrée (classeur jamais recalculé) : ouvrez-le "
                                "dans Excel, recalculez (F9) et enregistrez"),

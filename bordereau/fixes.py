@@ -40,6 +40,8 @@ FIXES: dict[str, str] = {
     "TOO_MANY_DOSES": "Vérifiez les doses déjà faites ; une dose au-delà du schéma n'est pas facturée.",
     "ROWS_AFTER_GAP": "Supprimez la ligne vide dans le tableau pour que les lignes suivantes soient lues.",
     "FORMULA_NOT_CALCULATED": "Ouvrez le classeur dans Excel, recalculez (F9) et enregistrez-le.",
+    "LINE_NUMBER_INVALID": "Mettez dans la colonne « N° de ligne » un numéro d'ordre (1, 2, 3...), jamais un NIR ni "
+                           "une date.",
     "CLAIMED_TOTAL_MISMATCH": "Refaites la ligne de total : chaque total est la somme de sa colonne.",
     "CENTRE_NOT_ATTACHED": "Adressez le bordereau à la caisse de rattachement du centre.",
     "FILE_MODIFIED": "Demandez au Département le fichier tel qu'il a été exporté, ou vérifiez chaque ligne.",

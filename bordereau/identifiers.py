@@ -6,6 +6,7 @@ Each ``*_problem`` function returns None for a valid value, or a short French re
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -18,10 +19,18 @@ _SEPARATORS = re.compile(r"[\s.\-/\u00a0\u202f]+")
 
 
 def _digits_text(value: object) -> str:
-    """A code typed as text or stored by Excel as a number, without separators."""
+    """A code typed as text or stored by Excel as a number, without separators; full-width or other Unicode digits
+    become ASCII ones (NFKC), so that a code is always ASCII or plainly invalid.
+
+    >>> _digits_text("１ ７９ ０２"), _digits_text(59078010.0), _digits_text("٣٤")
+    ('17902', '59078010', '34')
+    """
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return _SEPARATORS.sub("", str(value)).upper()
+    text = unicodedata.normalize("NFKC", str(value))
+    if not text.isascii():
+        text = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in text)
+    return _SEPARATORS.sub("", text).upper()
 
 
 # -- FINESS -----------------------------------------------------------------------------------------------------
@@ -122,6 +131,7 @@ def nir_birth_mismatch(nirs: pd.Series, births: pd.Series) -> pd.Series:
     >>> nir_birth_mismatch(nirs, births).tolist()
     [False, True, False]
     """
+    nirs = nirs.where(nirs.str.fullmatch(r"[0-9]{15}", na=False), "000000000000000")  # 2A/2B: no month
     if nirs.empty:
         return pd.Series(False, index=nirs.index)
     digits = np.array(nirs.tolist(), dtype="S15").view(np.uint8).reshape(-1, 15).astype(np.int16) - 48
@@ -175,7 +185,7 @@ def hide_nirs(text: str) -> str:
     >>> hide_nirs("NIR_2_14_07_59_138_900_65"), hide_nirs("Feuille 2140759138900"), hide_nirs("1 85 03 2A 123 456")
     ('NIR_2 14 07 59 *** *** **', 'Feuille 2 14 07 59 *** *** **', '1 85 03 2A *** *** **')
     >>> hide_nirs("élève２１４０７５９１３８９００６６")
-    'élève２ １４ ０７ ５９ *** *** **'
+    'élève2 14 07 59 *** *** **'
     """
     if not isinstance(text, str):
         return text

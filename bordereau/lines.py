@@ -8,6 +8,7 @@ unreadable values become None and keep their raw text for the messages.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from .identifiers import finess_compact, nir_compact, vaccine_code_compact
 from .layout import Table
-from .money import parse_amount, to_cents
+from .money import LINE_LIMIT, parse_amount, to_cents
 from .text import clean_text, norm_label
 
 COVERAGE_ALIASES = {
@@ -93,19 +94,49 @@ def parse_coverage(value: object) -> object:
     return _COVERAGE.get(norm_label(text), INVALID)
 
 
-def parse_regime(value: object) -> object:
-    """Two-digit code régime from 1, "1", "01 - Régime général" or "MSA"; the raw text when unrecognisable.
+def regime_aliases(labels: dict[str, str]) -> dict[str, str]:
+    """{normalised label: code} for the labels of tarifs/regimes.yaml: the whole label, the label without its
+    parenthesis and what the parenthesis holds (« Mutualité sociale agricole (MSA) » gives all three).
+
+    >>> sorted(regime_aliases({"02": "Mutualité sociale agricole (MSA)"}).items())
+    [('msa', '02'), ('mutualitesocialeagricole', '02'), ('mutualitesocialeagricolemsa', '02')]
+    """
+    aliases = {}
+    for code, label in labels.items():
+        outside = re.sub(r"\([^)]*\)", "", label)
+        inside = re.findall(r"\(([^)]*)\)", label)
+        for alias in (label, outside, *inside):
+            if norm_label(alias):
+                aliases.setdefault(norm_label(alias), code)
+    return aliases
+
+
+_CODE_AND_LABEL = re.compile(r"(\d{1,2})\s*(?:[–—:./)-]\s*)?([^\d\s–—:./)-][^\d]*)")
+
+
+def parse_regime(value: object, aliases: dict[str, str] | None = None) -> object:
+    """Two-digit code régime from a code (1, "1", "01"), a code with its label ("01 - Régime général") or a known
+    label ("MSA"); anything else is returned as typed (REGIME_UNKNOWN), a NIR, a date or « 9 patates » included.
+    `aliases` are those of the reference data (regime_aliases); without them, only the two main régimes are known.
 
     >>> parse_regime(1.0), parse_regime("01 - Régime général"), parse_regime("MSA"), parse_regime("xx")
     ('01', '01', '02', 'xx')
+    >>> parse_regime("1 14 09 59 471 976 22"), parse_regime("01/10/2026"), parse_regime("9 patates")
+    ('1 14 09 59 471 976 22', '01/10/2026', '9 patates')
+    >>> parse_regime("02 - Régime général"), parse_regime("2 MSA"), parse_regime(1.5)
+    ('02 - Régime général', '02', '1.5')
     """
     text = clean_text(value)
     if text is None:
         return None
-    match = re.match(r"\s*(\d{1,2})(?!\d)", text)
-    if match:
-        return match.group(1).zfill(2)
-    return _REGIME_WORDS.get(norm_label(text), text)
+    aliases = _REGIME_WORDS if aliases is None else {**_REGIME_WORDS, **aliases}
+    if re.fullmatch(r"\d{1,2}", text):
+        return text.zfill(2)
+    with_label = _CODE_AND_LABEL.fullmatch(text)
+    if with_label:
+        code = with_label.group(1).zfill(2)
+        return code if aliases.get(norm_label(with_label.group(2))) == code else text
+    return aliases.get(norm_label(text), text)
 
 
 def parse_cents(value: object) -> object:
@@ -118,6 +149,37 @@ def parse_cents(value: object) -> object:
         return None
     amount = parse_amount(value)
     return INVALID if amount is None or amount < 0 else to_cents(amount)
+
+
+def parse_line_cents(value: object) -> object:
+    """parse_cents for the amounts of one dose line, which never reach 1,000,000 EUR: past that, a typo.
+
+    >>> parse_line_cents("98,50"), parse_line_cents(1e18) is INVALID, parse_line_cents("1 000 000,00") is INVALID
+    (9850, True, True)
+    """
+    cents = parse_cents(value)
+    return INVALID if isinstance(cents, int) and cents >= to_cents(LINE_LIMIT) else cents
+
+
+MAX_LINE_NUMBER = 1_048_576  # a sheet's last row: no bordereau numbers its lines beyond
+
+
+def parse_line_number(value: object) -> object:
+    """A « N° de ligne »: a whole number from 1 to 1,048,576; None if empty, INVALID otherwise (a NIR typed there,
+    a code, a date...).
+
+    >>> parse_line_number(12.0), parse_line_number(" 3 "), parse_line_number(None)
+    (12, 3, None)
+    >>> [parse_line_number(v) is INVALID for v in ("214035986539536", 0, 2.5, "A3", True, 10**7)]
+    [True, True, True, True, True, True]
+    """
+    if isinstance(value, bool):
+        return INVALID
+    text = clean_text(value)
+    if text is None:
+        return None
+    number = int(text) if text.isascii() and text.isdigit() and len(text) <= 7 else 0
+    return number if 1 <= number <= MAX_LINE_NUMBER else INVALID
 
 
 def _text_or_none(value: object) -> str | None:
@@ -133,7 +195,7 @@ def _code(compact: Callable[[object], str]) -> Callable[[object], str | None]:
 
 
 PARSERS: dict[str, Callable[[object], object]] = {
-    "ligne": _text_or_none,
+    "ligne": parse_line_number,
     "nom": _text_or_none,
     "prenom": _text_or_none,
     "vaccin": _text_or_none,
@@ -146,10 +208,10 @@ PARSERS: dict[str, Callable[[object], object]] = {
     "prise_en_charge": parse_coverage,
     "date_naissance": parse_date,
     "date_administration": parse_date,
-    "prix_unitaire": parse_cents,
-    "montant_amo": parse_cents,
-    "montant_complementaire": parse_cents,
-    "montant_total": parse_cents,
+    "prix_unitaire": parse_line_cents,
+    "montant_amo": parse_line_cents,
+    "montant_complementaire": parse_line_cents,
+    "montant_total": parse_line_cents,
 }
 DATE_KEYS = ("date_naissance", "date_administration")
 
@@ -160,12 +222,13 @@ def _as_datetime64(value: object) -> object:
 MONEY_KEYS = ("prix_unitaire", "montant_amo", "montant_complementaire", "montant_total")
 
 
-def to_frame(table: Table, path: str) -> pd.DataFrame:
+def to_frame(table: Table, path: str, regimes: dict[str, str] | None = None) -> pd.DataFrame:
     """The table's dose rows as typed columns; `<key>_raw` keeps the cell as read, `<key>_bad` flags unreadable ones.
 
     Dates become datetime64 (NaT when empty or unreadable), money integer cents (nullable). A FINESS given in the
-    header block applies to every row.
+    header block applies to every row. `regimes` ({code: label}, the reference data's) lets a label name a régime.
     """
+    aliases = regime_aliases(regimes) if regimes else None
     n = len(table.rows)
     data: dict[str, object] = {"path": [path] * n, "sheet": [table.sheet] * n, "row": table.row_numbers}
     cells = list(zip(*table.rows, strict=True)) if n else []  # one transposition: columns of raw values
@@ -179,6 +242,8 @@ def to_frame(table: Table, path: str) -> pd.DataFrame:
             continue
         if key in DATE_KEYS:
             parse = _as_datetime64
+        elif key == "code_regime":
+            parse = functools.partial(parse_regime, aliases=aliases)
         raw, values, bad = _on_distinct(raw, parse)
         data[f"{key}_raw"] = raw
         data[f"{key}_bad"] = bad

@@ -12,6 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
+LIMIT = Decimal(10) ** 15  # far beyond any amount of any bordereau; past it an amount is not read (nor rounded)
+LINE_LIMIT = Decimal(1_000_000)  # no line of a bordereau comes near it; past it an amount is a typo, not money
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 
@@ -35,13 +37,15 @@ def parse_amount(value: object) -> Decimal | None:
     (Decimal('1116.86'), Decimal('98.50'), Decimal('274.66'))
     >>> parse_amount("98,505") is None, parse_amount("abc") is None, parse_amount(True) is None
     (True, True, True)
+    >>> parse_amount(1e308) is None, parse_amount(10**30) is None, parse_amount("1" * 40) is None
+    (True, True, True)
     """
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return Decimal(value).quantize(CENT)
+        return Decimal(value).quantize(CENT) if abs(value) < LIMIT else None
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if value != value or not abs(value) < LIMIT:
             return None
         # repr gives the shortest decimal that round-trips: 274.65999999999997 stays that, 116.86 stays 116.86.
         exact = Decimal(repr(value))
@@ -50,7 +54,7 @@ def parse_amount(value: object) -> Decimal | None:
         return rounded if abs(exact - rounded) < Decimal("0.000001") else None
     text = _SPACES.sub("", str(value)).replace("€", "").replace("EUR", "").replace("eur", "")
     text = text.replace(",", ".")
-    if not re.fullmatch(r"-?\d+(\.\d{1,2})?", text):
+    if not re.fullmatch(r"-?\d{1,15}(\.\d{1,2})?", text):
         return None
     try:
         return Decimal(text).quantize(CENT)

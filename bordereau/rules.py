@@ -15,7 +15,7 @@ from .batch import Batch, fr_date
 from .findings import Finding
 from .identifiers import nir_birth_mismatch, nir_birth_month, nir_mask
 from .layout import COLUMNS
-from .money import format_eur, from_cents, parse_amount
+from .money import LINE_LIMIT, format_eur, from_cents, parse_amount
 from .pricing import age_on
 from .schema import failures, line_schema
 from .text import norm_label
@@ -42,7 +42,7 @@ def _eur(cents: object) -> str:
 
 
 @rule("REQUIRED_MISSING", "DATE_INVALID", "COVERAGE_UNKNOWN", "REGIME_UNKNOWN", "VACCINE_CODE_INVALID",
-      "NIR_INVALID", "PRICE_INVALID")
+      "NIR_INVALID", "PRICE_INVALID", "LINE_NUMBER_INVALID")
 def column_rules(b: Batch) -> Iterable[Finding]:
     f = b.frame
     schema = line_schema(f, set(b.ref.regimes), b.nir_problems, b.code_problems)
@@ -70,8 +70,13 @@ def amount_problem(raw: object) -> str:
 
     >>> amount_problem("64.025"), amount_problem(-3.0), amount_problem(0), amount_problem("gratuit")
     ('plus de deux décimales', 'montant négatif', 'un prix nul ne se facture pas', "ce n'est pas un montant en euros")
+    >>> amount_problem(1e308), amount_problem("2 500 000")
+    ('montant démesuré (1 000 000 EUR ou plus)', 'montant démesuré (1 000 000 EUR ou plus)')
     """
     amount = parse_amount(raw)
+    if (amount is not None and abs(amount) >= LINE_LIMIT) or (
+            isinstance(raw, int | float) and not isinstance(raw, bool) and abs(raw) >= LINE_LIMIT):
+        return "montant démesuré (1 000 000 EUR ou plus)"
     if amount is None:
         text = re.sub(r"[\s\u00a0\u202f€]|EUR", "", str(raw)).replace(",", ".")
         return "plus de deux décimales" if re.fullmatch(r"-?\d+\.\d{3,}", text) or (
@@ -207,12 +212,14 @@ def _hpv_doses(b: Batch) -> pd.DataFrame:
                           "age": d.loc[keep, "age"], "i": f.index[keep], "origin": None})
     if b.history is not None and len(b.history):
         ids = dict(zip(d.loc[keep, "beneficiary_key"], d.loc[keep, "beneficiaire"], strict=True))
+        births = dict(zip(d.loc[keep, "beneficiary_key"], f.loc[keep, "date_naissance"], strict=True))
         h = b.history[b.history["beneficiary_key"].isin(ids)]
+        # the beneficiary key holds the birth date: a line purged, or on a FIR statement, has the batch line's one
+        birth = h["birth_date"].where(h["birth_date"].notna(), h["beneficiary_key"].map(births))
         earlier = pd.DataFrame({
             "who": h["beneficiary_key"].map(ids).astype("Int64"), "day": h["administered_on"],
-            "age": age_on(h["birth_date"], h["administered_on"]), "i": -1,  # <NA> once purged
-            "origin": "la dose du " + h["administered_on"].dt.strftime("%d/%m/%Y") + " (bordereau "
-                      + h["bordereau"] + ", ligne " + h["line_no"].astype(str) + ")"})
+            "age": age_on(birth.astype("datetime64[s]"), h["administered_on"]), "i": -1,
+            "origin": "la dose du " + h["administered_on"].dt.strftime("%d/%m/%Y") + " (" + h["where"] + ")"})
         doses = pd.concat([earlier, doses], ignore_index=True)
     return doses.sort_values(["who", "day"], kind="stable").reset_index(drop=True)
 
@@ -279,7 +286,7 @@ def _beneficiary(b: Batch, parent: pd.Series) -> tuple[pd.Series, pd.Series]:
     f = b.frame
     valid_nir = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems))
     names = _normalised(f["nom"]) + "|" + _normalised(f["prenom"])
-    by_nir = "N" + f["nir"]
+    by_nir = "N" + f["nir"].astype(object).where(valid_nir, "")
     # a pupil billed under a parent's NIR shares it with brothers and sisters, twins included: the first name tells
     # them apart
     by_nir = by_nir.where(~parent, by_nir + "|" + _normalised(f["prenom"]).fillna(""))
@@ -291,5 +298,11 @@ def _beneficiary(b: Batch, parent: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _normalised(names: pd.Series) -> pd.Series:
+    """Names folded by norm_label, as text (None where empty, a column of nothing but empty names included).
+
+    >>> _normalised(pd.Series([None, None])).tolist(), _normalised(pd.Series(["Dupont ", None])).tolist()
+    ([None, None], ['dupont', None])
+    """
     distinct = names.dropna().unique()
-    return names.map(dict(zip(distinct, map(norm_label, distinct), strict=True)))
+    folded = names.map(dict(zip(distinct, map(norm_label, distinct), strict=True))).astype(object)
+    return folded.where(folded.notna(), None)

@@ -11,11 +11,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
-import xlsxwriter
-
 from .money import from_cents, to_cents
 from .pricing import split_line
 from .reference import COVERAGE_LABELS, Centre, Reference
+from .xlsx import Workbook
 
 LAST_NAMES = ("MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "RICHARD", "PETIT", "DURAND", "LEROY", "MOREAU",
               "SIMON", "LAURENT", "LEFEBVRE", "MICHEL", "GARCIA", "DAVID", "BERTRAND", "ROUX", "VINCENT", "FOURNIER",
@@ -115,7 +114,7 @@ def write_bordereau(path: Path, centre: Centre, start: dt.date, end: dt.date, li
     """Write lines the way a centre's workbook holds them. Values are written as they are: a date as an Excel date,
     a Decimal as a number, a str as text (never as a formula)."""
     columns = list(columns)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": big, "strings_to_formulas": False,
+    book = Workbook(str(path), {"constant_memory": big, "strings_to_formulas": False,
                                            "strings_to_numbers": False})
     ws = book.add_worksheet(sheet)
     bold = book.add_format({"bold": True})

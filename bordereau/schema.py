@@ -39,7 +39,7 @@ REQUIRED = ("nom", "prenom", "nir", "date_naissance", "code_regime", "prise_en_c
 UNREADABLE_CODE = {
     "date_naissance": "DATE_INVALID", "date_administration": "DATE_INVALID", "prise_en_charge": "COVERAGE_UNKNOWN",
     "prix_unitaire": "PRICE_INVALID", "montant_amo": "PRICE_INVALID", "montant_complementaire": "PRICE_INVALID",
-    "montant_total": "PRICE_INVALID",
+    "montant_total": "PRICE_INVALID", "ligne": "LINE_NUMBER_INVALID",
 }
 
 

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 import pandas as pd
 
 from .findings import Finding, make
-from .identifiers import finess_problem
+from .identifiers import finess_compact, finess_problem
 from .layout import COLUMNS, Table
 from .lines import INVALID, parse_date
 from .reference import Reference
+from .text import clean_text
 
 FINESS_KINDS = {"finess_geographique": "géographique", "finess_juridique": "juridique"}
 
@@ -55,12 +56,21 @@ def finess(table: Table, path: str, frame: pd.DataFrame, ref: Reference) -> Iter
     pairs = pairs.where(pairs.notna(), None)
     groups = pairs.groupby(["geo", "legal"], dropna=False, sort=False).groups
     if frame.empty:  # a table without lines: its header block is still checked
-        groups = {tuple(table.block.get(k, (None,))[0] for k in ("finess_geographique", "finess_juridique")):
+        groups = {tuple(_compact(table.block.get(k, (None,))[0]) for k in ("finess_geographique", "finess_juridique")):
                   pd.Index([])}
     for (g, j), rows in groups.items():
         g, j = (None if v is None or v != v else v for v in (g, j))
         for code, key, values in _finess_problems(g, j, ref):
             yield from _at(table, path, frame, rows, code, key, values)
+
+
+def _compact(value: object) -> str | None:
+    """A header-block FINESS as the lines carry it (typed as a number, a boolean, text with spaces...).
+
+    >>> _compact(590780102.0), _compact(True), _compact("  "), _compact(None)
+    ('590780102', 'TRUE', None, None)
+    """
+    return None if clean_text(value) is None else finess_compact(value)
 
 
 def _finess_problems(geo: str | None, legal: str | None, ref: Reference) -> Iterator[tuple[str, str, dict]]:

@@ -2,14 +2,48 @@
 
 from __future__ import annotations
 
-from openpyxl.cell.cell import Cell
+import datetime as dt
+
+import xlsxwriter
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+MAX_TEXT = 32_767  # characters in a cell
+
+
+def clean(text: str) -> str:
+    """Text an xlsx cell or comment can hold: control characters XML forbids shown as U+FFFD, at most 32,767 characters.
+
+    >>> clean("a\x01b"), len(clean("x" * 40_000))
+    ('a\ufffdb', 32767)
+    """
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)[:MAX_TEXT]
 
 
 def put(cell: Cell, value: object) -> Cell:
-    """Set a cell's value; user text that could start a formula stays text (formula injection)."""
-    cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    """Set a cell's value; user text stays text, never a formula (formula injection), and only holds what xlsx can.
+    A value openpyxl cannot store (a time span, a date before 1900) is written as its text."""
+    if isinstance(value, str):
+        cell.value = clean(value)
         cell.data_type = "s"
+        return cell
+    if isinstance(value, dt.timedelta | dt.time) or (isinstance(value, dt.date) and value.year < 1900):
+        value = str(value)
+    elif isinstance(value, float) and value != value:
+        value = None
+    cell.value = value
     return cell
+
+
+class Workbook(xlsxwriter.Workbook):
+    """xlsxwriter's workbook, whose destructor does not retry a `close()` that failed (a full disk, a read-only
+    folder): the error was reported once, and Python would print « Exception ignored » on top of it."""
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.fileclosed = True
+
+    def __del__(self) -> None:
+        self.fileclosed = True

@@ -54,7 +54,8 @@ FILE_LEVEL = {"ROWS_AFTER_GAP",
               "FINESS_MISMATCH", "FORMULA_NOT_CALCULATED"}
 COVERED: set[str] = set()  # codes that a test below plants; filled by @covers at import
 COVERED_ELSEWHERE = {"ALREADY_BILLED": "test_ledger.py",
-                     "ROWS_AFTER_GAP": "test_layout.py"}  # codes that need a ledger or an audit, tested there
+                     "ROWS_AFTER_GAP": "test_layout.py",
+                     "LINE_NUMBER_INVALID": "test_edge_cases.py"}  # codes that need a ledger or an audit, tested there
 # made by audit_checks.py
 AUDIT_LEVEL = {"CLAIMED_TOTAL_MISMATCH", "CENTRE_NOT_ATTACHED", "BORDEREAU_SEEN_BEFORE", "FILE_MODIFIED"}
 COVERED_ELSEWHERE |= dict.fromkeys(AUDIT_LEVEL, "test_audit.py")

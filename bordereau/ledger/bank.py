@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..identifiers import hide_nirs
 from ..lines import INVALID, parse_date
 from ..money import as_json, from_cents, parse_amount, to_cents
 from ..text import clean_text
@@ -112,7 +113,9 @@ def read_payments(path: Path) -> tuple[list[Payment], list[Unreadable]]:
             continue
         if credit <= 0:
             continue  # a debit written as a negative amount, or nothing credited
-        payer, label = clean_text(row.get("payer")) or "", clean_text(row.get("label")) or ""
+        # a NIR typed in a label or a payer (a pupil's, to say what a payment is for) is masked before it is shown,
+        # stored, or used as the account reference
+        payer, label = (hide_nirs(clean_text(row.get(key)) or "") for key in ("payer", "label"))
         reference = (clean_text(row.get("account")) or account).replace(" ", "") or payer
         cents = to_cents(credit)
         key = (day, cents, reference.upper())

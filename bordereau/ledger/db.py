@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,31 @@ def make_engine(db: str) -> sa.Engine:
         raise BordereauError(f"base du registre invalide : {exc.__class__.__name__}") from None
     if engine.dialect.name == "sqlite":
         _sqlite_pragmas(engine)
+    _storage_errors(engine)
     return engine
+
+
+_STORAGE = (("disk is full", "disque plein"), ("diskfull", "disque plein"), ("no space left", "disque plein"),
+            ("readonly database", "lecture seule"), ("read-only", "lecture seule"),
+            ("unable to open database", "fichier ou dossier inaccessible (lecture seule ?)"))
+
+
+def _storage_errors(engine: sa.Engine) -> None:
+    """A ledger that cannot be written (a full disk, a read-only file or folder) is one French line naming it and the
+    cause, whatever statement met it; the transaction is rolled back, nothing is half-written."""
+    where = engine.url.database if engine.dialect.name == "sqlite" else engine.url.render_as_string(hide_password=True)
+
+    @event.listens_for(engine, "handle_error")
+    def translate(context):
+        original = context.original_exception
+        text = f"{original.__class__.__name__} {original}".lower()
+        cause = next((french for english, french in _STORAGE if english in text), None)
+        if cause is None and isinstance(original, OSError):
+            from ..errors import os_cause
+
+            cause = os_cause(original)
+        if cause:
+            raise BordereauError(f"registre {where} : écriture impossible, {cause}") from None
 
 
 def _sqlite_pragmas(engine: sa.Engine) -> None:
@@ -64,6 +89,7 @@ class Ledger:
     hasher: Hasher
     url: str
     new_key: Path | None = None  # the key file this opening created (the ledger's first): say so, once
+    identity: str = ""  # this ledger's own identity: a copy of the file somewhere else gets another one
 
     @property
     def host(self) -> str:
@@ -88,8 +114,58 @@ def open_ledger(db: str | None = None, key_file: Path | None = None, create: boo
         raise BordereauError(f"registre inaccessible ({exc.orig.__class__.__name__}) : {db.split('@')[-1]}") from None
     key, created = _key_for(engine, key_file)
     ledger = Ledger(engine, Hasher(key), db, created)
+    ledger.identity = _identity(engine, _location(engine))
     recover(ledger)
     return ledger
+
+
+def _location(engine: sa.Engine) -> str:
+    """Where a ledger lives: its file, or its database as the server names it (the same whatever name or address
+    each computer gives the server)."""
+    if engine.dialect.name == "sqlite":
+        return str(Path(engine.url.database or "").expanduser().resolve())
+    with engine.connect() as connection:
+        address, port, database = connection.execute(sa.text(
+            "SELECT host(inet_server_addr()), inet_server_port(), current_database()")).one()
+    return f"postgresql:{address or 'socket'}:{port or ''}/{database}"
+
+
+def _identity(engine: sa.Engine, location: str) -> str:
+    """The ledger's identity, recorded in every manifest. It is bound to where the ledger lives: a copy of the file
+    opened elsewhere (a backup restored beside the original, a copy on another computer) gets a new identity, and
+    remembers the one it was copied from, so that `audit` tells bordereaux numbered by two ledgers apart."""
+    from .schema import ledger_meta
+
+    meta = ledger_meta.c
+    with engine.connect() as connection:
+        stored = dict(connection.execute(sa.select(meta.name, meta.value).where(
+            meta.name.in_(["identity", "location"]))).all())
+    if stored.get("identity") and stored.get("location") == location:
+        return stored["identity"]
+    try:
+        return _new_identity(engine, location, stored.get("identity"))
+    except sa.exc.IntegrityError:  # another process gave it one meanwhile
+        with engine.connect() as connection:
+            return connection.execute(sa.select(meta.value).where(meta.name == "identity")).scalar_one()
+
+
+def _new_identity(engine: sa.Engine, location: str, before: str | None) -> str:
+    from .schema import ledger_meta
+
+    meta = ledger_meta.c
+    identity = uuid.uuid4().hex
+    with engine.begin() as connection:
+        now = dict(connection.execute(sa.select(meta.name, meta.value).where(
+            meta.name.in_(["identity", "location"]))).all())
+        if now.get("identity") and now.get("location") == location and now.get("identity") != before:
+            return now["identity"]  # another process opened it here first
+        connection.execute(ledger_meta.delete().where(meta.name.in_(["identity", "location"])))
+        connection.execute(ledger_meta.insert(), [{"name": "identity", "value": identity},
+                                                  {"name": "location", "value": location}])
+        if before:
+            connection.execute(ledger_meta.delete().where(meta.name == "copied_from"))
+            connection.execute(ledger_meta.insert().values(name="copied_from", value=before))
+    return identity
 
 
 def _key_for(engine: sa.Engine, key_file: Path | None) -> tuple[bytes, Path | None]:

@@ -48,12 +48,26 @@ def billed_doses(ledger, dose_keys: pd.Series) -> pd.DataFrame:
 
 
 def earlier_doses(ledger, beneficiary_keys: pd.Series, classe: str) -> pd.DataFrame:
-    """Billed doses of a vaccine class for these beneficiaries."""
+    """Every dose of a vaccine class given to these beneficiaries, whoever paid: billed to a CPAM, or put on a FIR
+    statement (a line without rights); `where` says where it was billed. FIR lines keep no birth date (NaT)."""
     c = billed_lines.c
     keys = sorted(set(beneficiary_keys.dropna()))
     found = _select(ledger, c.beneficiary_key, keys, c.beneficiary_key, c.administered_on, c.bordereau, c.line_no,
                     c.classe, c.state, c.birth_date, c.dose_key)
     found = found[(found["classe"] == classe) & (found["state"] == "billed")]
+    found = found.assign(where="bordereau " + found["bordereau"].astype(str) + ", ligne "
+                         + found["line_no"].astype(str))
+    f = fir_lines.c
+    fir = _select(ledger, f.beneficiary_key, keys, f.beneficiary_key, f.administered_on, f.classe, f.dose_key,
+                  f.export_id)
+    fir = fir[fir["classe"] == classe]
+    if len(fir):
+        with ledger.engine.connect() as connection:
+            created = dict(connection.execute(sa.select(exports.c.id, exports.c.created)).all())
+        label = [f"état FIR de l'export du {created[e]:%d/%m/%Y}" for e in fir["export_id"]]
+        fir = fir.drop(columns="export_id").assign(bordereau=label, line_no=0, state="billed", birth_date=None,
+                                                   where=label)
+        found = pd.concat([found, fir], ignore_index=True) if len(found) else fir
     return found.assign(administered_on=pd.to_datetime(found["administered_on"]).astype("datetime64[s]"),
                         birth_date=pd.to_datetime(found["birth_date"]).astype("datetime64[s]"))
 

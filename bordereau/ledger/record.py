@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -158,9 +159,63 @@ def _alive(row, host: str) -> bool:
     return age < dt.timedelta(days=1)  # beyond, the pid was reused by another program
 
 
+# the temporary folder of an export: .NAME.<host>-<pid>.XXXXXXXX.tmp (before 0.1.0: .NAME.XXXXXXXX.tmp)
+_TEMP = re.compile(r"\.(?P<name>.+?)\.(?:(?P<host>[A-Za-z0-9]*)-(?P<pid>\d+)\.)?[a-z0-9_]{8}\.tmp")
+
+
+def sweep(folder: Path, ledger) -> list[Path]:
+    """Remove the temporary export folders of `folder` that no pending export of the ledger claims and whose process
+    is gone: a kill between their creation and the export's first commit leaves them behind. A folder of this host
+    goes when its process is dead; one of another host, or without a process in its name, after STALE_AFTER."""
+    with ledger.engine.connect() as connection:
+        claimed = set(connection.execute(sa.select(exports.c.temp_dir).where(exports.c.state == "pending")).scalars())
+    removed = []
+    try:
+        candidates = [p for p in folder.iterdir() if p.name.endswith(".tmp") and p.is_dir()]
+    except OSError:
+        return removed
+    for path in candidates:
+        found = _TEMP.fullmatch(path.name)
+        if found is None or str(path) in claimed:
+            continue
+        try:
+            age = dt.datetime.now() - dt.datetime.fromtimestamp(path.stat().st_mtime)
+        except OSError:
+            continue
+        if found["pid"] and found["host"] == _host_tag() and age > dt.timedelta(seconds=5):
+            gone = not _pid_alive(int(found["pid"]))
+        else:
+            gone = age > STALE_AFTER
+        if gone:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _host_tag() -> str:
+    from ..export import owner_tag
+
+    return owner_tag().rsplit("-", 1)[0]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
 def recover(ledger) -> list[str]:
-    """Complete or undo the exports whose process died between reserve and complete. Returns what was done."""
+    """Complete or undo the exports whose process died between reserve and complete, and remove the temporary
+    folders nothing claims beside the exports the ledger knows. Returns what was done."""
     done = []
+    with ledger.engine.connect() as connection:
+        folders = {str(Path(d).parent) for d in connection.execute(sa.select(exports.c.out_dir).distinct()).scalars()}
+    for folder in sorted(folders):
+        done += [f"dossier temporaire abandonné supprimé : {p}" for p in sweep(Path(folder), ledger)]
     with ledger.engine.begin() as connection:
         pending = connection.execute(sa.select(exports).where(exports.c.state == "pending")).all()
         for row in pending:

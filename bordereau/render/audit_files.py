@@ -14,8 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import xlsxwriter
-
 from ..audit import Audit
 from ..audit_lines import OBSERVATION, REJECTED
 from ..files import atomic_path
@@ -23,6 +21,7 @@ from ..findings import title
 from ..money import format_eur
 from ..rejection_motives import motive
 from ..rejections import COLUMNS, SHEET
+from ..xlsx import Workbook
 from . import xlsx_print
 from .audit_json import statement_rows
 from .html import render
@@ -65,7 +64,7 @@ def departement_rows(audit: Audit) -> list[dict]:
 
 def write_statement(path: Path, audit: Audit, inputs: tuple[Path, ...] = (), reference=None) -> None:
     with atomic_path(path, inputs) as temp:
-        book = xlsxwriter.Workbook(str(temp), {"strings_to_formulas": False, "strings_to_numbers": False,
+        book = Workbook(str(temp), {"strings_to_formulas": False, "strings_to_numbers": False,
                                                "strings_to_urls": False})
         f = {"head": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
              "money": book.add_format({"num_format": MONEY}), "wrap": book.add_format({"text_wrap": True}),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ from ..money import as_json, format_eur, from_cents
 from ..reference import COVERAGE_LABELS, Departement
 from ..rejection_motives import PATH
 from ..totals import PARTS, Sums
+from ..xlsx import Workbook
 from . import xlsx_print
 from .deposit import deposit_lines, deposit_steps, pdf_name, recap_pdf_name, to_sign
 from .html import render
@@ -38,7 +40,7 @@ TABLE = (
 
 
 def _book(path: Path, big: bool = False) -> tuple[xlsxwriter.Workbook, dict]:
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": big, "strings_to_formulas": False,
+    book = Workbook(str(path), {"constant_memory": big, "strings_to_formulas": False,
                                            "strings_to_numbers": False, "strings_to_urls": False})
     formats = {
         "bold": book.add_format({"bold": True}), "title": book.add_format({"bold": True, "font_size": 14}),
@@ -228,6 +230,7 @@ def write_cpam(folder: Path, export: ExportPlan, code: str) -> list[Path]:
         "other_files": [{"name": p.name, "sha256": _sha256(p)} for p in (*pdfs, recap, page, readme)],
         "total": {"lines": total.lines, **{p: as_json(getattr(total, p)) for p in PARTS if p != "fir"}},
         "example_data": export.cpam_notices[code],
+        "ledger": export.ledger,  # the identity of the ledger that numbered these bordereaux (None: --no-ledger)
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return [*written, folder / "manifest.json"]
@@ -293,9 +296,9 @@ def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[
                 if isinstance(value, dt.datetime | dt.date):
                     ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()) if not isinstance(
                         value, dt.datetime) else value, f["date"])
-                elif isinstance(value, int | float) and not isinstance(value, bool):
+                elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
                     ws.write_number(r, c, value)
-                elif value not in (None, ""):
+                elif value is not None and value != "" and not (isinstance(value, float) and math.isnan(value)):
                     ws.write_string(r, c, str(value))
             what = PATH.sub(r"\1", " ; ".join(messages.get((path, row.sheet, row.row), [])))
             ws.write_string(r, len(REJECT_COLUMNS), what, f["wrap"])

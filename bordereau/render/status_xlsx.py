@@ -7,10 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import xlsxwriter
-
 from ..files import atomic_path
 from ..ledger.status import Status
+from ..xlsx import Workbook
 from . import xlsx_print
 
 MONEY = '#,##0.00 "€"'
@@ -28,7 +27,7 @@ def _day(value) -> dt.datetime | None:
 
 def write_status(path: Path, status: Status, cpam_names: dict[str, str]) -> None:
     with atomic_path(path) as temp:
-        book = xlsxwriter.Workbook(str(temp), {"strings_to_formulas": False, "strings_to_numbers": False,
+        book = Workbook(str(temp), {"strings_to_formulas": False, "strings_to_numbers": False,
                                                "strings_to_urls": False})
         f = {"title": book.add_format({"bold": True, "font_size": 14}), "bold": book.add_format({"bold": True}),
              "head": book.add_format({"bold": True, "text_wrap": True, "bg_color": "#DDEBF7", "border": 1}),

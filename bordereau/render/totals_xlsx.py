@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xlsxwriter
-
 from ..files import atomic_path
 from ..totals import PARTS, Totals
+from ..xlsx import Workbook
 from . import xlsx_print
 from .terminal import BY_LABELS
 
@@ -16,7 +15,8 @@ HEADERS = ("Lignes", "Prix", "AMO", "Complémentaire", "Total CPAM", "FIR")
 
 def write_totals(path: Path, totals: Totals, inputs: tuple[Path, ...] = ()) -> None:
     with atomic_path(path, inputs) as temp:
-        book = xlsxwriter.Workbook(str(temp), {"strings_to_formulas": False, "strings_to_numbers": False})
+        book = Workbook(str(temp), {"strings_to_formulas": False, "strings_to_numbers": False,
+                                    "strings_to_urls": False})
         ws = book.add_worksheet("Totaux")
         bold = book.add_format({"bold": True})
         money = book.add_format({"num_format": '#,##0.00 "€"'})

@@ -1,0 +1,164 @@
+"""A sheet's true extent, found by streaming over its XML before python-calamine reads it.
+
+calamine allocates a sheet as one rectangle from A1 to its farthest cell: one cell at XFD1048576 asks for 17 billion
+cells and aborts the process (SIGABRT, not an exception), and an OpenDocument row repeated 3,000 times over 16,384
+columns takes 5 GB. Neither the `<dimension>` of an xlsx sheet (optional, and it may lie) nor the file's size tells:
+only the cells do. These functions read the XML in chunks, never holding a whole part in memory, and return the
+number of rows and columns the reader would allocate.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from typing import IO
+
+CHUNK = 1 << 20
+
+# xlsx: <c ...> and <row ...> start tags, with or without a namespace prefix
+_XLSX_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(c|row)(?=[\s/>])([^>]*)>")
+_REF_CELL = re.compile(rb'\sr\s*=\s*["\']\$?([A-Za-z]{1,4})\$?(\d{1,9})["\']')
+_REF_ROW = re.compile(rb'\sr\s*=\s*["\'](\d{1,9})["\']')
+_CELL_WITH_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Z]{1,4})(\d{1,9})"')
+_ANY_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_ANY_ROW_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br="(\d{1,9})"')
+
+
+def column_number(letters: bytes) -> int:
+    """A1 column letters to their 1-based number.
+
+    >>> column_number(b"A"), column_number(b"Z"), column_number(b"XFD")
+    (1, 26, 16384)
+    """
+    n = 0
+    for c in letters.upper():
+        n = n * 26 + c - 64
+    return n
+
+
+def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
+    """The stream in chunks that never cut a tag: a tag left open at the end of a chunk is carried to the next one
+    (and dropped if it grows beyond a chunk: no tag a sheet needs is that long). Text is never carried.
+
+    >>> import io
+    >>> [len(c) for c in _chunks(io.BytesIO(b"<a>" + b"x" * (3 * CHUNK) + b"<b r='1'/>"))]
+    [1048576, 1048576, 1048576, 13]
+    """
+    rest = b""
+    while block := handle.read(CHUNK):
+        data = rest + block
+        cut = data.rfind(b"<")
+        if cut == -1 or data.find(b">", cut) != -1:  # no tag, or the last one is complete
+            rest = b""
+            yield data
+            continue
+        rest = data[cut:] if len(data) - cut <= CHUNK else b""
+        yield data[:cut]
+    if rest:
+        yield rest
+
+
+_FAR_REF = re.compile(rb'<c r="([A-Z]{2,}\d+|[A-Z]\d{6,})"')  # beyond column Z or row 99,999
+
+
+def quick_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
+    """An upper bound of (rows, columns) of an xlsx sheet, found fast: every cell is written `<c r="...`` (as Excel,
+    LibreOffice and the usual libraries write them), and only references beyond Z or row 99,999 are read one by one.
+    None when the sheet is written otherwise: xlsx_extent then tells exactly."""
+    rows, columns = 99_999, 26
+    with archive.open(part) as handle:
+        for chunk in _chunks(handle):
+            cells = chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b"<c/>")
+            if cells != chunk.count(b'<c r="') or b":c " in chunk or b":c>" in chunk or b":c/>" in chunk:
+                return None
+            for ref in _FAR_REF.findall(chunk):
+                digits = ref.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                rows = max(rows, int(digits))
+                columns = max(columns, column_number(ref[:len(ref) - len(digits)]))
+    return rows, columns
+
+
+def xlsx_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
+    """(rows, columns) from A1 to the farthest cell of an xlsx sheet."""
+    with archive.open(part) as handle:
+        rows, columns, counted = 0, 0, True
+        for chunk in _chunks(handle):
+            found = _CELL_WITH_REF.findall(chunk)
+            if len(found) != len(_ANY_CELL.findall(chunk)):
+                counted = False
+                break
+            if found:
+                letters, numbers = zip(*found, strict=True)
+                columns = max(columns, max(map(column_number, set(letters))))
+                rows = max(rows, max(map(int, set(numbers))))
+            row_refs = _ANY_ROW_REF.findall(chunk)
+            if row_refs:
+                rows = max(rows, max(map(int, set(row_refs))))
+    if counted and rows:
+        return rows, columns
+    return _xlsx_extent_walk(archive, part)
+
+
+def _xlsx_extent_walk(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
+    """The slow path, for sheets whose cells or rows omit their `r` (allowed): positions follow one another."""
+    rows = columns = row = column = 0
+    with archive.open(part) as handle:
+        for chunk in _chunks(handle):
+            for match in _XLSX_TAG.finditer(chunk):
+                tag, attributes = match.group(1), match.group(2)
+                if tag == b"row":
+                    ref = _REF_ROW.search(attributes)
+                    row = int(ref.group(1)) if ref else row + 1
+                    column = 0
+                    rows = max(rows, row)
+                else:
+                    ref = _REF_CELL.search(attributes)
+                    if ref:
+                        column, cell_row = column_number(ref.group(1)), int(ref.group(2))
+                        rows = max(rows, cell_row)
+                    else:
+                        column += 1
+                    columns = max(columns, column)
+    return rows, columns
+
+
+# OpenDocument: tables, rows and cells, with their repetitions
+_ODS_TAG = re.compile(rb"<(/?)table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>")
+_ROWS_REPEATED = re.compile(rb'table:number-rows-repeated\s*=\s*["\'](\d+)["\']')
+_COLUMNS_REPEATED = re.compile(rb'table:number-columns-repeated\s*=\s*["\'](\d+)["\']')
+_VALUE_TYPE = re.compile(rb"office:value-type\s*=")
+
+
+def ods_extents(archive: zipfile.ZipFile, part: str = "content.xml") -> list[tuple[int, int]]:
+    """(rows, columns) of each table of an OpenDocument spreadsheet, counting repeated rows and cells; empty cells
+    and rows (LibreOffice repeats them to the sheet's end) count only when something follows them."""
+    extents: list[tuple[int, int]] = []
+    rows = columns = row = column = 0
+    row_repeat, row_filled = 1, False
+    with archive.open(part) as handle:
+        for chunk in _chunks(handle):
+            for match in _ODS_TAG.finditer(chunk):
+                closing, tag, attributes, empty = match.groups()
+                if tag == b"table":
+                    if not closing:
+                        rows = columns = row = column = 0
+                    if closing or empty:
+                        extents.append((rows, columns))
+                elif tag == b"table-row":
+                    if closing:
+                        rows = max(rows, row + row_repeat) if row_filled else rows
+                        row += row_repeat
+                    else:
+                        found = _ROWS_REPEATED.search(attributes)
+                        row_repeat, row_filled, column = int(found.group(1)) if found else 1, False, 0
+                        if empty:
+                            row += row_repeat
+                elif not closing:
+                    found = _COLUMNS_REPEATED.search(attributes)
+                    repeat = int(found.group(1)) if found else 1
+                    if not empty or _VALUE_TYPE.search(attributes):
+                        columns = max(columns, column + repeat)
+                        row_filled = True
+                    column += repeat
+    return extents
