@@ -155,6 +155,13 @@ def purge(ledger, before: dt.date) -> int:
         old = sa.select(billed_lines.c.bordereau).where(billed_lines.c.administered_on < before).scalar_subquery()
         connection.execute(rejections.update().where(rejections.c.bordereau.in_(old))
                            .values(reason=sa.func.coalesce(rejections.c.code, "(purgé)")))
+        # the service's uploads: stored files, findings and pupils' names
+        from .journal import log_event
+        from .uploads import purge_uploads
+
+        sent = purge_uploads(connection, before)
+        log_event(connection, None, "purge", f"avant le {before:%d/%m/%Y} : {result.rowcount} ligne(s), "
+                                             f"{sent} envoi(s)")
     return result.rowcount
 
 
