@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 with warnings.catch_warnings():  # starlette would rather have httpx's successor; httpx is what is installed
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 from bordereau.ledger import open_ledger
