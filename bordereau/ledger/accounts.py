@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from .. import clock
 from ..errors import BordereauError
 from .journal import log_event
-from .service_tables import login_attempts, sessions, users
+from .service_tables import insert_ignoring_duplicates, login_attempts, sessions, users
 
 ROLES = ("centre", "departement", "cpam")
 MIN_PASSWORD = 12
@@ -148,10 +148,11 @@ def authenticate(ledger, login: str, password: str) -> User | None:
             else attempts.failures + 1
         until = now + LOCKOUT if failures >= MAX_FAILURES else None
         if attempts is None:
-            connection.execute(login_attempts.insert().values(login=login, failures=failures, last_failure=now,
-                                                              locked_until=until))
-        else:
-            connection.execute(login_attempts.update().where(login_attempts.c.login == login)
-                               .values(failures=failures, last_failure=now, locked_until=until))
+            insert_ignoring_duplicates(connection, login_attempts, login=login, failures=0, last_failure=now)
+            attempts = connection.execute(sa.select(login_attempts).where(login_attempts.c.login == login)).first()
+            failures = attempts.failures + 1  # another request may have counted a failure meanwhile
+            until = now + LOCKOUT if failures >= MAX_FAILURES else None
+        connection.execute(login_attempts.update().where(login_attempts.c.login == login)
+                           .values(failures=failures, last_failure=now, locked_until=until))
         log_event(connection, login, "login_failed", "compte désactivé" if good else "")
         return None

@@ -82,3 +82,12 @@ audit_log = sa.Table(
 )
 
 SERVICE_TABLES = [users, sessions, login_attempts, stored_files, uploads, audit_log]
+
+
+def insert_ignoring_duplicates(connection: sa.Connection, table: sa.Table, **values):
+    """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL): two requests storing the same row at once."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return connection.execute(insert(table).values(**values).on_conflict_do_nothing())

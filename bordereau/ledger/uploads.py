@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from .. import clock
 from ..errors import BordereauError
 from .journal import log_event
-from .service_tables import stored_files, uploads
+from .service_tables import insert_ignoring_duplicates, stored_files, uploads
 
 CHECKED, DEPOSITED, REPLACED = "contrôlé", "déposé", "remplacé"
 REPLACEABLE = (CHECKED, DEPOSITED)  # an exported one is never replaced
@@ -77,8 +77,8 @@ def save(ledger, user, name: str, content: bytes, checked, summary: dict) -> int
     start, end = checked.period
     with ledger.engine.begin() as connection:
         if connection.execute(sa.select(stored_files.c.sha256).where(stored_files.c.sha256 == sha)).first() is None:
-            connection.execute(stored_files.insert().values(sha256=sha, size=len(content), content=content,
-                                                            stored_at=now))
+            insert_ignoring_duplicates(connection, stored_files, sha256=sha, size=len(content), content=content,
+                                       stored_at=now)
         upload_id = connection.execute(uploads.insert().values(
             sha256=sha, file_name=name, finess_geographique=finess, centre=summary["centre"] or finess,
             cpam=summary["cpam"], period_start=start, period_end=end, uploaded_at=now, uploaded_by=user.login,
