@@ -193,3 +193,10 @@ def test_a_service_without_accounts_says_how_to_create_one(tmp_path: Path):
     assert "bordereau users add" in page.text
     app.state.checker.close()
     assert REF.centre_by_finess[LILLE].nom == "SPS de Lille"
+
+
+def test_every_finding_code_has_its_advice():
+    from bordereau.advice import ADVICE
+    from bordereau.findings import CODES
+
+    assert set(CODES) <= set(ADVICE)
