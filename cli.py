@@ -590,10 +590,10 @@ def main() -> None:
     for module in ("typer._click.exceptions", "click.exceptions"):
         with contextlib.suppress(ImportError):
             kinds.append(importlib.import_module(module).UsageError)
-    UsageError = tuple(kinds)
+    usage_errors = tuple(kinds)
     try:
         code = app(prog_name="bordereau", standalone_mode=False)
-    except UsageError as exc:
+    except usage_errors as exc:
         if exc.ctx is not None and type(exc).__name__ == "NoArgsIsHelpError":
             typer.echo(exc.ctx.get_help())
             sys.exit(0)
