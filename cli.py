@@ -492,9 +492,9 @@ def purge(
     ledger = _ledger(db, key_file)
     plan = purging.plan(ledger, before, force)
     print_purge_plan(out, plan)
-    if dry_run or not plan.count:
+    if dry_run:
         return
-    if not yes and not _confirm(f"Purger {plan.count} ligne(s) ?"):
+    if plan.count and not yes and not _confirm(f"Purger {plan.count} ligne(s) ?"):
         out.print("Rien n'a été purgé.")
         raise typer.Exit(1)
     count = purging.apply(ledger, plan)
@@ -564,6 +564,119 @@ def sample(
     with atomic_path(output) as temp:
         example_workbook(temp, reference, centre, start, end, lines, seed, errors, layout)
     out.print(f"Bordereau d'exemple écrit : {output} ({lines} lignes, {centre.nom})")
+
+
+users = typer.Typer(name="users", no_args_is_help=True, help="Comptes du service (bordereau serve).")
+app.add_typer(users)
+
+
+def _password(password_stdin: bool, confirm: bool = True) -> str:
+    """The password from the first line of standard input, or typed twice at a prompt (never an argument)."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=confirm)
+
+
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Lit le mot de passe sur l'entrée standard.")]
+
+
+@users.command("add")
+@guarded
+def users_add(
+    login: Annotated[str, typer.Argument(help="Identifiant du compte.", show_default=False)],
+    role: Annotated[str, typer.Option("--role", help="centre, departement ou cpam.")],
+    centre: Annotated[list[str] | None, typer.Option("--centre", help="FINESS géographique (rôle centre ; "
+                                                     "plusieurs possibles).")] = None,
+    cpam: Annotated[str | None, typer.Option("--cpam", help="Code de la caisse (rôle cpam), ex. 595.")] = None,
+    password_stdin: PasswordStdin = False,
+    ref: RefDir = None,
+    db: Db = None,
+    key_file: KeyFile = None,
+) -> None:
+    """Crée un compte (mot de passe de 12 caractères au moins, haché avec Argon2id)."""
+    from bordereau.ledger.accounts import add_user
+
+    reference = _reference(ref)
+    ledger = _ledger(db, key_file, create=True)
+    user = add_user(ledger, reference, login, _password(password_stdin), role, centre, cpam)
+    scope = f" ({', '.join(user.centres)})" if user.centres else f" (CPAM {user.cpam})" if user.cpam else ""
+    out.print(f"Compte {escape(user.login)} créé : {user.role}{scope}.")
+
+
+@users.command("list")
+@guarded
+def users_list(db: Db = None, key_file: KeyFile = None) -> None:
+    """Liste les comptes."""
+    from rich.table import Table
+
+    from bordereau.ledger.accounts import list_users
+
+    table = Table("Identifiant", "Rôle", "Centres / CPAM", "Actif")
+    for u in list_users(_ledger(db, key_file)):
+        table.add_row(escape(u.login), u.role, ", ".join(u.centres) or (u.cpam or "–"), "oui" if u.active else "non")
+    out.print(table)
+
+
+@users.command("disable")
+@guarded
+def users_disable(login: Annotated[str, typer.Argument(show_default=False)], db: Db = None,
+                  key_file: KeyFile = None) -> None:
+    """Désactive un compte et ferme ses sessions."""
+    from bordereau.ledger.accounts import disable_user
+
+    disable_user(_ledger(db, key_file), login)
+    out.print(f"Compte {escape(login)} désactivé.")
+
+
+@users.command("password")
+@guarded
+def users_password(login: Annotated[str, typer.Argument(show_default=False)], password_stdin: PasswordStdin = False,
+                   db: Db = None, key_file: KeyFile = None) -> None:
+    """Change le mot de passe d'un compte (et le réactive)."""
+    from bordereau.ledger.accounts import set_password
+
+    set_password(_ledger(db, key_file), login, _password(password_stdin))
+    out.print(f"Mot de passe de {escape(login)} changé.")
+
+
+@app.command()
+@guarded
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port d'écoute.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processus (registre PostgreSQL conseillé "
+                                         "au-delà de 1).")] = 1,
+    https: Annotated[bool, typer.Option("--https", help="Service joint en HTTPS : cookies Secure, HSTS.")] = False,
+    certfile: Annotated[Path | None, typer.Option("--certificat", help="Certificat TLS (PEM), pour servir "
+                                                  "en HTTPS sans serveur frontal.")] = None,
+    keyfile: Annotated[Path | None, typer.Option("--cle-tls", help="Clé privée du certificat TLS (PEM).")] = None,
+    ref: RefDir = None,
+    db: Db = None,
+    key_file: KeyFile = None,
+) -> None:
+    """Lance le service web : les centres déposent leurs bordereaux depuis un navigateur."""
+    import uvicorn
+
+    from bordereau.ledger.accounts import count_users
+    from bordereau.ledger.db import default_db
+
+    db = db or default_db()
+    _reference(ref)  # invalid reference data: one line and exit 2 before anything listens
+    ledger = _ledger(db, key_file, create=True)
+    if (certfile is None) != (keyfile is None):
+        raise BordereauError("--certificat et --cle-tls vont ensemble")
+    os.environ["BORDEREAU_DB"] = db
+    for name, value in (("BORDEREAU_KEY_FILE", key_file), ("BORDEREAU_REF", ref)):
+        if value:
+            os.environ[name] = str(Path(value).resolve())
+    if https or certfile:
+        os.environ["BORDEREAU_HTTPS"] = "1"
+    if not count_users(ledger):
+        err.print("Aucun compte : créez-en un avec bordereau users add LOGIN --role ...")
+    out.print(f"Service sur http{'s' if certfile else ''}://{host}:{port}/ (registre : {ledger.describe()})")
+    uvicorn.run("bordereau.web:create_app", factory=True, host=host, port=port, workers=workers,
+                ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None,
+                proxy_headers=True, log_level="warning", server_header=False)
 
 
 def command():

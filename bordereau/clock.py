@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _fixed: dt.date | None = None
+_shift = dt.timedelta(0)  # added to now(): lets the tests move time forward (session timeouts) without sleeping
 
 
 def set_today(day: dt.date | None) -> None:
@@ -30,8 +31,8 @@ def today() -> dt.date:
 
 def now() -> dt.datetime:
     if _fixed is None:
-        return dt.datetime.now()
-    return dt.datetime.combine(_fixed, dt.datetime.now().time())
+        return dt.datetime.now() + _shift
+    return dt.datetime.combine(_fixed, dt.datetime.now().time()) + _shift
 
 
 @contextmanager
@@ -43,3 +44,20 @@ def fixed(day: dt.date | None) -> Iterator[None]:
         yield
     finally:
         set_today(before)
+
+
+@contextmanager
+def shifted(delta: dt.timedelta) -> Iterator[None]:
+    """Move `now()` forward by `delta` for the duration of a block (idle timeouts, lockouts), then back.
+
+    >>> with shifted(dt.timedelta(hours=1)):
+    ...     now() - dt.datetime.now() > dt.timedelta(minutes=59)
+    True
+    """
+    global _shift
+    before = _shift
+    _shift = before + delta
+    try:
+        yield
+    finally:
+        _shift = before

@@ -51,18 +51,26 @@ def plan(ledger, before: dt.date, force: bool = False) -> PurgePlan:
 
 
 def apply(ledger, purge: PurgePlan) -> int:
-    """Purge the lines of `purge`'s bordereaux; returns how many lines were purged."""
-    if not purge.lines:
-        return 0
+    """Purge the lines of `purge`'s bordereaux, and the service's uploads of periods ended before the date (stored
+    files, findings, pupils' names); returns how many lines were purged. The purge is written in the audit log."""
+    from .journal import log_event
+    from .uploads import purge_uploads
+
     numbers = list(purge.lines)
     c = billed_lines.c
+    purged = 0
     with ledger.engine.begin() as connection:
-        result = connection.execute(
-            billed_lines.update()
-            .where(c.administered_on < purge.before, c.purged_at.is_(None), c.bordereau.in_(numbers))
-            .values(nom=None, prenom=None, birth_date=None, nir_masked=None, rejected_reason=None,
-                    purged_at=clock.now()))
-        # a rejection's reason may quote a date of birth: keep its code only
-        connection.execute(rejections.update().where(rejections.c.bordereau.in_(numbers))
-                           .values(reason=sa.func.coalesce(rejections.c.code, "(purgé)")))
-    return result.rowcount
+        if numbers:
+            result = connection.execute(
+                billed_lines.update()
+                .where(c.administered_on < purge.before, c.purged_at.is_(None), c.bordereau.in_(numbers))
+                .values(nom=None, prenom=None, birth_date=None, nir_masked=None, rejected_reason=None,
+                        purged_at=clock.now()))
+            purged = result.rowcount
+            # a rejection's reason may quote a date of birth: keep its code only
+            connection.execute(rejections.update().where(rejections.c.bordereau.in_(numbers))
+                               .values(reason=sa.func.coalesce(rejections.c.code, "(purgé)")))
+        sent = purge_uploads(connection, purge.before)
+        log_event(connection, None, "purge", f"avant le {purge.before:%d/%m/%Y} : {purged} ligne(s), "
+                                             f"{sent} envoi(s)")
+    return purged

@@ -249,7 +249,14 @@ def _v6(connection: sa.Connection) -> None:
                                .values(fingerprint=value, account=row.payer))
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(connection: sa.Connection) -> None:
+    """The service (`bordereau serve`): accounts, sessions, login throttling, uploaded files and the audit log."""
+    from .service_tables import SERVICE_TABLES
+
+    metadata.create_all(connection, tables=SERVICE_TABLES)
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 
 
 MIGRATION_LOCK = 7461_2001  # PostgreSQL advisory lock: one process migrates at a time

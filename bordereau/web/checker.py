@@ -1,0 +1,138 @@
+"""Uploaded workbooks are read in child processes, never in the service's own.
+
+A workbook can make the reader library abort its whole process (an allocation of hundreds of GB for a cell at
+XFD1048576 with no declared dimension, for one): here that kills a child, the pool is rebuilt, and the person gets a
+FILE_UNREADABLE answer. Each child has a memory cap and each check a time limit. The children are forked from a
+forkserver that imported the check engine once, and they keep the reference data and the ledger open between
+requests, so that an upload costs about what `check` costs in one process.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import datetime as dt
+import multiprocessing
+import os
+import resource
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..findings import make
+from ..upload import CheckedUpload, staged
+
+MEMORY_CAP = 6 * 2**30  # bytes of address space per child
+TIME_LIMIT = 120  # seconds for one check
+
+
+@dataclass(frozen=True)
+class Config:
+    db: str
+    key_file: str | None
+    ref: str | None
+
+
+# -- in the child -----------------------------------------------------------------------------------------------
+
+_open: dict = {}
+
+
+def _limit_memory() -> None:
+    with contextlib.suppress(ValueError, OSError):  # a lower hard limit already: keep it
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def _context(config: Config):
+    if config not in _open:
+        from ..ledger import open_ledger
+        from ..reference import load_reference
+
+        _open[config] = (load_reference(Path(config.ref) if config.ref else None),
+                         open_ledger(config.db, Path(config.key_file) if config.key_file else None, create=True))
+    return _open[config]
+
+
+def _check(config: Config, path: str, name: str, today: dt.date) -> CheckedUpload:
+    from ..upload import check_upload
+
+    reference, ledger = _context(config)
+    return check_upload(Path(path), name, reference, today, ledger)
+
+
+def _annotate(path: str, findings: list[dict]) -> bytes:
+    from ..upload import annotated_copy
+
+    return annotated_copy(Path(path), findings)
+
+
+def _warm(config: Config) -> int:
+    _context(config)
+    return os.getpid()
+
+
+# -- in the service ---------------------------------------------------------------------------------------------
+
+
+class Checker:
+    """A small pool of child processes, rebuilt when one of them dies or a check runs past its time."""
+
+    def __init__(self, config: Config, workers: int = 2):
+        self.config, self.workers = config, workers
+        self._lock = threading.Lock()
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def _get(self) -> cf.ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["bordereau.web.checker", "bordereau.check", "bordereau.upload"])
+                self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_limit_memory)
+            return self._pool
+
+    def _reset(self, broken: cf.ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is broken:
+                self._pool = None
+        for process in list((broken._processes or {}).values()):  # a check past its time: stop it
+            if process.is_alive():
+                process.kill()
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self, function, *args):
+        pool = self._get()
+        try:
+            return pool.submit(function, *args).result(timeout=TIME_LIMIT)
+        except (cf.process.BrokenProcessPool, cf.TimeoutError):
+            self._reset(pool)
+            raise
+
+    def warm(self) -> None:
+        """Start the children and let each open the reference data and the ledger."""
+        pool = self._get()
+        for future in [pool.submit(_warm, self.config) for _ in range(self.workers)]:
+            future.result(timeout=TIME_LIMIT)
+
+    def check(self, content: bytes, name: str, today: dt.date) -> CheckedUpload:
+        """`check --json` of an uploaded file; a file that kills or hangs the reader is FILE_UNREADABLE."""
+        try:
+            with staged(content, name) as path:
+                return self._run(_check, self.config, str(path), name, today)
+        except (cf.process.BrokenProcessPool, cf.TimeoutError, MemoryError) as exc:
+            why = ("lecture trop longue, abandonnée" if isinstance(exc, cf.TimeoutError)
+                   else "le lecteur de classeurs a échoué sur ce fichier (cellules très éloignées du tableau, "
+                        "fichier endommagé ?)")
+            finding = make("FILE_UNREADABLE", name, reason=why).as_dict()
+            summary = {"path": name, "sheet": None, "centre": None, "finess_geographique": None, "cpam": None,
+                       "lines": 0, "errors": 1, "warnings": 0}
+            return CheckedUpload([summary], [finding], {}, (None, None))
+
+    def annotate(self, content: bytes, name: str, findings: list[dict]) -> bytes:
+        with staged(content, name) as path:
+            return self._run(_annotate, str(path), findings)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
