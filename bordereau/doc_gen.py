@@ -23,7 +23,7 @@ from .fixes import fix, meaning
 ROOT = Path(__file__).resolve().parents[1]
 DAY = "2026-11-23"  # the day every transcript is made on, whatever the machine's date
 SEVERITY = {"error": "erreur", "warning": "avertissement"}
-_DROPPED = ("FORCE_COLOR", "NO_COLOR", "COLUMNS", "LINES", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+_DROPPED = ("FORCE_COLOR", "NO_COLOR", "LINES", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
 
 
 def _takes_today(command: str) -> bool:
@@ -37,7 +37,7 @@ def _takes_today(command: str) -> bool:
 
 def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BORDEREAU_") and k not in _DROPPED}
-    env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"),
+    env.update(COLUMNS="120", HOME=str(home), XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"),
                PYTHONPATH=str(ROOT))
     return env
 
