@@ -186,3 +186,11 @@ def rejection_columns() -> str:
     for header, accepted in COLUMNS.values():
         rows.append(f"| {header} | {', '.join(accepted)} |")
     return "\n".join(rows) + "\n"
+
+
+def shipped(name: str, first: str, count: int) -> str:
+    """`count` lines of a shipped reference file (`centres.yaml`, `tarifs/...`), from the line that starts with
+    `first`, as a fenced block."""
+    lines = (ROOT / name).read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first))
+    return f"`{name}` :\n\n```yaml\n" + "\n".join(lines[start:start + count]) + "\n```\n"
