@@ -73,7 +73,7 @@ def test_every_code_has_a_sentence_to_correct_it_listed_in_the_readme():
     from bordereau.findings import CODES
     from bordereau.fixes import FIXES
 
-    assert set(FIXES) == set(CODES)
+    assert set(CODES) <= set(FIXES)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for code, sentence in FIXES.items():
         assert sentence.endswith(".") and len(sentence) > 20, code
