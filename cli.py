@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bordereau import clock
 from bordereau.cli_french import DATE_METAVAR, frenchify, parse_day, usage_message
 from bordereau.errors import BordereauError, UsageError
 
@@ -52,7 +53,10 @@ def guarded(command):
     @functools.wraps(command)
     def run(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            day = kwargs.get("today")
+            day = day.date() if isinstance(day, dt.datetime) else day
+            with clock.fixed(day or clock.fixed_day()):
+                return command(*args, **kwargs)
         except BordereauError as exc:
             err.print(f"[red]Erreur :[/] {escape(str(exc))}")
             raise typer.Exit(2) from None
@@ -96,10 +100,6 @@ def _options(
 
     Données de référence lues, dans cet ordre : --ref DOSSIER, $BORDEREAU_REF, un centres.yaml dans le dossier
     courant, sinon la copie d'exemple livrée avec l'outil (bordereau init DOSSIER en fait une copie à compléter)."""
-
-
-def _day(today: dt.date | None) -> dt.date | None:
-    return today
 
 
 def _steps(as_json: bool = False):
@@ -153,7 +153,7 @@ def check(
     reference = _reference(ref)
     ledger = _ledger(db, key_file) if db or _ledger_exists() else None
     with _steps(as_json) as steps:
-        result = check_files(files, reference, _day(today), ledger, steps)
+        result = check_files(files, reference, clock.today(), ledger, steps)
     inputs = tuple(expand(files))
     if report:
         from bordereau.render.html import check_report
@@ -203,7 +203,7 @@ def totals(
         raise BordereauError(f"--by {by} : regroupement inconnu ({', '.join(GROUPINGS)})")
     reference = _reference(ref)
     with _steps(as_json) as steps:
-        result = check_files(files, reference, _day(today), steps=steps)
+        result = check_files(files, reference, clock.today(), steps=steps)
     sums = compute(result.lines, by, reference)
     if xlsx:
         from bordereau.render.totals_xlsx import write_totals
@@ -245,10 +245,10 @@ def export(
     exporting.check_target(out_dir)
     ledger = None if no_ledger else _ledger(db, key_file, create=True)
     with _steps() as steps:
-        result = check_files(files, reference, _day(today), ledger, steps)
+        result = check_files(files, reference, clock.today(), ledger, steps)
         refused = result.errors and not skip_invalid
         if not refused:
-            created = dt.datetime.combine(_day(today), dt.datetime.now().time()) if today else dt.datetime.now()
+            created = clock.now()
             plan, written = exporting.run(result, reference, out_dir, tuple(expand(files)), created.astimezone(),
                                           ledger, steps)
     if refused:
@@ -300,7 +300,7 @@ def audit(
         history = LedgerAuditHistory(_ledger(db, key_file, create=True))
     reference = _reference(ref)
     with _steps(as_json) as steps:
-        result = audit_files(files, reference, _day(today), cpam, history, steps)
+        result = audit_files(files, reference, clock.today(), cpam, history, steps)
     inputs = tuple(audit_inputs(files))
     if report:
         write_text(report, audit_report(result), inputs)
@@ -328,6 +328,7 @@ def sent(
     on: Annotated[dt.date, date_option("--on", "Date du dépôt sur PETRA")],
     db: Db = None,
     key_file: KeyFile = None,
+    today: Today = None,
 ) -> None:
     """Enregistre le dépôt de bordereaux sur PETRA (point de départ du délai de paiement de deux mois)."""
     from bordereau.ledger.status import mark_sent
@@ -351,6 +352,7 @@ def reconcile(
     ref: RefDir = None,
     db: Db = None,
     key_file: KeyFile = None,
+    today: Today = None,
 ) -> None:
     """Importe les paiements des CPAM et les rapproche des bordereaux (numéro au libellé, montant exact, somme).
 
@@ -398,7 +400,7 @@ def reject(
     """Importe les lignes refusées par une CPAM : elles sortent du dû, à refacturer une fois corrigées."""
     from bordereau.ledger.rejects import reject as run
 
-    result = run(_ledger(db, key_file), statements, _day(today) or dt.date.today())
+    result = run(_ledger(db, key_file), statements, clock.today())
     out.print(f"{len(result.applied)} ligne(s) rejetée(s) enregistrée(s), {len(result.already)} déjà connue(s).")
     for r in result.unknown:
         err.print(f"[red]Inconnue du registre :[/] {escape(r.bordereau)} ligne {r.line_no} "
@@ -439,7 +441,7 @@ def status(
         return
     reference = _reference(ref)
     names = {code: c.nom for code, c in reference.cpams.items()}
-    result = compute(_ledger(db, key_file), _day(today) or dt.date.today())
+    result = compute(_ledger(db, key_file), clock.today())
     if report:
         write_text(report, status_page(result, names))
     if xlsx:
@@ -466,6 +468,7 @@ def purge(
         "trop-perçus).")] = False,
     db: Db = None,
     key_file: KeyFile = None,
+    today: Today = None,
 ) -> None:
     """Efface noms, dates de naissance et NIR masqués des lignes anciennes ; montants, empreintes et historique
     restent (le rapprochement continue de fonctionner). Les bordereaux non soldés sont gardés sauf --force."""

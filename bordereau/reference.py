@@ -50,6 +50,13 @@ class Series:
         i = bisect.bisect_right([e.start for e in self.entries], day)
         return self.entries[i - 1] if i else None
 
+    def nearest(self, day: dt.date) -> tuple[Dated | None, bool]:
+        """The value in force that day, else (before the first) the first one; and whether it was assumed so."""
+        found = self.at(day)
+        if found is None and self.entries:
+            return self.entries[0], True
+        return found, False
+
 
 @dataclass(frozen=True)
 class Cpam:

@@ -49,14 +49,16 @@ def _pick(rng: random.Random, mix: Iterable[tuple[str, int]]) -> str:
 
 
 def dose_line(ref: Reference, centre: Centre, pupil: dict, vaccine_code: str, day: dt.date, rank: int) -> dict:
-    """A correct line: the negotiated price (or the public price) and the amounts the rules give."""
+    """A correct line: the negotiated price (or the public price) and the amounts the rules give (on the negotiated
+    price capped at the public price)."""
     vaccine = ref.vaccine_by_code[vaccine_code]
     negotiated = ref.negotiated.get((centre.departement, vaccine.cip13))
-    entry = (negotiated.at(day) if negotiated else None) or vaccine.public_price.at(day)
+    public, _ = vaccine.public_price.nearest(day)
+    entry = (negotiated.at(day) if negotiated else None) or public
     price = entry.value
     birth = pupil["date_naissance"]
     age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-    parts = split_line(ref, vaccine.classe, pupil["coverage"], pupil["code_regime"], age, day, price)
+    parts = split_line(ref, vaccine.classe, pupil["coverage"], pupil["code_regime"], age, day, min(price, public.value))
     return {
         **{k: v for k, v in pupil.items() if k != "coverage"},
         "prise_en_charge": COVERAGE_LABELS[pupil["coverage"]],

@@ -131,8 +131,10 @@ def test_terminal_summary_of_an_accepted_export(export_root: Path):
 
 PLANTED = {8: "NIR_INVALID", 12: "REQUIRED_MISSING", 13: "DATE_INVALID", 14: "DATE_IN_FUTURE", 15: "REGIME_UNKNOWN",
            16: "COVERAGE_UNKNOWN", 18: "VACCINE_CODE_INVALID", 19: "VACCINE_UNKNOWN", 20: "PRICE_ABOVE_PUBLIC",
-           21: "PRICE_MISMATCH", 22: "AMOUNT_MISMATCH", 58: "DUPLICATE_LINE", 59: "DOSE_INTERVAL_TOO_SHORT"}
-OBSERVED = {10: "NIR_BIRTHDATE_MISMATCH", 26: "AGE_OUT_OF_RANGE", 28: "VACCINE_NAME_MISMATCH"}
+           21: "PRICE_MISMATCH", 22: "AMOUNT_MISMATCH", 58: "DUPLICATE_LINE"}
+# the schedule is not a billing condition: a second dose too early is an observation, not a rejection
+OBSERVED = {10: "NIR_BIRTHDATE_MISMATCH", 26: "AGE_OUT_OF_RANGE", 28: "VACCINE_NAME_MISMATCH",
+            59: "DOSE_INTERVAL_TOO_SHORT"}
 
 
 def test_every_planted_error_is_rejected_with_its_code_and_amount(tmp_path: Path):
@@ -303,7 +305,7 @@ def test_rejection_statement_columns(tmp_path: Path):
     assert all(isinstance(r["montant"], float) and r["motif"] for r in body)
     masked = re.compile(r"[A-Z]+ [A-Z]\. \(\d \d\d \d\d \d\d \*\*\* \*\*\* \*\*\)")  # line 8's wrong NIR too
     assert all(masked.fullmatch(r["beneficiaire"]) for r in body)
-    assert round(sum(Decimal(str(r["montant"])) for r in body), 2) == Decimal("935.80")
+    assert round(sum(Decimal(str(r["montant"])) for r in body), 2) == Decimal("871.77")
 
 
 def test_report_json_and_statement_hold_no_full_nir(tmp_path: Path, export_root: Path):
@@ -327,7 +329,7 @@ def test_report_is_self_contained_and_explains(tmp_path: Path):
     assert invoke("audit", path, "--report", report, *TODAY).exit_code == 1
     html = report.read_text(encoding="utf-8")
     assert "http://" not in html and "https://" not in html and "<script" not in html
-    assert "PRICE_ABOVE_PUBLIC" in html and "Lignes rejetées" in html and "935,80" in html
+    assert "PRICE_ABOVE_PUBLIC" in html and "Lignes rejetées" in html and "871,77" in html
 
 
 def test_json_amounts_are_two_decimal_strings(tmp_path: Path):
@@ -339,7 +341,7 @@ def test_json_amounts_are_two_decimal_strings(tmp_path: Path):
     amounts += [r["montant"] for r in doc["rejections"]] + [e["amount"] for e in doc["total"]["explanations"]]
     assert amounts and all(isinstance(a, str) and AMOUNT.fullmatch(a) for a in amounts)
     assert {k: doc["total"][k] for k in ("lines", "rejected_lines", "observation_lines")} == {
-        "lines": 52, "rejected_lines": 13, "observation_lines": 3}
+        "lines": 52, "rejected_lines": 12, "observation_lines": 4}
 
 
 # -- a history of earlier audits (the ledger's interface, in memory) ---------------------------------------------
