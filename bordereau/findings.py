@@ -41,9 +41,8 @@ CODES: dict[str, tuple[Severity, str, str]] = {
                             "({start} au {end})"),
     "AGE_OUT_OF_RANGE": (W, "Âge hors cible",
                          "{age} ans le jour de l'injection (cible de la campagne : {min} à {max} ans)"),
-    "REGIME_UNKNOWN": (E, "Code régime inconnu", "Code régime « {value} » inconnu"),
-    "COVERAGE_UNKNOWN": (E, "Prise en charge inconnue",
-                         "Prise en charge « {value} » non reconnue (droit commun, ALD, AME, C2S ou sans droits)"),
+    "REGIME_UNKNOWN": (E, "Code régime inconnu", "Code régime « {value} » {hint}"),
+    "COVERAGE_UNKNOWN": (E, "Prise en charge inconnue", "Prise en charge « {value} » {hint}"),
     "VACCINE_CODE_INVALID": (E, "Code CIP/UCD invalide", "Code CIP/UCD « {value} » : {reason}"),
     "VACCINE_UNKNOWN": (E, "Vaccin inconnu des tarifs",
                         "Code « {value} » : vaccin inconnu des tarifs (vérifiez le code sur la boîte ; s'il est juste, "

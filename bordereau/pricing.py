@@ -123,7 +123,11 @@ def split_columns(frame: pd.DataFrame, classes: pd.Series, ref: Reference, price
         "prix": frame["prix_unitaire"] if prices is None else prices,
     }, index=frame.index)
     starts = np.array([np.datetime64(s.start, "s") for s in ref.rate_sets])
-    set_index = np.searchsorted(starts, frame["date_administration"].to_numpy(), side="right") - 1
+    days = frame["date_administration"].to_numpy()
+    set_index = np.searchsorted(starts, days, side="right") - 1
+    ends = np.array([np.datetime64(s.end, "s") if s.end else np.datetime64("9999-12-31", "s") for s in ref.rate_sets])
+    if len(ends):  # a day after the end (`au`) of the rate set in force is in none
+        set_index = np.where((set_index >= 0) & (days > ends[np.clip(set_index, 0, None)]), -1, set_index)
     work["set"] = np.where(frame["date_administration"].isna(), -2, set_index)
 
     def rule(set_i: int, classe: str | None, coverage: str | None, regime: str | None, age: int | None) -> tuple:
@@ -155,7 +159,7 @@ def split_line(ref: Reference, classe: str, coverage: str, regime: str | None, a
                price: Decimal) -> Split:
     """The split of one line with the rule in force on `day` (for tests, samples and explanations)."""
     rate_set = ref.rate_set_at(day)
-    if rate_set is None:
+    if rate_set is None:  # before the first, or after the end of the last
         raise ValueError(f"no rate set in force on {day}")
     rule = rate_set.rule_for(classe, coverage, regime, age)
     if rule is None:

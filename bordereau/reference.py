@@ -113,6 +113,7 @@ class RateRule:
     coverages: frozenset[str] | None = None
     regimes: frozenset[str] | None = None
     under_age: int | None = None
+    source: str = ""
 
     def matches(self, classe: str, coverage: str, regime: str | None, age: int | None) -> bool:
         return (
@@ -128,6 +129,7 @@ class RateSet:
     start: dt.date
     reference: str
     rules: tuple[RateRule, ...]
+    end: dt.date | None = None  # last day in force (`au`), None: until the next rate set
 
     def rule_for(self, classe: str, coverage: str, regime: str | None, age: int | None) -> RateRule | None:
         return next((r for r in self.rules if r.matches(classe, coverage, regime, age)), None)
@@ -164,7 +166,8 @@ class Reference:
 
     def rate_set_at(self, day: dt.date) -> RateSet | None:
         i = bisect.bisect_right([s.start for s in self.rate_sets], day)
-        return self.rate_sets[i - 1] if i else None
+        found = self.rate_sets[i - 1] if i else None
+        return None if found is None or (found.end is not None and day > found.end) else found
 
     def example_notices(self, centres: set[str] | None = None) -> list[str]:
         """French sentences naming the example values still in the reference data (for `centres`, FINESS
@@ -361,8 +364,12 @@ def _load_rates(folder: Path, classes: set[str]) -> tuple[RateSet, ...]:
             if coverages and not coverages <= set(COVERAGES):
                 raise r.fail(f"{here}.couvertures", f"valeurs admises : {', '.join(COVERAGES)}")
             rules.append(RateRule(r.get(rule, "motif", here), amo, total, as_set("classes"), coverages,
-                                  as_set("regimes"), r.get(rule, "moins_de_ans", here, int, required=False)))
-        rate_set = RateSet(start, r.get(node, "reference", where), tuple(rules))
+                                  as_set("regimes"), r.get(rule, "moins_de_ans", here, int, required=False),
+                                  r.get(rule, "source", here, required=False) or ""))
+        end = r.get(node, "au", where, dt.date, required=False)
+        if end is not None and end < start:
+            raise r.fail(f"{where}.au", "la fin du barème précède son début")
+        rate_set = RateSet(start, r.get(node, "reference", where), tuple(rules), end)
         for classe in sorted(classes):
             for coverage in COVERAGES:
                 if rate_set.rule_for(classe, coverage, None, 99) is None:

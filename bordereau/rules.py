@@ -58,7 +58,9 @@ def column_rules(b: Batch) -> Iterable[Finding]:
             value = f.at[i, key]
             yield b.line(code, i, key, value=value, reason=b.code_problems[value])
         elif code == "REGIME_UNKNOWN":
-            yield b.line(code, i, key, value=f.at[i, key])
+            yield b.line(code, i, key, value=f.at[i, key], hint=regime_hint(f.at[i, key]))
+        elif code == "COVERAGE_UNKNOWN":
+            yield b.line(code, i, key, value=fr_raw(raw), hint=coverage_hint(raw))
         elif code == "PRICE_INVALID":
             yield b.line(code, i, key, label=label, value=fr_raw(raw), reason=amount_problem(raw))
         else:
@@ -77,6 +79,26 @@ def amount_problem(raw: object) -> str:
         return "plus de deux décimales" if re.fullmatch(r"-?\d+\.\d{3,}", text) or (
             isinstance(raw, float)) else "ce n'est pas un montant en euros"
     return "montant négatif" if amount < 0 else "un prix nul ne se facture pas"
+
+
+def regime_hint(code: object) -> str:
+    """Why a code régime cannot be billed, in French."""
+    if code == "99":
+        return ("(régime inconnu) : une dose ne se facture pas sans le régime de l'élève ; reportez le code de son "
+                "attestation de droits, ou « sans droits » si aucun droit n'est ouvert")
+    return "inconnu"
+
+
+def coverage_hint(raw: object) -> str:
+    """What to write instead of a coverage label the tool does not take, in French.
+
+    >>> coverage_hint(" cmu ")[:16]
+    'ambigu : écrivez'
+    """
+    if norm_label(str(raw)) == "cmu":
+        return ("ambigu : écrivez « C2S » pour l'ancienne CMU-C (prise en charge à 100 %), « droit commun » pour la "
+                "seule couverture de base (65 %)")
+    return "non reconnue (droit commun, ALD, AME, C2S ou sans droits)"
 
 
 def fr_raw(raw: object) -> str:

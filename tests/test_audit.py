@@ -305,7 +305,7 @@ def test_rejection_statement_columns(tmp_path: Path):
     assert all(isinstance(r["montant"], float) and r["motif"] for r in body)
     masked = re.compile(r"[A-Z]+ [A-Z]\. \(\d \d\d \d\d \d\d \*\*\* \*\*\* \*\*\)")  # line 8's wrong NIR too
     assert all(masked.fullmatch(r["beneficiaire"]) for r in body)
-    assert round(sum(Decimal(str(r["montant"])) for r in body), 2) == Decimal("871.77")
+    assert round(sum(Decimal(str(r["montant"])) for r in body), 2) == Decimal("802.83")
 
 
 def test_report_json_and_statement_hold_no_full_nir(tmp_path: Path, export_root: Path):
@@ -329,7 +329,7 @@ def test_report_is_self_contained_and_explains(tmp_path: Path):
     assert invoke("audit", path, "--report", report, *TODAY).exit_code == 1
     html = report.read_text(encoding="utf-8")
     assert "http://" not in html and "https://" not in html and "<script" not in html
-    assert "PRICE_ABOVE_PUBLIC" in html and "Lignes rejetées" in html and "871,77" in html
+    assert "PRICE_ABOVE_PUBLIC" in html and "Lignes rejetées" in html and "802,83" in html
 
 
 def test_json_amounts_are_two_decimal_strings(tmp_path: Path):

@@ -869,3 +869,39 @@ def test_twins_billed_under_a_parent_nir_are_two_children(ref, centre, book, che
     doses = [dose_line(ref, centre, t, GARDASIL, dt.date(2026, 10, 5), 1) for t in twins]
     result = check(book(doses))
     assert codes(result) == ["NIR_BIRTHDATE_MISMATCH", "NIR_BIRTHDATE_MISMATCH"]  # warnings only: no duplicate
+
+
+@covers("COVERAGE_UNKNOWN")
+def test_cmu_alone_is_ambiguous_and_says_what_to_write(book, check, lines):
+    lines[1]["prise_en_charge"] = "CMU"
+    found = only(check(book(lines)), "COVERAGE_UNKNOWN")
+    assert (found.cell, found.severity) == ("F9", "error")
+    assert "« CMU » ambigu" in found.message and "« C2S »" in found.message and "« droit commun »" in found.message
+
+
+@covers("REGIME_UNKNOWN")
+def test_regime_99_cannot_be_billed(book, check, lines):
+    lines[0]["code_regime"] = "99"
+    result = check(book(lines))
+    found = only(result, "REGIME_UNKNOWN")
+    assert (found.cell, found.severity) == ("E8", "error")
+    assert "« 99 » (régime inconnu)" in found.message and "attestation de droits" in found.message
+    assert excluded_rows(result) == [8]
+
+
+def test_a_dose_after_the_last_rate_set_is_rate_undefined(ref_copy, centre, book, check, lines):
+    taux = ref_copy / "tarifs" / "taux.yaml"
+    text = taux.read_text(encoding="utf-8")
+    taux.write_text(text.replace("  - du: 2023-09-01\n", "  - du: 2023-09-01\n    au: 2026-10-10\n"), encoding="utf-8")
+    result = check(book(lines), ref=load_reference(ref_copy))
+    found = only(result, "RATE_UNDEFINED")  # the line of 12/10/2026; those of 05/10/2026 are in force
+    assert found.row == 11 and "Aucun barème de taux en vigueur le 12/10/2026" in found.message
+
+
+def test_hpv_in_ald_is_billed_like_droit_commun(ref, centre, book, check):
+    line = dose_line(ref, centre, pupil(0, coverage="ald"), GARDASIL, dt.date(2026, 10, 5), 1)
+    assert (line["montant_amo"], line["montant_total"]) == (Decimal("64.03"), Decimal("64.03"))
+    result = check(book([line]))
+    assert result.findings == []
+    assert result.lines[["amo", "complementaire", "total", "fir"]].iloc[0].tolist() == [6403, 0, 6403, 3447]
+    assert "HPV en ALD" in result.lines["motif"].iloc[0]

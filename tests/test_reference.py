@@ -32,13 +32,15 @@ BROKEN = {
                      "CPAM « 598 » absente"),
     "departement-unknown": ("centres.yaml", 'ville: Cambrai\n    departement: "59"',
                             'ville: Cambrai\n    departement: "62"', "centres[0].departement", "« 62 »"),
-    "amo-above-total": ("tarifs/taux.yaml", 'amo: "65"\n        total: "65"', 'amo: "70"\n        total: "65"',
-                        "baremes[0].regles[4]", "amo <= total <= 100"),
+    "amo-above-total": ("tarifs/taux.yaml", 'amo: "65"\n        total: "65"\n        source',
+                        'amo: "70"\n        total: "65"\n        source', "baremes[0].regles[2]",
+                        "amo <= total <= 100"),
     "rate-not-a-number": ("tarifs/taux.yaml", 'amo: "100"\n        total: "100"\n      - motif: Bénéficiaire',
                           'amo: "cent"\n        total: "100"\n      - motif: Bénéficiaire',
-                          "baremes[0].regles[2].amo", "« cent » n'est pas un nombre décimal"),
-    "coverage-unknown": ("tarifs/taux.yaml", "couvertures: [ald]", "couvertures: [ald, mutuelle]",
-                         "baremes[0].regles[2].couvertures", "droit_commun"),
+                          "baremes[0].regles[3].amo", "« cent » n'est pas un nombre décimal"),
+    "coverage-unknown": ("tarifs/taux.yaml", 'couvertures: [ald]\n        amo: "100"',
+                         'couvertures: [ald, mutuelle]\n        amo: "100"', "baremes[0].regles[3].couvertures",
+                         "droit_commun"),
     "coverage-missing": ("tarifs/taux.yaml", DROIT_COMMUN_RULE, "", "baremes[0]",
                          "aucune règle pour un vaccin HPV en droit commun"),
     "price-3-decimals": ("tarifs/vaccins.yaml", '2022-06-01: {valeur: "116.86"', '2022-06-01: {valeur: "116.865"',
@@ -153,7 +155,8 @@ def test_rate_set_in_force(ref):
 
 @pytest.mark.parametrize(("classe", "coverage", "age", "amo", "total"), [
     ("HPV", "droit_commun", 12, "65", "65"),
-    ("HPV", "ald", 12, "100", "100"),
+    ("HPV", "ald", 12, "65", "65"),  # article 5 gives HPV no ALD case
+    ("dTcaP", "ald", 12, "100", "100"),
     ("HPV", "ame", 12, "65", "100"),
     ("HPV", "c2s", 12, "65", "100"),
     ("HPV", "sans_droits", 12, "0", "0"),
@@ -181,3 +184,21 @@ def test_an_avenant_applies_from_its_date(ref_copy):
     assert before.rule_for("HPV", "droit_commun", "01", 12).amo == Decimal("65")
     assert after.reference == "Avenant de test"
     assert after.rule_for("HPV", "droit_commun", "01", 12).amo == Decimal("100")
+
+
+def test_a_rate_set_can_end(ref_copy):
+    """`au:` ends a rate set (the convention's end): a dose after it is in no rate set."""
+    taux = ref_copy / "tarifs" / "taux.yaml"
+    text = taux.read_text(encoding="utf-8")
+    taux.write_text(text.replace("  - du: 2023-09-01\n", "  - du: 2023-09-01\n    au: 2025-08-31\n"), encoding="utf-8")
+    ended = load_reference(ref_copy)
+    assert ended.rate_set_at(dt.date(2025, 8, 31)).end == dt.date(2025, 8, 31)
+    assert ended.rate_set_at(dt.date(2025, 9, 1)) is None
+
+
+def test_a_rate_set_cannot_end_before_it_starts(ref_copy):
+    taux = ref_copy / "tarifs" / "taux.yaml"
+    text = taux.read_text(encoding="utf-8")
+    taux.write_text(text.replace("  - du: 2023-09-01\n", "  - du: 2023-09-01\n    au: 2023-08-31\n"), encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match=r"tarifs/taux.yaml : baremes\[0\].au : la fin du barème précède"):
+        load_reference(ref_copy)
