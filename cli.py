@@ -496,6 +496,33 @@ def _confirm(question: str) -> bool:
     return answer.strip().lower() in ("o", "oui", "y", "yes")
 
 
+tarifs_app = typer.Typer(help="Les tarifs en vigueur : vaccins, codes, prix, barème de taux.")
+app.add_typer(tarifs_app, name="tarifs")
+
+
+@tarifs_app.callback(invoke_without_command=True)
+@guarded
+def tarifs(
+    ctx: typer.Context,
+    on: Annotated[str | None, typer.Option("--date", help="Jour voulu, JJ/MM/AAAA (défaut : aujourd'hui).")] = None,
+    ref: RefDir = None,
+    today: Today = None,
+) -> None:
+    """Ce qui est en vigueur un jour donné : chaque vaccin, ses codes, ses prix public et négocié, et le barème de
+    taux (classe × couverture) avec la source de chaque règle."""
+    from bordereau.render.tarifs import print_tarifs
+
+    if ctx.invoked_subcommand is not None:
+        return
+    day = clock.today()
+    if on is not None:
+        try:
+            day = dt.datetime.strptime(on, "%d/%m/%Y").date()
+        except ValueError:
+            raise BordereauError(f"--date {on} : date attendue au format JJ/MM/AAAA") from None
+    print_tarifs(out, _reference(ref), day)
+
+
 @app.command()
 @guarded
 def init(

@@ -158,7 +158,8 @@ def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
         reaudited = history.same_files(digests)
         earlier = history.bordereaux_seen(set(numbers.values()) - reaudited)
     extra = [*checks.not_attached(lines, tables, groups, ref, cpam),
-             *checks.seen_before(tables, numbers, earlier), *checks.manifest_checksums(paths)]
+             *checks.seen_before(tables, numbers, earlier), *checks.manifest_checksums(paths),
+             *checks.reference_differs(paths, ref)]
     if history is not None and len(lines):
         extra += history_findings(lines, tables, ref, history, reaudited)
     findings = sorted(result.findings + extra, key=sort_key)

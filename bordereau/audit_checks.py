@@ -125,6 +125,21 @@ def seen_before(tables: dict[tuple[str, str], Table], numbers: dict[tuple[str, s
                    other=other)
 
 
+def reference_differs(paths: list[Path], ref: Reference) -> Iterator[Finding]:
+    """REFERENCE_DIFFERS (warning) for an export folder priced with other reference data than the agent's: a price or
+    rate difference then comes from the data, not from the bordereau."""
+    ours = ref.digest
+    for folder in paths:
+        manifest = folder / "manifest.json"
+        if not (folder.is_dir() and manifest.is_file()):
+            continue
+        used = json.loads(manifest.read_text(encoding="utf-8")).get("reference") or {}
+        theirs = used.get("sha256")
+        if isinstance(theirs, str) and theirs != ours:
+            sets = ", ".join(str(s) for s in used.get("rate_sets", [])) or "?"
+            yield make("REFERENCE_DIFFERS", str(manifest), theirs=theirs[:12], ours=ours[:12], sets=sets)
+
+
 def manifest_checksums(paths: list[Path]) -> Iterator[Finding]:
     """FILE_MODIFIED (warning) for a bordereau of an export folder whose SHA-256 is no longer the manifest's; its
     lines are judged on their own all the same."""

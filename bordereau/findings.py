@@ -84,6 +84,9 @@ CODES: dict[str, tuple[Severity, str, str]] = {
                             "{audited}{why}"),
     "FILE_MODIFIED": (W, "Fichier modifié depuis l'export",
                       "Empreinte SHA-256 différente de celle de manifest.json : fichier modifié après l'export"),
+    "REFERENCE_DIFFERS": (W, "Données de référence différentes de l'export",
+                          "L'export a été chiffré avec d'autres données de référence (empreinte {theirs}…, barème(s) "
+                          "du {sets}) que les vôtres ({ours}…) : un écart de prix ou de taux peut venir de là"),
     "BORDEREAU_SEEN_BEFORE": (E, "Bordereau déjà présenté", "Bordereau n° {number} déjà présenté : {other}"),
 }
 

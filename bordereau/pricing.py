@@ -70,15 +70,16 @@ def vaccine_columns(frame: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     out["classe"] = codes.map({code: v.classe for code, v in ref.vaccine_by_code.items()})
     out["cip13"] = codes.map({code: v.cip13 for code, v in ref.vaccine_by_code.items()})
+    presentations = codes.map({code: p.cip13 for code, p in ref.presentation_by_code.items()})
     dept = frame["finess_geographique"].map({f: c.departement for f, c in ref.centre_by_finess.items()})
-    work = pd.DataFrame({"cip13": out["cip13"], "day": frame["date_administration"], "dept": dept})
+    work = pd.DataFrame({"cip13": presentations, "day": frame["date_administration"], "dept": dept})
 
     def prices(cip13: str | None, day: pd.Timestamp | None, dept: str | None) -> tuple:
         if cip13 is None or day is None:
             return (None, None, None)
         day = day.date()
-        vaccine = ref.vaccine_by_code[cip13]
-        public, assumed = vaccine.public_price.nearest(day)
+        vaccine, presentation = ref.vaccine_by_code[cip13], ref.presentation_by_code[cip13]
+        public, assumed = presentation.public_price.nearest(day)
         series = ref.negotiated.get((dept, cip13))
         negotiated = series.at(day) if series else None
         per_dose = vaccine.doses_per_pack

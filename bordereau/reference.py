@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -95,13 +96,27 @@ class Centre:
 
 
 @dataclass(frozen=True)
+class Presentation:
+    """One box of a vaccine in the BDPM: its codes (CIP13 first, then CIP7, UCD13, UCD7) and its public prices."""
+
+    cip13: str
+    codes: tuple[str, ...]
+    public_price: Series
+
+
+@dataclass(frozen=True)
 class Vaccine:
     nom: str
     classe: str
-    codes: tuple[str, ...]
-    cip13: str
+    codes: tuple[str, ...]  # of every presentation
+    cip13: str  # the first presentation's: the vaccine's identity in duplicates and in the ledger
     doses_per_pack: int
-    public_price: Series
+    public_price: Series  # the first presentation's
+    presentations: tuple[Presentation, ...] = ()
+    cis: tuple[str, ...] = ()
+
+    def presentation(self, code: str) -> Presentation:
+        return next(p for p in self.presentations if code in p.codes)
 
 
 @dataclass(frozen=True)
@@ -159,10 +174,17 @@ class Reference:
     centre_by_finess: dict[str, Centre] = field(default_factory=dict)
     vaccine_by_code: dict[str, Vaccine] = field(default_factory=dict)
     departements: dict[str, Departement] = field(default_factory=dict)
+    presentation_by_code: dict[str, Presentation] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.centre_by_finess.update({c.finess_geographique: c for c in self.centres})
         self.vaccine_by_code.update({code: v for v in self.vaccines for code in v.codes})
+        self.presentation_by_code.update({code: p for v in self.vaccines for p in v.presentations for code in p.codes})
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the reference data (centres.yaml and every file of tarifs/, by relative path and content)."""
+        return reference_digest(self.folder)
 
     def rate_set_at(self, day: dt.date) -> RateSet | None:
         i = bisect.bisect_right([s.start for s in self.rate_sets], day)
@@ -185,7 +207,7 @@ class Reference:
         if signatories:
             notices.append(f"Signataire d'exemple à remplacer dans centres.yaml : {', '.join(signatories)}.")
         prices = sorted(
-            {v.nom for v in self.vaccines for (d, c), s in self.negotiated.items() if c == v.cip13
+            {v.nom for v in self.vaccines for (d, c), s in self.negotiated.items() if c in v.codes
              if any(e.example for e in s.entries)}
         )
         if prices:
@@ -310,8 +332,8 @@ def _load_centres(folder: Path) -> tuple[dict, tuple, dict, dict]:
 def _load_vaccines(folder: Path) -> tuple[Vaccine, ...]:
     r = _Reader(folder, "tarifs/vaccins.yaml")
     vaccines, seen = [], set()
-    for i, node in r.items(r.data, "vaccins"):
-        where = f"vaccins[{i}]"
+
+    def presentation(node: dict, where: str) -> Presentation:
         codes = []
         for key in ("cip13", "cip7", "ucd13", "ucd7"):
             code = r.get(node, key, where, required=key == "cip13")
@@ -321,24 +343,34 @@ def _load_vaccines(folder: Path) -> tuple[Vaccine, ...]:
             if problem or len(code) != (13 if key.endswith("13") else 7):
                 raise r.fail(f"{where}.{key}", f"code « {code} » invalide : {problem or 'longueur'}")
             if code in seen:
-                raise r.fail(f"{where}.{key}", f"code « {code} » déjà attribué à un autre vaccin")
+                raise r.fail(f"{where}.{key}", f"code « {code} » déjà attribué à une autre présentation")
             seen.add(code)
             codes.append(code)
+        return Presentation(codes[0], tuple(codes), r.series(node, "prix_public", where))
+
+    for i, node in r.items(r.data, "vaccins"):
+        where = f"vaccins[{i}]"
+        presentations = [presentation(node, where)]
+        others = r.get(node, "autres_presentations", where, list, required=False) or []
+        presentations += [presentation(other, f"{where}.autres_presentations[{j}]") for j, other in enumerate(others)]
         doses = r.get(node, "doses_par_conditionnement", where, int, required=False) or 1
-        vaccines.append(Vaccine(r.get(node, "nom", where), r.get(node, "classe", where), tuple(codes), codes[0],
-                                doses, r.series(node, "prix_public", where)))
+        cis = tuple(str(c) for c in r.get(node, "cis", where, list, required=False) or [])
+        first = presentations[0]
+        vaccines.append(Vaccine(r.get(node, "nom", where), r.get(node, "classe", where),
+                                tuple(c for p in presentations for c in p.codes), first.cip13, doses,
+                                first.public_price, tuple(presentations), cis))
     return tuple(vaccines)
 
 
 def _load_negotiated(folder: Path, vaccines: tuple[Vaccine, ...]) -> dict:
     r = _Reader(folder, "tarifs/prix_negocies.yaml")
-    known = {v.cip13 for v in vaccines}
+    known = {p.cip13 for v in vaccines for p in v.presentations}
     prices = {}
     for i, node in r.items(r.data, "prix_negocies"):
         where = f"prix_negocies[{i}]"
         cip13 = r.get(node, "cip13", where)
         if cip13 not in known:
-            raise r.fail(f"{where}.cip13", f"« {cip13} » n'est pas un vaccin de tarifs/vaccins.yaml")
+            raise r.fail(f"{where}.cip13", f"« {cip13} » n'est pas une présentation de tarifs/vaccins.yaml")
         prices[(r.get(node, "departement", where), cip13)] = r.series(node, "prix", where)
     return prices
 
@@ -400,6 +432,16 @@ def _load_regimes(folder: Path) -> dict[str, str]:
         if not (isinstance(code, str) and len(code) == 2 and code.isdigit()):
             raise r.fail(f"regimes.{code}", "un code régime s'écrit sur deux chiffres, entre guillemets")
     return {code: str(label) for code, label in regimes.items()}
+
+
+def reference_digest(folder: Path) -> str:
+    """SHA-256 over centres.yaml and tarifs/*.yaml (names and contents), so that an export says which data priced it."""
+    digest = hashlib.sha256()
+    for path in [folder / "centres.yaml", *sorted((folder / "tarifs").glob("*.yaml"))]:
+        digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"")
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def load_reference(folder: Path | None = None) -> Reference:

@@ -410,3 +410,22 @@ def test_two_centres_may_number_their_bordereaux_alike(tmp_path: Path):
     code, doc = audit_json(*paths, "--cpam", "599")
     assert code == 0, doc["findings"]
     assert [b["number"] for b in doc["bordereaux"]] == ["2026-10 (590780011)", "2026-10 (590780037)"]
+
+
+def test_an_export_priced_with_other_reference_data_is_flagged(export_root: Path, tmp_path: Path):
+    """The manifest records the reference data's SHA-256 and the rate sets' dates; an agent whose data differ gets
+    REFERENCE_DIFFERS (a warning: the lines are judged all the same)."""
+    folder = export_root / "595-lille-douai"
+    used = manifest(folder)["reference"]
+    assert used == {"sha256": REF.digest, "rate_sets": ["2023-09-01"]}
+    assert audit_json(folder, "--cpam", "595")[1]["total"]["rejected_lines"] == 0
+    ref = tmp_path / "ref"
+    shutil.copytree(ROOT / "tarifs", ref / "tarifs")
+    shutil.copy(ROOT / "centres.yaml", ref / "centres.yaml")
+    with (ref / "tarifs" / "regimes.yaml").open("a", encoding="utf-8") as f:
+        f.write("# modifié par la caisse\n")
+    code, doc = audit_json(folder, "--cpam", "595", "--ref", ref)
+    [found] = [f for f in doc["findings"] if f["code"] == "REFERENCE_DIFFERS"]
+    assert found["severity"] == "warning" and found["path"] == str(folder / "manifest.json")
+    assert used["sha256"][:12] in found["message"] and "2023-09-01" in found["message"]
+    assert code == 0 and doc["total"]["rejected_lines"] == 0

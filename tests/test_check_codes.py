@@ -56,7 +56,7 @@ COVERED: set[str] = set()  # codes that a test below plants; filled by @covers a
 COVERED_ELSEWHERE = {"ALREADY_BILLED": "test_ledger.py",
                      "ROWS_AFTER_GAP": "test_layout.py"}  # codes that need a ledger or an audit, tested there
 # made by audit_checks.py
-AUDIT_LEVEL = {"CENTRE_NOT_ATTACHED", "BORDEREAU_SEEN_BEFORE", "FILE_MODIFIED"}
+AUDIT_LEVEL = {"CENTRE_NOT_ATTACHED", "REFERENCE_DIFFERS", "BORDEREAU_SEEN_BEFORE", "FILE_MODIFIED"}
 COVERED_ELSEWHERE |= dict.fromkeys(AUDIT_LEVEL, "test_audit.py")
 
 
@@ -905,3 +905,29 @@ def test_hpv_in_ald_is_billed_like_droit_commun(ref, centre, book, check):
     assert result.findings == []
     assert result.lines[["amo", "complementaire", "total", "fir"]].iloc[0].tolist() == [6403, 0, 6403, 3447]
     assert "HPV en ALD" in result.lines["motif"].iloc[0]
+
+
+def test_every_presentation_of_a_vaccine_is_that_vaccine(ref, centre, book, check):
+    """REPEVAX 3687397 (its other presentation, priced in the BDPM since 2021) in October 2023: no finding; NIMENRIX
+    2170290 has its own public price (40,24 from 2023-11 when 2225393 was still 42,25)."""
+    assert ref.vaccine_by_code["3687397"].nom == ref.vaccine_by_code["3400936873742"].nom == "REPEVAX"
+    repevax = dose_line(ref, centre, pupil(0, dt.date(2011, 2, 3)), "3400936873971", dt.date(2023, 10, 8), 1)
+    repevax["code_vaccin"] = "3687397"
+    nimenrix = dose_line(ref, centre, pupil(1, dt.date(2011, 2, 3)), "3400921702903", dt.date(2023, 12, 4), 1)
+    assert (repevax["prix_unitaire"], nimenrix["prix_unitaire"]) == (Decimal("22.71"), Decimal("40.24"))
+    assert check(book([repevax, nimenrix], start=dt.date(2023, 10, 1), end=dt.date(2023, 12, 31))).findings == []
+    nimenrix.update(prix_unitaire=Decimal("42.25"), montant_amo=Decimal("27.46"), montant_total=Decimal("27.46"))
+    result = check(book([nimenrix], name="cher.xlsx", start=dt.date(2023, 12, 1), end=dt.date(2023, 12, 31)))
+    assert codes(result) == ["PRICE_ABOVE_PUBLIC"]
+
+
+def test_two_presentations_of_one_vaccine_the_same_day_are_a_duplicate(ref, centre, book, check):
+    one = dose_line(ref, centre, pupil(0), NIMENRIX, dt.date(2026, 10, 5), 1)
+    other = dose_line(ref, centre, pupil(0), "3400921702903", dt.date(2026, 10, 5), 1)
+    assert codes(check(book([one, other]))) == ["DUPLICATE_LINE"]
+
+
+def test_repevax_in_october_2023_gives_no_error(ref, centre, book, check):
+    line = dose_line(ref, centre, pupil(0, dt.date(2011, 2, 3)), "3400936873742", dt.date(2023, 10, 8), 1)
+    result = check(book([line], start=dt.date(2023, 10, 1), end=dt.date(2023, 10, 31)))
+    assert result.errors == 0 and codes(result) == ["PRICE_PUBLIC_ASSUMED"]

@@ -219,3 +219,17 @@ def test_usage_errors_are_one_line_exit_2():
                           capture_output=True, text=True)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("Erreur d'utilisation :") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_tarifs_prints_what_is_in_force_that_day():
+    result = runner.invoke(app, ["tarifs", "--date", "08/10/2023"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "Tarifs en vigueur le 08/10/2023" in text and "Barème du 01/09/2023" in text
+    assert "3400936873971, 3687397" in text and "01/11/2023 seulement" in text  # REPEVAX: both boxes
+    assert "59 : 98,50 EUR (exemple)" in text and "HPV en ALD" in text and "Lecture de l'article 5" in text
+    assert re.search(r"│ HPV +│ +65 / 65 % │ +65 / 65 % │ +65 / 100 % │", result.stdout)
+    before = runner.invoke(app, ["tarifs", "--date", "31/08/2023"])
+    assert before.exit_code == 0 and "Aucun barème de taux en vigueur le 31/08/2023" in before.stdout
+    wrong = runner.invoke(app, ["tarifs", "--date", "2023-10-08"])
+    assert wrong.exit_code == 2 and "JJ/MM/AAAA" in wrong.stderr

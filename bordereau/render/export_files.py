@@ -228,6 +228,7 @@ def write_cpam(folder: Path, export: ExportPlan, code: str) -> list[Path]:
         "other_files": [{"name": p.name, "sha256": _sha256(p)} for p in (*pdfs, recap, page, readme)],
         "total": {"lines": total.lines, **{p: as_json(getattr(total, p)) for p in PARTS if p != "fir"}},
         "example_data": export.cpam_notices[code],
+        "reference": export.reference.get(code, {}),  # SHA-256 of centres.yaml + tarifs/, dates of the rate sets
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return [*written, folder / "manifest.json"]
