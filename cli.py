@@ -523,6 +523,31 @@ def tarifs(
     print_tarifs(out, _reference(ref), day)
 
 
+@tarifs_app.command("importer")
+@guarded
+def tarifs_import(
+    source: Annotated[Path, typer.Argument(help="Fichier CIS_CIP_bdpm.txt de la BDPM.", show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Montre les changements sans rien écrire.")] = False,
+    ref: RefDir = None,
+    today: Today = None,
+) -> None:
+    """Importe les prix publics de la BDPM : chaque prix nouveau devient une observation datée (du jour) avec sa
+    source, chaque présentation nouvelle d'un vaccin connu est ajoutée ; rien n'est jamais effacé."""
+    from bordereau.bdpm import OBSERVATIONS, plan_import, write_observations
+
+    reference = _reference(ref)
+    changes, observations, encoding = plan_import(reference, source, clock.today())
+    out.print(f"{source} lu ({encoding}) : {len(changes)} changement(s) au {clock.today():%d/%m/%Y}.")
+    for change in changes:
+        out.print(f"  {escape(change.describe())}")
+    if changes and not dry_run:
+        write_observations(reference.folder, observations)
+        _reference(reference.folder)  # what was written loads again, or the command says why
+        out.print(f"Enregistré dans {reference.folder / OBSERVATIONS}.")
+    elif changes:
+        out.print("--dry-run : rien n'a été écrit.")
+
+
 @app.command()
 @guarded
 def init(

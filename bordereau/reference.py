@@ -7,8 +7,10 @@ Every lookup is by date: a price or a rate applies from its date until the next 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -362,6 +364,51 @@ def _load_vaccines(folder: Path) -> tuple[Vaccine, ...]:
     return tuple(vaccines)
 
 
+def _load_observations(folder: Path, vaccines: tuple[Vaccine, ...]) -> tuple[Vaccine, ...]:
+    """Merge tarifs/prix_bdpm.yaml (prices and presentations imported from the BDPM, when there is one) into the
+    vaccines: each observation is a dated public price of a presentation, a new presentation when its CIP13 is new."""
+    name = "tarifs/prix_bdpm.yaml"
+    if not (folder / name).exists():
+        return vaccines
+    r = _Reader(folder, name)
+    by_cis = {cis: v.nom for v in vaccines for cis in v.cis}
+    found: dict[str, tuple[str, list[str], list[Dated]]] = {}  # cip13 -> (vaccine, codes, observations)
+    for i, node in r.items(r.data, "observations"):
+        where = f"observations[{i}]"
+        cis, cip13 = r.get(node, "cis", where), r.get(node, "cip13", where)
+        if cis not in by_cis:
+            raise r.fail(f"{where}.cis", f"CIS « {cis} » d'aucun vaccin de tarifs/vaccins.yaml")
+        if vaccine_code_problem(cip13) or len(cip13) != 13:
+            raise r.fail(f"{where}.cip13", f"code « {cip13} » invalide")
+        cip7 = r.get(node, "cip7", where, required=False)
+        value = r.decimal(node, "valeur", where)
+        entry = Dated(r.get(node, "du", where, dt.date), value.quantize(Decimal("0.01")), r.get(node, "source", where))
+        codes = [cip13] + ([cip7] if cip7 and len(cip7) == 7 and cip7.isdigit() else [])
+        found.setdefault(cip13, (by_cis[cis], codes, []))[2].append(entry)
+    merged = []
+    for vaccine in vaccines:
+        presentations = []
+        for p in vaccine.presentations:
+            extra = found.pop(p.cip13, (None, None, []))[2]
+            presentations.append(dataclasses.replace(p, public_price=_merge(r, p.cip13, p.public_price, extra)))
+        for cip13 in [c for c, (nom, _, _) in found.items() if nom == vaccine.nom]:
+            _, codes, extra = found.pop(cip13)
+            codes = [c for c in codes if c not in vaccine.codes]
+            presentations.append(Presentation(cip13, tuple(codes), _merge(r, cip13, Series(()), extra)))
+        merged.append(dataclasses.replace(vaccine, presentations=tuple(presentations),
+                                          codes=tuple(c for p in presentations for c in p.codes),
+                                          public_price=presentations[0].public_price))
+    return tuple(merged)
+
+
+def _merge(r: _Reader, cip13: str, series: Series, extra: list[Dated]) -> Series:
+    entries = sorted([*series.entries, *extra], key=lambda e: e.start)
+    for a, b in itertools.pairwise(entries):
+        if a.start == b.start:
+            raise r.fail(f"observations (cip13 {cip13})", f"deux prix le {b.start:%d/%m/%Y}")
+    return Series(tuple(entries))
+
+
 def _load_negotiated(folder: Path, vaccines: tuple[Vaccine, ...]) -> dict:
     r = _Reader(folder, "tarifs/prix_negocies.yaml")
     known = {p.cip13 for v in vaccines for p in v.presentations}
@@ -450,7 +497,7 @@ def load_reference(folder: Path | None = None) -> Reference:
     if not folder.is_dir():
         raise ReferenceDataError(f"dossier de référence introuvable : {folder}")
     cpams, centres, entities, departements = _load_centres(folder)
-    vaccines = _load_vaccines(folder)
+    vaccines = _load_observations(folder, _load_vaccines(folder))
     schedules, age_min, age_max = _load_schedule(folder)
     return Reference(
         folder=folder, cpams=cpams, centres=centres, legal_entities=entities, vaccines=vaccines,
