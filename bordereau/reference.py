@@ -20,6 +20,7 @@ import yaml
 
 from .errors import ReferenceDataError
 from .identifiers import finess_compact, finess_problem, vaccine_code_problem
+from .reference_schema import load_yaml, validate
 from .resources import shipped_dir
 
 COVERAGES = ("droit_commun", "ald", "ame", "c2s", "sans_droits")
@@ -227,13 +228,14 @@ class _Reader:
         self.name = name
         path = folder / name
         try:
-            self.data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            self.data = load_yaml(path.read_text(encoding="utf-8"), name)
         except FileNotFoundError:
             raise ReferenceDataError(f"{name} : fichier introuvable dans {folder}") from None
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ReferenceDataError(f"{name} : YAML illisible ({exc.__class__.__name__})") from None
         if not isinstance(self.data, dict):
             raise ReferenceDataError(f"{name} : le fichier doit contenir un dictionnaire")
+        validate(name, self.data)
 
     def fail(self, key: str, problem: str) -> ReferenceDataError:
         return ReferenceDataError(f"{self.name} : {key} : {problem}")
