@@ -136,7 +136,7 @@ def reference_differs(paths: list[Path], ref: Reference) -> Iterator[Finding]:
         used = json.loads(manifest.read_text(encoding="utf-8")).get("reference") or {}
         theirs = used.get("sha256")
         if isinstance(theirs, str) and theirs != ours:
-            sets = ", ".join(str(s) for s in used.get("rate_sets", [])) or "?"
+            sets = ", ".join("/".join(reversed(str(s).split("-"))) for s in used.get("rate_sets", [])) or "?"
             yield make("REFERENCE_DIFFERS", str(manifest), theirs=theirs[:12], ours=ours[:12], sets=sets)
 
 

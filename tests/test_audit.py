@@ -427,5 +427,5 @@ def test_an_export_priced_with_other_reference_data_is_flagged(export_root: Path
     code, doc = audit_json(folder, "--cpam", "595", "--ref", ref)
     [found] = [f for f in doc["findings"] if f["code"] == "REFERENCE_DIFFERS"]
     assert found["severity"] == "warning" and found["path"] == str(folder / "manifest.json")
-    assert used["sha256"][:12] in found["message"] and "2023-09-01" in found["message"]
+    assert used["sha256"][:12] in found["message"] and "barème(s) du 01/09/2023" in found["message"]
     assert code == 0 and doc["total"]["rejected_lines"] == 0
