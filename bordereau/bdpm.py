@@ -25,6 +25,7 @@ from .errors import UsageError
 from .files import atomic_path
 from .identifiers import vaccine_code_problem
 from .reference import Reference
+from .resources import shipped_dir
 
 OBSERVATIONS = "tarifs/prix_bdpm.yaml"
 HEADER = ("# Prix publics TTC observés dans la BDPM (CIS_CIP_bdpm.txt), ajoutés par `bordereau tarifs importer` :\n"
@@ -115,7 +116,12 @@ def plan_import(ref: Reference, path: Path, day: dt.date) -> tuple[list[Change],
 
 
 def write_observations(folder: Path, observations: list[dict]) -> None:
-    """Append observations to tarifs/prix_bdpm.yaml (written atomically; earlier ones kept as they are)."""
+    """Append observations to tarifs/prix_bdpm.yaml (written atomically; earlier ones kept as they are). The example
+    copy installed inside the package is never written: the Département's own copy is (`bordereau init`)."""
+    shipped = shipped_dir()
+    if shipped.name == "_data" and Path(folder).resolve() == shipped.resolve():
+        raise UsageError("les données de référence livrées avec l'outil ne se modifient pas : faites-en une copie "
+                         "(bordereau init DOSSIER) et importez-y (--ref DOSSIER ou $BORDEREAU_REF)")
     target = folder / OBSERVATIONS
     earlier = (yaml.safe_load(target.read_text(encoding="utf-8")) or {}).get("observations", []) \
         if target.exists() else []

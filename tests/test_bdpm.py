@@ -71,3 +71,15 @@ def test_import_records_new_prices_and_presentations_and_keeps_history(ref_copy:
 def test_a_missing_file_is_one_line_exit_2(tmp_path: Path):
     result = invoke("tarifs", "importer", tmp_path / "absent.txt", code=2)
     assert "absent.txt" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_copy_shipped_inside_the_package_is_never_written(ref_copy: Path, tmp_path: Path, monkeypatch):
+    import bordereau.bdpm
+
+    shipped = tmp_path / "_data"
+    ref_copy.rename(shipped)
+    monkeypatch.setattr(bordereau.bdpm, "shipped_dir", lambda: shipped)
+    cut = tmp_path / "CIS_CIP_bdpm.txt"
+    cut.write_text(short("69241562", "2225393", "3400922253930", "38,10") + "\n", encoding="utf-8")
+    result = invoke("tarifs", "importer", cut, "--ref", shipped, "--today", "2026-12-01", code=2)
+    assert "bordereau init" in result.stderr and not (shipped / "tarifs" / "prix_bdpm.yaml").exists()
