@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bordereau import clock
 from bordereau.cli_french import DATE_METAVAR, frenchify, parse_day, usage_message
 from bordereau.errors import BordereauError, UsageError
 
@@ -52,7 +53,10 @@ def guarded(command):
     @functools.wraps(command)
     def run(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            day = kwargs.get("today")
+            day = day.date() if isinstance(day, dt.datetime) else day
+            with clock.fixed(day or clock.fixed_day()):
+                return command(*args, **kwargs)
         except BordereauError as exc:
             err.print(f"[red]Erreur :[/] {escape(str(exc))}")
             raise typer.Exit(2) from None
@@ -99,10 +103,6 @@ def _options(
 
     Données de référence lues, dans cet ordre : --ref DOSSIER, $BORDEREAU_REF, un centres.yaml dans le dossier
     courant, sinon la copie d'exemple livrée avec l'outil (bordereau init DOSSIER en fait une copie à compléter)."""
-
-
-def _day(today: dt.date | None) -> dt.date | None:
-    return today
 
 
 def _steps(as_json: bool = False):
@@ -156,7 +156,7 @@ def check(
     reference = _reference(ref)
     ledger = _ledger(db, key_file) if db or _ledger_exists() else None
     with _steps(as_json) as steps:
-        result = check_files(files, reference, _day(today), ledger, steps)
+        result = check_files(files, reference, clock.today(), ledger, steps)
     inputs = tuple(expand(files))
     if report:
         from bordereau.render.html import check_report
@@ -220,7 +220,7 @@ def totals(
         raise BordereauError(f"--by {by} : regroupement inconnu ({', '.join(GROUPINGS)})")
     reference = _reference(ref)
     with _steps(as_json) as steps:
-        result = check_files(files, reference, _day(today), steps=steps)
+        result = check_files(files, reference, clock.today(), steps=steps)
     sums = compute(result.lines, by, reference)
     if xlsx:
         from bordereau.render.totals_xlsx import write_totals
@@ -262,10 +262,10 @@ def export(
     exporting.check_target(out_dir)
     ledger = None if no_ledger else _ledger(db, key_file, create=True)
     with _steps() as steps:
-        result = check_files(files, reference, _day(today), ledger, steps)
+        result = check_files(files, reference, clock.today(), ledger, steps)
         refused = result.errors and not skip_invalid
         if not refused:
-            created = dt.datetime.combine(_day(today), dt.datetime.now().time()) if today else dt.datetime.now()
+            created = clock.now()
             plan, written = exporting.run(result, reference, out_dir, tuple(expand(files)), created.astimezone(),
                                           ledger, steps)
     if refused:
@@ -317,7 +317,7 @@ def audit(
         history = LedgerAuditHistory(_ledger(db, key_file, create=True))
     reference = _reference(ref)
     with _steps(as_json) as steps:
-        result = audit_files(files, reference, _day(today), cpam, history, steps)
+        result = audit_files(files, reference, clock.today(), cpam, history, steps)
     inputs = tuple(audit_inputs(files))
     if report:
         write_text(report, audit_report(result), inputs)
@@ -345,6 +345,7 @@ def sent(
     on: Annotated[dt.date, date_option("--on", "Date du dépôt sur PETRA")],
     db: Db = None,
     key_file: KeyFile = None,
+    today: Today = None,
 ) -> None:
     """Enregistre le dépôt de bordereaux sur PETRA (point de départ du délai de paiement de deux mois)."""
     from bordereau.ledger.status import mark_sent
@@ -368,6 +369,7 @@ def reconcile(
     ref: RefDir = None,
     db: Db = None,
     key_file: KeyFile = None,
+    today: Today = None,
 ) -> None:
     """Importe les paiements des CPAM et les rapproche des bordereaux (numéro au libellé, montant exact, somme).
 
@@ -415,7 +417,7 @@ def reject(
     """Importe les lignes refusées par une CPAM : elles sortent du dû, à refacturer une fois corrigées."""
     from bordereau.ledger.rejects import reject as run
 
-    result = run(_ledger(db, key_file), statements, _day(today) or dt.date.today())
+    result = run(_ledger(db, key_file), statements, clock.today())
     out.print(f"{len(result.applied)} ligne(s) rejetée(s) enregistrée(s), {len(result.already)} déjà connue(s).")
     for r in result.unknown:
         err.print(f"[red]Inconnue du registre :[/] {escape(r.bordereau)} ligne {r.line_no} "
@@ -456,7 +458,7 @@ def status(
         return
     reference = _reference(ref)
     names = {code: c.nom for code, c in reference.cpams.items()}
-    result = compute(_ledger(db, key_file), _day(today) or dt.date.today())
+    result = compute(_ledger(db, key_file), clock.today())
     if report:
         write_text(report, status_page(result, names))
     if xlsx:
@@ -483,6 +485,7 @@ def purge(
         "trop-perçus).")] = False,
     db: Db = None,
     key_file: KeyFile = None,
+    today: Today = None,
 ) -> None:
     """Efface noms, dates de naissance et NIR masqués des lignes anciennes ; montants, empreintes et historique
     restent (le rapprochement continue de fonctionner). Les bordereaux non soldés sont gardés sauf --force."""
@@ -508,6 +511,58 @@ def _confirm(question: str) -> bool:
     except typer.Abort:
         return False
     return answer.strip().lower() in ("o", "oui", "y", "yes")
+
+
+tarifs_app = typer.Typer(help="Les tarifs en vigueur : vaccins, codes, prix, barème de taux.")
+app.add_typer(tarifs_app, name="tarifs")
+
+
+@tarifs_app.callback(invoke_without_command=True)
+@guarded
+def tarifs(
+    ctx: typer.Context,
+    on: Annotated[str | None, typer.Option("--date", help="Jour voulu, JJ/MM/AAAA (défaut : aujourd'hui).")] = None,
+    ref: RefDir = None,
+    today: Today = None,
+) -> None:
+    """Ce qui est en vigueur un jour donné : chaque vaccin, ses codes, ses prix public et négocié, et le barème de
+    taux (classe × couverture) avec la source de chaque règle."""
+    from bordereau.render.tarifs import print_tarifs
+
+    if ctx.invoked_subcommand is not None:
+        return
+    day = clock.today()
+    if on is not None:
+        try:
+            day = dt.datetime.strptime(on, "%d/%m/%Y").date()
+        except ValueError:
+            raise BordereauError(f"--date {on} : date attendue au format JJ/MM/AAAA") from None
+    print_tarifs(out, _reference(ref), day)
+
+
+@tarifs_app.command("importer")
+@guarded
+def tarifs_import(
+    source: Annotated[Path, typer.Argument(help="Fichier CIS_CIP_bdpm.txt de la BDPM.", show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Montre les changements sans rien écrire.")] = False,
+    ref: RefDir = None,
+    today: Today = None,
+) -> None:
+    """Importe les prix publics de la BDPM : chaque prix nouveau devient une observation datée (du jour) avec sa
+    source, chaque présentation nouvelle d'un vaccin connu est ajoutée ; rien n'est jamais effacé."""
+    from bordereau.bdpm import OBSERVATIONS, plan_import, write_observations
+
+    reference = _reference(ref)
+    changes, observations, encoding = plan_import(reference, source, clock.today())
+    out.print(f"{source} lu ({encoding}) : {len(changes)} changement(s) au {clock.today():%d/%m/%Y}.")
+    for change in changes:
+        out.print(f"  {escape(change.describe())}")
+    if changes and not dry_run:
+        write_observations(reference.folder, observations)
+        _reference(reference.folder)  # what was written loads again, or the command says why
+        out.print(f"Enregistré dans {reference.folder / OBSERVATIONS}.")
+    elif changes:
+        out.print("--dry-run : rien n'a été écrit.")
 
 
 @app.command()

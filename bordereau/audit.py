@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import audit_checks as checks
+from . import clock
 from .audit_history import AuditHistory, beneficiary_keys, history_findings
 from .audit_lines import ACCEPTED, OBSERVATION, REJECTED, amounts, touching, verdicts
 from .check import TableSummary, check_files, expand
@@ -142,7 +143,7 @@ def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
                 history: AuditHistory | None = None, steps: Steps = NONE) -> Audit:
     """Audit the bordereaux of `paths` together, for the caisse `cpam` when given. With a `history`, numbers and
     doses are also compared with earlier audits, and this one is recorded."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if cpam is not None and cpam not in ref.cpams:
         raise UsageError(f"--cpam {cpam} : caisse inconnue de centres.yaml ({', '.join(sorted(ref.cpams))})")
     result = check_files(audit_inputs(paths), ref, today, steps=steps)
@@ -156,8 +157,9 @@ def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
         lines["beneficiaire_cle"] = beneficiary_keys(lines, history) if len(lines) else []
         reaudited = history.same_files(digests)
         earlier = history.bordereaux_seen(set(numbers.values()) - reaudited)
-    extra = [*checks.claimed_totals(lines, tables, groups), *checks.not_attached(lines, tables, groups, ref, cpam),
-             *checks.seen_before(tables, numbers, earlier), *checks.manifest_checksums(paths)]
+    extra = [*checks.not_attached(lines, tables, groups, ref, cpam),
+             *checks.seen_before(tables, numbers, earlier), *checks.manifest_checksums(paths),
+             *checks.reference_differs(paths, ref)]
     if history is not None and len(lines):
         extra += history_findings(lines, tables, ref, history, reaudited)
     findings = sorted(result.findings + extra, key=sort_key)

@@ -1,8 +1,7 @@
 """Findings that only an audit of received bordereaux makes: about a bordereau as a whole (its number, its centre's
-caisse, its totals row). The line rules (identifiers, eligibility, prices, amounts, duplicates, dose intervals) are
-check's, run unchanged.
+caisse). The line rules (identifiers, eligibility, prices, amounts, duplicates, dose intervals) and the totals row
+(`CLAIMED_TOTAL_MISMATCH`, which never rejects the lines: each is judged on its own) are check's, run unchanged.
 
-`CLAIMED_TOTAL_MISMATCH` is about the totals row alone: it never rejects the lines, each is judged on its own.
 `CENTRE_NOT_ATTACHED` and `BORDEREAU_SEEN_BEFORE` refuse every line of the bordereau. `FILE_MODIFIED` is a warning.
 """
 
@@ -18,13 +17,11 @@ import pandas as pd
 
 from .findings import Finding, make
 from .identifiers import finess_compact
-from .layout import COLUMNS, MONEY_COLUMNS, Table
-from .lines import INVALID, parse_cents
-from .money import format_eur, from_cents
+from .layout import Table
 from .reference import Reference
+from .sheets import TOTALS_ONLY  # noqa: F401  (bordereau-level codes that leave its lines alone)
 from .text import clean_text
 
-TOTALS_ONLY = frozenset({"CLAIMED_TOTAL_MISMATCH"})  # bordereau-level codes that leave its lines alone
 _CAISSE = re.compile(r"\s*(\d{3})(?!\d)")
 _OURS = re.compile(r"HPV-\d{3}-[0-9AB]{9}-\d{8}-\d+$")  # numbers this tool gives, unique everywhere
 
@@ -62,28 +59,6 @@ def declared_cpam(table: Table) -> str | None:
 
 def _row_of(cell: str) -> int:
     return int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-
-
-def claimed_totals(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], groups: dict) -> Iterator[Finding]:
-    """CLAIMED_TOTAL_MISMATCH: a cell of the totals row that is not the sum of its column's lines (`groups`: the
-    positions of each table's lines)."""
-    for key, table in tables.items():
-        if table.totals_row is None or key not in groups:
-            continue
-        part = lines.iloc[groups[key]]
-        for column in (c for c in MONEY_COLUMNS if c in table.columns and c in lines):
-            index = table.columns[column].index
-            raw = table.totals_row[index] if index < len(table.totals_row) else None
-            claimed = parse_cents(raw)
-            actual = int(part[column].sum())
-            if claimed is None or claimed == actual:
-                continue
-            shown = f"« {clean_text(raw)} »" if claimed is INVALID else format_eur(from_cents(claimed))
-            difference = "" if claimed is INVALID else format_eur(from_cents(claimed - actual))
-            yield make("CLAIMED_TOTAL_MISMATCH", key[0], key[1], table.totals_row_number,
-                       f"{table.columns[column].letter}{table.totals_row_number}", column, label=COLUMNS[column][0],
-                       claimed=shown, actual=format_eur(from_cents(actual)), lines=len(part),
-                       difference=difference or "?")
 
 
 def not_attached(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], groups: dict, ref: Reference,
@@ -148,6 +123,21 @@ def seen_before(tables: dict[tuple[str, str], Table], numbers: dict[tuple[str, s
             continue
         yield make("BORDEREAU_SEEN_BEFORE", key[0], key[1], _row_of(cell), cell, "numero", number=number,
                    other=other)
+
+
+def reference_differs(paths: list[Path], ref: Reference) -> Iterator[Finding]:
+    """REFERENCE_DIFFERS (warning) for an export folder priced with other reference data than the agent's: a price or
+    rate difference then comes from the data, not from the bordereau."""
+    ours = ref.digest
+    for folder in paths:
+        manifest = folder / "manifest.json"
+        if not (folder.is_dir() and manifest.is_file()):
+            continue
+        used = json.loads(manifest.read_text(encoding="utf-8")).get("reference") or {}
+        theirs = used.get("sha256")
+        if isinstance(theirs, str) and theirs != ours:
+            sets = ", ".join("/".join(reversed(str(s).split("-"))) for s in used.get("rate_sets", [])) or "?"
+            yield make("REFERENCE_DIFFERS", str(manifest), theirs=theirs[:12], ours=ours[:12], sets=sets)
 
 
 def manifest_checksums(paths: list[Path]) -> Iterator[Finding]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import sheets
+from . import clock, sheets
 from .batch import Batch
 from .errors import UsageError, WorkbookUnreadable
 from .findings import CountsFindings, Finding, make, sort_key
@@ -151,7 +151,7 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
                 steps: Steps = NONE) -> CheckResult:
     """Check the workbooks together; with a ledger, against what it already billed too. `steps` hears of each file
     read and each rule run (a progress bar)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     findings: list[Finding] = []
     tables: dict[tuple[str, str], Table] = {}
     frames: list[pd.DataFrame] = []
@@ -185,6 +185,8 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
                                       ref))
     # a sheet's XML is scanned at most once, and only when an empty cell may hide a formula
     formula_cells = functools.cache(lambda path, sheet: formula_problems(Path(path), sheet))
+    groups = frame.groupby(["path", "sheet"], sort=False).indices if len(frame) else {}
+    findings.extend(sheets.claimed_totals(frame, tables, groups))
     findings.extend(_formula_hints(findings, frame, formula_cells))
     findings = _explain_formulas(findings, formula_cells)
     steps.step("Synthèse")
@@ -236,7 +238,7 @@ def _explain_formulas(findings: list[Finding], formula_cells) -> list[Finding]:
 
 def _mark_excluded(lines: pd.DataFrame, findings: list[Finding], tables: dict) -> pd.DataFrame:
     """A line is excluded when an error touches it, its sheet or its file."""
-    errors = [f for f in findings if f.severity == "error"]
+    errors = [f for f in findings if f.severity == "error" and f.code not in sheets.TOTALS_ONLY]
     bad_files = {f.path for f in errors if f.sheet is None}
     dose_rows = {key: set(t.row_numbers) for key, t in tables.items()}
     bad_sheets = {(f.path, f.sheet) for f in errors if f.sheet is not None

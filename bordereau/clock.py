@@ -25,6 +25,11 @@ def set_today(day: dt.date | None) -> None:
     _fixed = day
 
 
+def fixed_day() -> dt.date | None:
+    """The fixed day, None when the clock follows the machine."""
+    return _fixed
+
+
 def today() -> dt.date:
     return _fixed or dt.date.today()
 

@@ -65,6 +65,7 @@ class ExportPlan:
     already_billed: pd.DataFrame = field(default_factory=pd.DataFrame)  # left out only because billed before
     reasons: dict[tuple, list[str]] = field(default_factory=dict)  # (path, sheet, row) -> what to correct
     cpam_notices: dict[str, list[str]] = field(default_factory=dict)  # the example data each CPAM's files carry
+    reference: dict[str, dict] = field(default_factory=dict)  # CPAM code -> which reference data priced its files
     notices: list[str] = field(default_factory=list)
     period: tuple[dt.date, dt.date] | None = None  # first and last day of the lines exported
     departements: dict[str, Departement] = field(default_factory=dict)  # who bills, who signs
@@ -112,6 +113,11 @@ def plan(result: CheckResult, ref: Reference, created: dt.datetime) -> ExportPla
             refers))
     export.cpam_notices = {code: ref.example_notices({b.centre.finess_geographique for b in items})
                            for code, items in export.bordereaux.items()}
+    digest = ref.digest
+    for code, items in export.bordereaux.items():
+        days = {d.date() for b in items for d in b.lines["date_administration"]}
+        sets = sorted({s.start.isoformat() for d in days if (s := ref.rate_set_at(d)) is not None})
+        export.reference[code] = {"sha256": digest, "rate_sets": sets}
     export.no_rights_lines = kept[no_rights].sort_values(["finess_geographique", "date_administration"])
     for finess, lines in kept.groupby("finess_geographique", sort=True):
         mask = lines["prise_en_charge"].eq("sans_droits")

@@ -41,9 +41,8 @@ CODES: dict[str, tuple[Severity, str, str]] = {
                             "({start} au {end})"),
     "AGE_OUT_OF_RANGE": (W, "Âge hors cible",
                          "{age} ans le jour de l'injection (cible de la campagne : {min} à {max} ans)"),
-    "REGIME_UNKNOWN": (E, "Code régime inconnu", "Code régime « {value} » inconnu"),
-    "COVERAGE_UNKNOWN": (E, "Prise en charge inconnue",
-                         "Prise en charge « {value} » non reconnue (droit commun, ALD, AME, C2S ou sans droits)"),
+    "REGIME_UNKNOWN": (E, "Code régime inconnu", "Code régime « {value} » {hint}"),
+    "COVERAGE_UNKNOWN": (E, "Prise en charge inconnue", "Prise en charge « {value} » {hint}"),
     "VACCINE_CODE_INVALID": (E, "Code CIP/UCD invalide", "Code CIP/UCD « {value} » : {reason}"),
     "VACCINE_UNKNOWN": (E, "Vaccin inconnu des tarifs",
                         "Code « {value} » : vaccin inconnu des tarifs (vérifiez le code sur la boîte ; s'il est juste, "
@@ -53,16 +52,23 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "PRICE_INVALID": (E, "Montant illisible", "{label} « {value} » : {reason}"),
     "PRICE_ABOVE_PUBLIC": (E, "Prix supérieur au prix public",
                            "Prix unitaire {price} supérieur au prix public TTC en vigueur le {date} ({public})"),
+    "PRICE_CAPPED": (W, "Prix négocié plafonné au prix public",
+                     "Prix négocié {price} supérieur au prix public TTC en vigueur le {date} ({public}) : la ligne est "
+                     "facturée au prix public"),
+    "PRICE_PUBLIC_ASSUMED": (W, "Prix public supposé",
+                             "Aucun prix public de {vaccine} observé au {date} : celui de l'observation la plus "
+                             "proche est retenu, {public} au {seen}"),
     "PRICE_MISMATCH": (E, "Prix différent du prix négocié",
                        "Prix unitaire {price} différent du prix négocié en vigueur le {date} ({expected})"),
     "RATE_UNDEFINED": (E, "Aucun tarif en vigueur", "{detail}"),
     "AMOUNT_MISMATCH": (E, "Montant discordant", "{label} {value} au lieu de {expected} calculé"),
     "DUPLICATE_LINE": (E, "Doublon", "Même bénéficiaire, même vaccin, même date que {other}"),
     "ALREADY_BILLED": (E, "Déjà facturée", "Dose déjà facturée : {where}"),
-    "DOSE_INTERVAL_TOO_SHORT": (E, "Doses trop rapprochées",
-                                "Dose HPV le {date}, {days} jours après celle du {previous} ({other}) : "
-                                "{months} mois au moins sont requis"),
-    "TOO_MANY_DOSES": (E, "Trop de doses", "{rank}e dose HPV du bénéficiaire ; le schéma en prévoit {max}"),
+    # the schedule is not a billing condition (the dose was given, the vaccine used): warnings the CPAM may question
+    "DOSE_INTERVAL_TOO_SHORT": (W, "Doses trop rapprochées",
+                                "Dose HPV le {date}, {days} jours après celle du {previous} ({other}) : le schéma "
+                                "vaccinal prévoit {months} mois au moins"),
+    "TOO_MANY_DOSES": (W, "Trop de doses", "{rank}e dose HPV du bénéficiaire ; le schéma en prévoit {max}"),
     "ROWS_AFTER_GAP": (W, "Lignes après une ligne vide",
                        "{count} ligne(s) après la ligne vide {empty} ne sont pas lues (le tableau s'arrête à la "
                        "première ligne vide) : supprimez la ligne vide"),
@@ -72,15 +78,18 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "FORMULA_NOT_CALCULATED": (W, "Formules jamais calculées",
                                "{count} formule(s) sans valeur enregistrée (classeur jamais recalculé) : ouvrez-le "
                                "dans Excel, recalculez (F9) et enregistrez"),
-    # audit of received bordereaux (audit.py, audit_checks.py)
     "CLAIMED_TOTAL_MISMATCH": (E, "Ligne de total discordante",
                                "Ligne de total, {label} : {claimed} déclarés, {actual} pour la somme des {lines} "
                                "lignes (écart {difference})"),
+    # audit of received bordereaux (audit.py, audit_checks.py)
     "CENTRE_NOT_ATTACHED": (E, "Centre d'une autre caisse",
                             "{centre} (FINESS {finess}) est rattaché à la caisse {attached}, pas à la caisse "
                             "{audited}{why}"),
     "FILE_MODIFIED": (W, "Fichier modifié depuis l'export",
                       "Empreinte SHA-256 différente de celle de manifest.json : fichier modifié après l'export"),
+    "REFERENCE_DIFFERS": (W, "Données de référence différentes de l'export",
+                          "L'export a été chiffré avec d'autres données de référence (empreinte {theirs}…, barème(s) "
+                          "du {sets}) que les vôtres ({ours}…) : un écart de prix ou de taux peut venir de là"),
     "BORDEREAU_SEEN_BEFORE": (E, "Bordereau déjà présenté", "Bordereau n° {number} déjà présenté : {other}"),
 }
 

@@ -37,9 +37,14 @@ FIXES: dict[str, str] = {
     "AMOUNT_MISMATCH": "Reprenez le montant calculé par l'outil (taux en vigueur à la date de l'injection).",
     "DUPLICATE_LINE": "Supprimez la ligne en double, ou corrigez la date ou le vaccin si ce sont deux doses.",
     "ALREADY_BILLED": "Rien à corriger : retirez la ligne, la dose a déjà été facturée.",
-    "DOSE_INTERVAL_TOO_SHORT": "Vérifiez les dates des deux doses ; si elles sont justes, la seconde ne peut pas être "
-                               "facturée.",
-    "TOO_MANY_DOSES": "Vérifiez les doses déjà faites ; une dose au-delà du schéma n'est pas facturée.",
+    "DOSE_INTERVAL_TOO_SHORT": "Vérifiez les dates des deux doses ; si elles sont justes, la dose est facturée et la "
+                               "CPAM peut la questionner.",
+    "TOO_MANY_DOSES": "Vérifiez les doses déjà faites ; si elles sont justes, la dose est facturée et la CPAM peut la "
+                      "questionner.",
+    "PRICE_CAPPED": "Rien à corriger : la ligne est facturée au prix public ; signalez au Département que son prix "
+                    "négocié dépasse le prix public.",
+    "PRICE_PUBLIC_ASSUMED": "Rien à corriger : vérifiez seulement que le prix de l'observation retenue était bien "
+                            "celui du jour.",
     "ROWS_AFTER_GAP": "Supprimez la ligne vide dans le tableau pour que les lignes suivantes soient lues.",
     "FORMULA_NOT_CALCULATED": "Ouvrez le classeur dans Excel, recalculez (F9) et enregistrez-le.",
     "LINE_NUMBER_INVALID": "Mettez dans la colonne « N° de ligne » un numéro d'ordre (1, 2, 3...), jamais un NIR ni "
@@ -47,16 +52,9 @@ FIXES: dict[str, str] = {
     "CLAIMED_TOTAL_MISMATCH": "Refaites la ligne de total : chaque total est la somme de sa colonne.",
     "CENTRE_NOT_ATTACHED": "Adressez le bordereau à la caisse de rattachement du centre.",
     "FILE_MODIFIED": "Demandez au Département le fichier tel qu'il a été exporté, ou vérifiez chaque ligne.",
+    "REFERENCE_DIFFERS": "Demandez au Département ses données de référence (ou importez la BDPM du même jour) avant "
+                         "de contester un prix ou un taux.",
     "BORDEREAU_SEEN_BEFORE": "Ne payez pas deux fois : rapprochez-le du bordereau déjà présenté.",
-    "PRICE_CAPPED": (
-        "Rien à faire : la dose est facturée au prix public, plus bas ce jour-là que le prix négocié."
-    ),
-    "PRICE_PUBLIC_ASSUMED": (
-        "Rien à faire si le prix est juste ; le Département peut importer une liste de prix plus ancienne."
-    ),
-    "REFERENCE_DIFFERS": (
-        "Mettez à jour vos données de référence, ou auditez avec celles de l'export (--ref), avant de refuser un prix."
-    ),
 }
 
 

@@ -24,7 +24,7 @@ COVERAGE_ALIASES = {
     "droit_commun": ("droit commun", "assuré", "assure social", "ayant droit", "AS", "DC"),
     "ald": ("ALD", "exonération ALD", "exo ALD", "ALD exonérante"),
     "ame": ("AME", "aide médicale de l'État"),
-    "c2s": ("C2S", "CSS", "complémentaire santé solidaire", "CMU-C", "CMUC", "CMU"),
+    "c2s": ("C2S", "CSS", "complémentaire santé solidaire", "CMU-C", "CMUC"),  # "CMU" alone is ambiguous
     "sans_droits": ("sans droits", "sans droit", "aucun droit", "non assuré", "droits fermés"),
 }
 _COVERAGE = {norm_label(alias): key for key, aliases in COVERAGE_ALIASES.items() for alias in aliases}

@@ -70,34 +70,50 @@ def vaccine_columns(frame: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     out["classe"] = codes.map({code: v.classe for code, v in ref.vaccine_by_code.items()})
     out["cip13"] = codes.map({code: v.cip13 for code, v in ref.vaccine_by_code.items()})
+    presentations = codes.map({code: p.cip13 for code, p in ref.presentation_by_code.items()})
     dept = frame["finess_geographique"].map({f: c.departement for f, c in ref.centre_by_finess.items()})
-    work = pd.DataFrame({"cip13": out["cip13"], "day": frame["date_administration"], "dept": dept})
+    work = pd.DataFrame({"cip13": presentations, "day": frame["date_administration"], "dept": dept})
 
     def prices(cip13: str | None, day: pd.Timestamp | None, dept: str | None) -> tuple:
         if cip13 is None or day is None:
-            return (None, None)
+            return (None, None, None)
         day = day.date()
-        vaccine = ref.vaccine_by_code[cip13]
-        public = vaccine.public_price.at(day)
+        vaccine, presentation = ref.vaccine_by_code[cip13], ref.presentation_by_code[cip13]
+        public, assumed = presentation.public_price.nearest(day)
         series = ref.negotiated.get((dept, cip13))
         negotiated = series.at(day) if series else None
         per_dose = vaccine.doses_per_pack
         return (
             to_cents(round_half_up(public.value / per_dose)) if public else None,
             to_cents(round_half_up(negotiated.value / per_dose)) if negotiated else None,
+            f"{public.start:%d/%m/%Y} ({public.source})" if assumed else None,
         )
 
     found = _unique_map(work, ["cip13", "day", "dept"], prices)
     out["prix_public"] = pd.array([p[0] for p in found], dtype="Int64")
     out["prix_negocie"] = pd.array([p[1] for p in found], dtype="Int64")
+    out["prix_public_suppose"] = [p[2] for p in found]  # before the first observation: the one used (date, source)
     return out
 
 
-def split_columns(frame: pd.DataFrame, classes: pd.Series, ref: Reference) -> pd.DataFrame:
+def billing_base(given: pd.Series, public: pd.Series, negotiated: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The price each line is billed at, and the lines whose negotiated price is capped at the public price.
+
+    The base is the negotiated price "dans la limite du prix public TTC": a line carrying the negotiated price while
+    the public price that day is lower is billed at the public price. Any other price is billed as given (the rules
+    say whether it may be).
+    """
+    capped = (given.notna() & (given == negotiated) & (negotiated > public)).fillna(False).astype(bool)
+    return given.where(~capped, public), capped
+
+
+def split_columns(frame: pd.DataFrame, classes: pd.Series, ref: Reference, prices: pd.Series | None = None
+                  ) -> pd.DataFrame:
     """AMO, complementary, total and FIR parts (cents) of every line that can be priced; <NA> for the others.
 
     A line can be priced when its vaccine, coverage, date of administration and price are known and a rate set is in
-    force that day. `motif` names the rule applied; `rate_missing` flags lines dated before every rate set.
+    force that day. `motif` names the rule applied; `rate_missing` flags lines dated outside every rate set. `prices`
+    (cents) replaces the line's unit price as the base (the capped price).
     """
     ages = age_on(frame["date_naissance"], frame["date_administration"]) if "date_naissance" in frame else None
     work = pd.DataFrame({
@@ -105,10 +121,14 @@ def split_columns(frame: pd.DataFrame, classes: pd.Series, ref: Reference) -> pd
         "coverage": frame.get("prise_en_charge"),
         "regime": frame.get("code_regime"),
         "age": ages if ages is not None else pd.Series(pd.NA, index=frame.index, dtype="Int64"),
-        "prix": frame["prix_unitaire"],
+        "prix": frame["prix_unitaire"] if prices is None else prices,
     }, index=frame.index)
     starts = np.array([np.datetime64(s.start, "s") for s in ref.rate_sets])
-    set_index = np.searchsorted(starts, frame["date_administration"].to_numpy(), side="right") - 1
+    days = frame["date_administration"].to_numpy()
+    set_index = np.searchsorted(starts, days, side="right") - 1
+    ends = np.array([np.datetime64(s.end, "s") if s.end else np.datetime64("9999-12-31", "s") for s in ref.rate_sets])
+    if len(ends):  # a day after the end (`au`) of the rate set in force is in none
+        set_index = np.where((set_index >= 0) & (days > ends[np.clip(set_index, 0, None)]), -1, set_index)
     work["set"] = np.where(frame["date_administration"].isna(), -2, set_index)
 
     def rule(set_i: int, classe: str | None, coverage: str | None, regime: str | None, age: int | None) -> tuple:
@@ -140,7 +160,7 @@ def split_line(ref: Reference, classe: str, coverage: str, regime: str | None, a
                price: Decimal) -> Split:
     """The split of one line with the rule in force on `day` (for tests, samples and explanations)."""
     rate_set = ref.rate_set_at(day)
-    if rate_set is None:
+    if rate_set is None:  # before the first, or after the end of the last
         raise ValueError(f"no rate set in force on {day}")
     rule = rate_set.rule_for(classe, coverage, regime, age)
     if rule is None:

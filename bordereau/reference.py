@@ -7,7 +7,10 @@ Every lookup is by date: a price or a rate applies from its date until the next 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
+import hashlib
+import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -17,6 +20,7 @@ import yaml
 
 from .errors import ReferenceDataError
 from .identifiers import finess_compact, finess_problem, vaccine_code_problem
+from .reference_schema import load_yaml, validate
 from .resources import shipped_dir
 
 COVERAGES = ("droit_commun", "ald", "ame", "c2s", "sans_droits")
@@ -49,6 +53,13 @@ class Series:
     def at(self, day: dt.date) -> Dated | None:
         i = bisect.bisect_right([e.start for e in self.entries], day)
         return self.entries[i - 1] if i else None
+
+    def nearest(self, day: dt.date) -> tuple[Dated | None, bool]:
+        """The value in force that day, else (before the first) the first one; and whether it was assumed so."""
+        found = self.at(day)
+        if found is None and self.entries:
+            return self.entries[0], True
+        return found, False
 
 
 @dataclass(frozen=True)
@@ -88,13 +99,27 @@ class Centre:
 
 
 @dataclass(frozen=True)
+class Presentation:
+    """One box of a vaccine in the BDPM: its codes (CIP13 first, then CIP7, UCD13, UCD7) and its public prices."""
+
+    cip13: str
+    codes: tuple[str, ...]
+    public_price: Series
+
+
+@dataclass(frozen=True)
 class Vaccine:
     nom: str
     classe: str
-    codes: tuple[str, ...]
-    cip13: str
+    codes: tuple[str, ...]  # of every presentation
+    cip13: str  # the first presentation's: the vaccine's identity in duplicates and in the ledger
     doses_per_pack: int
-    public_price: Series
+    public_price: Series  # the first presentation's
+    presentations: tuple[Presentation, ...] = ()
+    cis: tuple[str, ...] = ()
+
+    def presentation(self, code: str) -> Presentation:
+        return next(p for p in self.presentations if code in p.codes)
 
 
 @dataclass(frozen=True)
@@ -106,6 +131,7 @@ class RateRule:
     coverages: frozenset[str] | None = None
     regimes: frozenset[str] | None = None
     under_age: int | None = None
+    source: str = ""
 
     def matches(self, classe: str, coverage: str, regime: str | None, age: int | None) -> bool:
         return (
@@ -121,6 +147,7 @@ class RateSet:
     start: dt.date
     reference: str
     rules: tuple[RateRule, ...]
+    end: dt.date | None = None  # last day in force (`au`), None: until the next rate set
 
     def rule_for(self, classe: str, coverage: str, regime: str | None, age: int | None) -> RateRule | None:
         return next((r for r in self.rules if r.matches(classe, coverage, regime, age)), None)
@@ -150,14 +177,22 @@ class Reference:
     centre_by_finess: dict[str, Centre] = field(default_factory=dict)
     vaccine_by_code: dict[str, Vaccine] = field(default_factory=dict)
     departements: dict[str, Departement] = field(default_factory=dict)
+    presentation_by_code: dict[str, Presentation] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.centre_by_finess.update({c.finess_geographique: c for c in self.centres})
         self.vaccine_by_code.update({code: v for v in self.vaccines for code in v.codes})
+        self.presentation_by_code.update({code: p for v in self.vaccines for p in v.presentations for code in p.codes})
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the reference data (centres.yaml and every file of tarifs/, by relative path and content)."""
+        return reference_digest(self.folder)
 
     def rate_set_at(self, day: dt.date) -> RateSet | None:
         i = bisect.bisect_right([s.start for s in self.rate_sets], day)
-        return self.rate_sets[i - 1] if i else None
+        found = self.rate_sets[i - 1] if i else None
+        return None if found is None or (found.end is not None and day > found.end) else found
 
     def example_notices(self, centres: set[str] | None = None) -> list[str]:
         """French sentences naming the example values still in the reference data (for `centres`, FINESS
@@ -175,7 +210,7 @@ class Reference:
         if signatories:
             notices.append(f"Signataire d'exemple à remplacer dans centres.yaml : {', '.join(signatories)}.")
         prices = sorted(
-            {v.nom for v in self.vaccines for (d, c), s in self.negotiated.items() if c == v.cip13
+            {v.nom for v in self.vaccines for (d, c), s in self.negotiated.items() if c in v.codes
              if any(e.example for e in s.entries)}
         )
         if prices:
@@ -193,13 +228,14 @@ class _Reader:
         self.name = name
         path = folder / name
         try:
-            self.data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            self.data = load_yaml(path.read_text(encoding="utf-8"), name)
         except FileNotFoundError:
             raise ReferenceDataError(f"{name} : fichier introuvable dans {folder}") from None
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ReferenceDataError(f"{name} : YAML illisible ({exc.__class__.__name__})") from None
         if not isinstance(self.data, dict):
             raise ReferenceDataError(f"{name} : le fichier doit contenir un dictionnaire")
+        validate(name, self.data)
 
     def fail(self, key: str, problem: str) -> ReferenceDataError:
         return ReferenceDataError(f"{self.name} : {key} : {problem}")
@@ -300,8 +336,8 @@ def _load_centres(folder: Path) -> tuple[dict, tuple, dict, dict]:
 def _load_vaccines(folder: Path) -> tuple[Vaccine, ...]:
     r = _Reader(folder, "tarifs/vaccins.yaml")
     vaccines, seen = [], set()
-    for i, node in r.items(r.data, "vaccins"):
-        where = f"vaccins[{i}]"
+
+    def presentation(node: dict, where: str) -> Presentation:
         codes = []
         for key in ("cip13", "cip7", "ucd13", "ucd7"):
             code = r.get(node, key, where, required=key == "cip13")
@@ -311,24 +347,79 @@ def _load_vaccines(folder: Path) -> tuple[Vaccine, ...]:
             if problem or len(code) != (13 if key.endswith("13") else 7):
                 raise r.fail(f"{where}.{key}", f"code « {code} » invalide : {problem or 'longueur'}")
             if code in seen:
-                raise r.fail(f"{where}.{key}", f"code « {code} » déjà attribué à un autre vaccin")
+                raise r.fail(f"{where}.{key}", f"code « {code} » déjà attribué à une autre présentation")
             seen.add(code)
             codes.append(code)
+        return Presentation(codes[0], tuple(codes), r.series(node, "prix_public", where))
+
+    for i, node in r.items(r.data, "vaccins"):
+        where = f"vaccins[{i}]"
+        presentations = [presentation(node, where)]
+        others = r.get(node, "autres_presentations", where, list, required=False) or []
+        presentations += [presentation(other, f"{where}.autres_presentations[{j}]") for j, other in enumerate(others)]
         doses = r.get(node, "doses_par_conditionnement", where, int, required=False) or 1
-        vaccines.append(Vaccine(r.get(node, "nom", where), r.get(node, "classe", where), tuple(codes), codes[0],
-                                doses, r.series(node, "prix_public", where)))
+        cis = tuple(str(c) for c in r.get(node, "cis", where, list, required=False) or [])
+        first = presentations[0]
+        vaccines.append(Vaccine(r.get(node, "nom", where), r.get(node, "classe", where),
+                                tuple(c for p in presentations for c in p.codes), first.cip13, doses,
+                                first.public_price, tuple(presentations), cis))
     return tuple(vaccines)
+
+
+def _load_observations(folder: Path, vaccines: tuple[Vaccine, ...]) -> tuple[Vaccine, ...]:
+    """Merge tarifs/prix_bdpm.yaml (prices and presentations imported from the BDPM, when there is one) into the
+    vaccines: each observation is a dated public price of a presentation, a new presentation when its CIP13 is new."""
+    name = "tarifs/prix_bdpm.yaml"
+    if not (folder / name).exists():
+        return vaccines
+    r = _Reader(folder, name)
+    by_cis = {cis: v.nom for v in vaccines for cis in v.cis}
+    found: dict[str, tuple[str, list[str], list[Dated]]] = {}  # cip13 -> (vaccine, codes, observations)
+    for i, node in r.items(r.data, "observations"):
+        where = f"observations[{i}]"
+        cis, cip13 = r.get(node, "cis", where), r.get(node, "cip13", where)
+        if cis not in by_cis:
+            raise r.fail(f"{where}.cis", f"CIS « {cis} » d'aucun vaccin de tarifs/vaccins.yaml")
+        if vaccine_code_problem(cip13) or len(cip13) != 13:
+            raise r.fail(f"{where}.cip13", f"code « {cip13} » invalide")
+        cip7 = r.get(node, "cip7", where, required=False)
+        value = r.decimal(node, "valeur", where)
+        entry = Dated(r.get(node, "du", where, dt.date), value.quantize(Decimal("0.01")), r.get(node, "source", where))
+        codes = [cip13] + ([cip7] if cip7 and len(cip7) == 7 and cip7.isdigit() else [])
+        found.setdefault(cip13, (by_cis[cis], codes, []))[2].append(entry)
+    merged = []
+    for vaccine in vaccines:
+        presentations = []
+        for p in vaccine.presentations:
+            extra = found.pop(p.cip13, (None, None, []))[2]
+            presentations.append(dataclasses.replace(p, public_price=_merge(r, p.cip13, p.public_price, extra)))
+        for cip13 in [c for c, (nom, _, _) in found.items() if nom == vaccine.nom]:
+            _, codes, extra = found.pop(cip13)
+            codes = [c for c in codes if c not in vaccine.codes]
+            presentations.append(Presentation(cip13, tuple(codes), _merge(r, cip13, Series(()), extra)))
+        merged.append(dataclasses.replace(vaccine, presentations=tuple(presentations),
+                                          codes=tuple(c for p in presentations for c in p.codes),
+                                          public_price=presentations[0].public_price))
+    return tuple(merged)
+
+
+def _merge(r: _Reader, cip13: str, series: Series, extra: list[Dated]) -> Series:
+    entries = sorted([*series.entries, *extra], key=lambda e: e.start)
+    for a, b in itertools.pairwise(entries):
+        if a.start == b.start:
+            raise r.fail(f"observations (cip13 {cip13})", f"deux prix le {b.start:%d/%m/%Y}")
+    return Series(tuple(entries))
 
 
 def _load_negotiated(folder: Path, vaccines: tuple[Vaccine, ...]) -> dict:
     r = _Reader(folder, "tarifs/prix_negocies.yaml")
-    known = {v.cip13 for v in vaccines}
+    known = {p.cip13 for v in vaccines for p in v.presentations}
     prices = {}
     for i, node in r.items(r.data, "prix_negocies"):
         where = f"prix_negocies[{i}]"
         cip13 = r.get(node, "cip13", where)
         if cip13 not in known:
-            raise r.fail(f"{where}.cip13", f"« {cip13} » n'est pas un vaccin de tarifs/vaccins.yaml")
+            raise r.fail(f"{where}.cip13", f"« {cip13} » n'est pas une présentation de tarifs/vaccins.yaml")
         prices[(r.get(node, "departement", where), cip13)] = r.series(node, "prix", where)
     return prices
 
@@ -354,8 +445,12 @@ def _load_rates(folder: Path, classes: set[str]) -> tuple[RateSet, ...]:
             if coverages and not coverages <= set(COVERAGES):
                 raise r.fail(f"{here}.couvertures", f"valeurs admises : {', '.join(COVERAGES)}")
             rules.append(RateRule(r.get(rule, "motif", here), amo, total, as_set("classes"), coverages,
-                                  as_set("regimes"), r.get(rule, "moins_de_ans", here, int, required=False)))
-        rate_set = RateSet(start, r.get(node, "reference", where), tuple(rules))
+                                  as_set("regimes"), r.get(rule, "moins_de_ans", here, int, required=False),
+                                  r.get(rule, "source", here, required=False) or ""))
+        end = r.get(node, "au", where, dt.date, required=False)
+        if end is not None and end < start:
+            raise r.fail(f"{where}.au", "la fin du barème précède son début")
+        rate_set = RateSet(start, r.get(node, "reference", where), tuple(rules), end)
         for classe in sorted(classes):
             for coverage in COVERAGES:
                 if rate_set.rule_for(classe, coverage, None, 99) is None:
@@ -388,13 +483,23 @@ def _load_regimes(folder: Path) -> dict[str, str]:
     return {code: str(label) for code, label in regimes.items()}
 
 
+def reference_digest(folder: Path) -> str:
+    """SHA-256 over centres.yaml and tarifs/*.yaml (names and contents), so that an export says which data priced it."""
+    digest = hashlib.sha256()
+    for path in [folder / "centres.yaml", *sorted((folder / "tarifs").glob("*.yaml"))]:
+        digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def load_reference(folder: Path | None = None) -> Reference:
     """Load and validate centres.yaml and tarifs/ from `folder` (default: the copy shipped with the tool)."""
     folder = Path(folder) if folder else DEFAULT_REF_DIR
     if not folder.is_dir():
         raise ReferenceDataError(f"dossier de référence introuvable : {folder}")
     cpams, centres, entities, departements = _load_centres(folder)
-    vaccines = _load_vaccines(folder)
+    vaccines = _load_observations(folder, _load_vaccines(folder))
     schedules, age_min, age_max = _load_schedule(folder)
     return Reference(
         folder=folder, cpams=cpams, centres=centres, legal_entities=entities, vaccines=vaccines,

@@ -58,7 +58,9 @@ def column_rules(b: Batch) -> Iterable[Finding]:
             value = f.at[i, key]
             yield b.line(code, i, key, value=value, reason=b.code_problems[value])
         elif code == "REGIME_UNKNOWN":
-            yield b.line(code, i, key, value=f.at[i, key])
+            yield b.line(code, i, key, value=f.at[i, key], hint=regime_hint(f.at[i, key]))
+        elif code == "COVERAGE_UNKNOWN":
+            yield b.line(code, i, key, value=fr_raw(raw), hint=coverage_hint(raw))
         elif code == "PRICE_INVALID":
             yield b.line(code, i, key, label=label, value=fr_raw(raw), reason=amount_problem(raw))
         else:
@@ -82,6 +84,26 @@ def amount_problem(raw: object) -> str:
         return "plus de deux décimales" if re.fullmatch(r"-?\d+\.\d{3,}", text) or (
             isinstance(raw, float)) else "ce n'est pas un montant en euros"
     return "montant négatif" if amount < 0 else "un prix nul ne se facture pas"
+
+
+def regime_hint(code: object) -> str:
+    """Why a code régime cannot be billed, in French."""
+    if code == "99":
+        return ("(régime inconnu) : une dose ne se facture pas sans le régime de l'élève ; reportez le code de son "
+                "attestation de droits, ou « sans droits » si aucun droit n'est ouvert")
+    return "inconnu"
+
+
+def coverage_hint(raw: object) -> str:
+    """What to write instead of a coverage label the tool does not take, in French.
+
+    >>> coverage_hint(" cmu ")[:16]
+    'ambigu : écrivez'
+    """
+    if norm_label(str(raw)) == "cmu":
+        return ("ambigu : écrivez « C2S » pour l'ancienne CMU-C (prise en charge à 100 %), « droit commun » pour la "
+                "seule couverture de base (65 %)")
+    return "non reconnue (droit commun, ALD, AME, C2S ou sans droits)"
 
 
 def fr_raw(raw: object) -> str:
@@ -136,20 +158,37 @@ def vaccine(b: Batch) -> Iterable[Finding]:
                      expected=b.ref.vaccine_by_code[code].nom)
 
 
-@rule("PRICE_ABOVE_PUBLIC", "PRICE_MISMATCH", "RATE_UNDEFINED")
+def _price_problems(b: Batch) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Lines whose price is known, above the public price (and not a capped negotiated one), or not the negotiated
+    price (a line billed at the public price below the negotiated one is right: it is the base)."""
+    f, d = b.frame, b.derived
+    given = f["prix_unitaire"]
+    known = (given.notna() & d["classe"].notna() & f["date_administration"].notna()).astype(bool)
+    above = (known & ~d["prix_plafonne"] & (given > d["prix_public"])).fillna(False).astype(bool)
+    expected = d["prix_negocie"].where(~(d["prix_negocie"] > d["prix_public"]).fillna(False), d["prix_public"])
+    mismatch = (known & ~above & ~d["prix_plafonne"] & (given != expected)).fillna(False).astype(bool)
+    return known, above, mismatch
+
+
+@rule("PRICE_ABOVE_PUBLIC", "PRICE_MISMATCH", "PRICE_CAPPED", "PRICE_PUBLIC_ASSUMED", "RATE_UNDEFINED")
 def price(b: Batch) -> Iterable[Finding]:
     f, d = b.frame, b.derived
     given = f["prix_unitaire"]
-    known = given.notna() & d["classe"].notna() & f["date_administration"].notna()
+    known, above, mismatch = _price_problems(b)
     for i in f.index[known & d["prix_public"].isna()]:
         yield b.line("RATE_UNDEFINED", i, "date_administration", detail=(
             f"Aucun prix public connu pour {b.ref.vaccine_by_code[f.at[i, 'code_vaccin']].nom} le "
             f"{fr_date(f.at[i, 'date_administration'])} (tarifs/vaccins.yaml)"))
-    above = (known & (given > d["prix_public"])).fillna(False)
+    for i in f.index[known & d["prix_public_suppose"].notna()]:
+        yield b.line("PRICE_PUBLIC_ASSUMED", i, "prix_unitaire", date=fr_date(f.at[i, "date_administration"]),
+                     vaccine=b.ref.vaccine_by_code[f.at[i, "code_vaccin"]].nom, public=_eur(d.at[i, "prix_public"]),
+                     seen=d.at[i, "prix_public_suppose"])
+    for i in f.index[known & d["prix_plafonne"]]:
+        yield b.line("PRICE_CAPPED", i, "prix_unitaire", price=_eur(given[i]),
+                     date=fr_date(f.at[i, "date_administration"]), public=_eur(d.at[i, "prix_public"]))
     for i in f.index[above]:
         yield b.line("PRICE_ABOVE_PUBLIC", i, "prix_unitaire", price=_eur(given[i]),
                      date=fr_date(f.at[i, "date_administration"]), public=_eur(d.at[i, "prix_public"]))
-    mismatch = (known & ~above & (given != d["prix_negocie"])).fillna(False)
     for i in f.index[mismatch]:
         yield b.line("PRICE_MISMATCH", i, "prix_unitaire", price=_eur(given[i]),
                      date=fr_date(f.at[i, "date_administration"]), expected=_eur(d.at[i, "prix_negocie"]))
@@ -166,8 +205,8 @@ _AMOUNTS = {"montant_amo": ("amo", "Montant AMO"), "montant_complementaire": ("c
 def amounts(b: Batch) -> Iterable[Finding]:
     f, d = b.frame, b.derived
     # with a wrong price the price is the error; amounts computed from it say nothing more
-    price_ok = (f["prix_unitaire"] > 0).fillna(False) & ~(f["prix_unitaire"] > d["prix_public"]).fillna(False) & ~(
-        d["prix_negocie"].notna() & (f["prix_unitaire"] != d["prix_negocie"])).fillna(False)
+    _, above, mismatch = _price_problems(b)
+    price_ok = (f["prix_unitaire"] > 0).fillna(False) & ~above & ~mismatch
     for key, (part, label) in _AMOUNTS.items():
         if key not in f:
             continue
@@ -254,11 +293,12 @@ def hpv_schedule(b: Batch) -> Iterable[Finding]:
 
 def derive(b: Batch) -> pd.DataFrame:
     """Values the rules share: vaccine class and prices, split, age, centre, beneficiary key, duplicates."""
-    from .pricing import split_columns, vaccine_columns
+    from .pricing import billing_base, split_columns, vaccine_columns
 
     f, ref = b.frame, b.ref
     d = vaccine_columns(f, ref)
-    d = d.join(split_columns(f, d["classe"], ref))
+    d["prix_base"], d["prix_plafonne"] = billing_base(f["prix_unitaire"], d["prix_public"], d["prix_negocie"])
+    d = d.join(split_columns(f, d["classe"], ref, d["prix_base"]))
     d["age"] = age_on(f["date_naissance"], f["date_administration"])
     d["centre"] = f["finess_geographique"].map({k: c.nom for k, c in ref.centre_by_finess.items()})
     d["cpam"] = f["finess_geographique"].map({k: c.cpam for k, c in ref.centre_by_finess.items()})

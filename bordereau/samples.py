@@ -48,19 +48,21 @@ def _pick(rng: random.Random, mix: Iterable[tuple[str, int]]) -> str:
 
 
 def dose_line(ref: Reference, centre: Centre, pupil: dict, vaccine_code: str, day: dt.date, rank: int) -> dict:
-    """A correct line: the negotiated price (or the public price) and the amounts the rules give."""
-    vaccine = ref.vaccine_by_code[vaccine_code]
-    negotiated = ref.negotiated.get((centre.departement, vaccine.cip13))
-    entry = (negotiated.at(day) if negotiated else None) or vaccine.public_price.at(day)
+    """A correct line: the negotiated price (or the public price) and the amounts the rules give (on the negotiated
+    price capped at the public price)."""
+    vaccine, presentation = ref.vaccine_by_code[vaccine_code], ref.presentation_by_code[vaccine_code]
+    negotiated = ref.negotiated.get((centre.departement, presentation.cip13))
+    public, _ = presentation.public_price.nearest(day)
+    entry = (negotiated.at(day) if negotiated else None) or public
     price = entry.value
     birth = pupil["date_naissance"]
     age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-    parts = split_line(ref, vaccine.classe, pupil["coverage"], pupil["code_regime"], age, day, price)
+    parts = split_line(ref, vaccine.classe, pupil["coverage"], pupil["code_regime"], age, day, min(price, public.value))
     return {
         **{k: v for k, v in pupil.items() if k != "coverage"},
         "prise_en_charge": COVERAGE_LABELS[pupil["coverage"]],
         "vaccin": vaccine.nom.title() if vaccine.nom[0].isalpha() else vaccine.nom,
-        "code_vaccin": vaccine.cip13, "date_administration": day, "dose": rank,
+        "code_vaccin": presentation.cip13, "date_administration": day, "dose": rank,
         "prix_unitaire": price, "montant_amo": parts.amo, "montant_total": parts.total,
     }
 

@@ -1,4 +1,4 @@
-"""Rules about a whole table: its columns, its header block (centre, FINESS, period).
+"""Rules about a whole table: its columns, its header block (centre, FINESS, period), its totals row.
 
 A FINESS given once in the header block is checked once, at its cell; a FINESS given in a column is checked per
 distinct value and reported on each line that carries it.
@@ -12,12 +12,15 @@ import pandas as pd
 
 from .findings import Finding, make
 from .identifiers import finess_compact, finess_problem
-from .layout import COLUMNS, Table
-from .lines import INVALID, parse_date
+from .layout import COLUMNS, MONEY_COLUMNS, Table
+from .lines import INVALID, parse_cents, parse_date
+from .money import format_eur, from_cents
 from .reference import Reference
 from .text import clean_text
 
 FINESS_KINDS = {"finess_geographique": "géographique", "finess_juridique": "juridique"}
+_IMPLAUSIBLE = 10**11  # cents: a billion euros, beyond any bordereau
+TOTALS_ONLY = frozenset({"CLAIMED_TOTAL_MISMATCH"})  # codes about a totals row only: they leave its lines alone
 
 
 def missing_columns(table: Table, path: str) -> list[Finding]:
@@ -102,3 +105,28 @@ def _at(table: Table, path: str, frame: pd.DataFrame, rows: pd.Index, code: str,
     elif key in table.block:
         cell = table.block[key][1]
         yield make(code, path, table.sheet, _row(cell), cell, key, **values)
+
+
+def claimed_totals(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], groups: dict) -> Iterator[Finding]:
+    """CLAIMED_TOTAL_MISMATCH: a cell of the totals row that is not the sum of its column's lines (`groups`: the
+    positions of each table's lines). A column with an empty or unreadable line, or a sum beyond any bordereau's
+    (a NIR typed as an amount), cannot be verified: its line findings say what to correct first."""
+    for key, table in tables.items():
+        if table.totals_row is None or key not in groups:
+            continue
+        part = lines.iloc[groups[key]]
+        for column in (c for c in MONEY_COLUMNS if c in table.columns and c in lines):
+            index = table.columns[column].index
+            raw = table.totals_row[index] if index < len(table.totals_row) else None
+            claimed = parse_cents(raw)
+            if claimed is None or part[column].isna().any():
+                continue
+            actual = int(part[column].sum())
+            if claimed == actual or max(abs(actual), 0 if claimed is INVALID else abs(claimed)) >= _IMPLAUSIBLE:
+                continue
+            shown = f"« {clean_text(raw)} »" if claimed is INVALID else format_eur(from_cents(claimed))
+            difference = "" if claimed is INVALID else format_eur(from_cents(claimed - actual))
+            yield make("CLAIMED_TOTAL_MISMATCH", key[0], key[1], table.totals_row_number,
+                       f"{table.columns[column].letter}{table.totals_row_number}", column, label=COLUMNS[column][0],
+                       claimed=shown, actual=format_eur(from_cents(actual)), lines=len(part),
+                       difference=difference or "?")

@@ -1,5 +1,9 @@
 """Shared fixtures: the reference data, a fixed `today`, clean dose lines and workbooks written by code.
 
+The tool's clock (`bordereau.clock`) is fixed to TODAY for every test. `BORDEREAU_TEST_MOVE_CLOCK=AAAA-MM-JJ` moves the
+machine's clock too (time-machine) for the whole run: `.ci/run` runs the suite a second time that way, so a date that
+comes from the real clock instead of the tool's fails a test.
+
 Every workbook of the tests is made here with `bordereau.samples.write_bordereau`, from lines that the check engine
 accepts without a single finding; a test then plants exactly one mistake and looks for exactly one finding.
 """
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import random
 import shutil
 from collections.abc import Callable
@@ -16,6 +21,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from bordereau import clock
 from bordereau.check import CheckResult, check_files
 from bordereau.findings import Finding
 from bordereau.reference import DEFAULT_REF_DIR, Centre, Reference, load_reference
@@ -28,6 +34,11 @@ GARDASIL, NIMENRIX = "3400930056202", "3400922253930"
 HEADER_ROW = 7  # Excel row of the column headers in write_bordereau's standard layout
 FIRST_ROW = HEADER_ROW + 1
 LETTER = {key: chr(ord("A") + i) for i, (_, key) in enumerate(STANDARD_COLUMNS)}  # nir -> "C"...
+
+if os.environ.get("BORDEREAU_TEST_MOVE_CLOCK"):  # the machine's clock moved for the whole run, ticking from there
+    import time_machine
+
+    time_machine.travel(dt.datetime.fromisoformat(os.environ["BORDEREAU_TEST_MOVE_CLOCK"]), tick=True).start()
 
 _REF = load_reference()
 
@@ -134,6 +145,13 @@ def ref_copy(tmp_path: Path) -> Path:
     shutil.copy(DEFAULT_REF_DIR / "centres.yaml", folder / "centres.yaml")
     shutil.copytree(DEFAULT_REF_DIR / "tarifs", folder / "tarifs")
     return folder
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    """The tool's clock says TODAY in every test, whatever the machine's date."""
+    with clock.fixed(TODAY):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -131,8 +131,10 @@ def test_terminal_summary_of_an_accepted_export(export_root: Path):
 
 PLANTED = {8: "NIR_INVALID", 12: "REQUIRED_MISSING", 13: "DATE_INVALID", 14: "DATE_IN_FUTURE", 15: "REGIME_UNKNOWN",
            16: "COVERAGE_UNKNOWN", 18: "VACCINE_CODE_INVALID", 19: "VACCINE_UNKNOWN", 20: "PRICE_ABOVE_PUBLIC",
-           21: "PRICE_MISMATCH", 22: "AMOUNT_MISMATCH", 58: "DUPLICATE_LINE", 59: "DOSE_INTERVAL_TOO_SHORT"}
-OBSERVED = {10: "NIR_BIRTHDATE_MISMATCH", 26: "AGE_OUT_OF_RANGE", 28: "VACCINE_NAME_MISMATCH"}
+           21: "PRICE_MISMATCH", 22: "AMOUNT_MISMATCH", 58: "DUPLICATE_LINE"}
+# the schedule is not a billing condition: a second dose too early is an observation, not a rejection
+OBSERVED = {10: "NIR_BIRTHDATE_MISMATCH", 26: "AGE_OUT_OF_RANGE", 28: "VACCINE_NAME_MISMATCH",
+            59: "DOSE_INTERVAL_TOO_SHORT"}
 
 
 def test_every_planted_error_is_rejected_with_its_code_and_amount(tmp_path: Path):
@@ -303,7 +305,7 @@ def test_rejection_statement_columns(tmp_path: Path):
     assert all(isinstance(r["montant"], float) and r["motif"] for r in body)
     masked = re.compile(r"[A-Z]+ [A-Z]\. \(\d \d\d \d\d \d\d \*\*\* \*\*\* \*\*\)")  # line 8's wrong NIR too
     assert all(masked.fullmatch(r["beneficiaire"]) for r in body)
-    assert round(sum(Decimal(str(r["montant"])) for r in body), 2) == Decimal("935.80")
+    assert round(sum(Decimal(str(r["montant"])) for r in body), 2) == Decimal("802.83")
 
 
 def test_report_json_and_statement_hold_no_full_nir(tmp_path: Path, export_root: Path):
@@ -327,7 +329,7 @@ def test_report_is_self_contained_and_explains(tmp_path: Path):
     assert invoke("audit", path, "--report", report, *TODAY).exit_code == 1
     html = report.read_text(encoding="utf-8")
     assert "http://" not in html and "https://" not in html and "<script" not in html
-    assert "PRICE_ABOVE_PUBLIC" in html and "Lignes rejetées" in html and "935,80" in html
+    assert "PRICE_ABOVE_PUBLIC" in html and "Lignes rejetées" in html and "802,83" in html
 
 
 def test_json_amounts_are_two_decimal_strings(tmp_path: Path):
@@ -339,7 +341,7 @@ def test_json_amounts_are_two_decimal_strings(tmp_path: Path):
     amounts += [r["montant"] for r in doc["rejections"]] + [e["amount"] for e in doc["total"]["explanations"]]
     assert amounts and all(isinstance(a, str) and AMOUNT.fullmatch(a) for a in amounts)
     assert {k: doc["total"][k] for k in ("lines", "rejected_lines", "observation_lines")} == {
-        "lines": 52, "rejected_lines": 13, "observation_lines": 3}
+        "lines": 52, "rejected_lines": 12, "observation_lines": 4}
 
 
 # -- a history of earlier audits (the ledger's interface, in memory) ---------------------------------------------
@@ -408,3 +410,22 @@ def test_two_centres_may_number_their_bordereaux_alike(tmp_path: Path):
     code, doc = audit_json(*paths, "--cpam", "599")
     assert code == 0, doc["findings"]
     assert [b["number"] for b in doc["bordereaux"]] == ["2026-10 (590780011)", "2026-10 (590780037)"]
+
+
+def test_an_export_priced_with_other_reference_data_is_flagged(export_root: Path, tmp_path: Path):
+    """The manifest records the reference data's SHA-256 and the rate sets' dates; an agent whose data differ gets
+    REFERENCE_DIFFERS (a warning: the lines are judged all the same)."""
+    folder = export_root / "595-lille-douai"
+    used = manifest(folder)["reference"]
+    assert used == {"sha256": REF.digest, "rate_sets": ["2023-09-01"]}
+    assert audit_json(folder, "--cpam", "595")[1]["total"]["rejected_lines"] == 0
+    ref = tmp_path / "ref"
+    shutil.copytree(ROOT / "tarifs", ref / "tarifs")
+    shutil.copy(ROOT / "centres.yaml", ref / "centres.yaml")
+    with (ref / "tarifs" / "regimes.yaml").open("a", encoding="utf-8") as f:
+        f.write("# modifié par la caisse\n")
+    code, doc = audit_json(folder, "--cpam", "595", "--ref", ref)
+    [found] = [f for f in doc["findings"] if f["code"] == "REFERENCE_DIFFERS"]
+    assert found["severity"] == "warning" and found["path"] == str(folder / "manifest.json")
+    assert used["sha256"][:12] in found["message"] and "barème(s) du 01/09/2023" in found["message"]
+    assert code == 0 and doc["total"]["rejected_lines"] == 0

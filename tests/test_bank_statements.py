@@ -95,7 +95,7 @@ def test_migration_6_recomputes_the_fingerprints_of_payments_imported_before(db,
             connection.execute(payments.insert().values(
                 paid_on=sa.func.current_date(), payer="CPAM 595", amount=6403, label=label, source="r.csv",
                 fingerprint=f"old-{n}", imported_at=sa.func.current_timestamp()))
-        connection.execute(schema_version.delete().where(schema_version.c.version >= 6))
+        connection.execute(schema_version.delete().where(schema_version.c.version >= 6))  # v6 and those after
     ledger.engine.dispose()
     again = open_ledger(db)
     again.engine.dispose()

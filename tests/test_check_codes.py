@@ -49,7 +49,7 @@ from bordereau.samples import (
 CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "spec" / "CONTRACT.md"  # /work/shared beside the repo
 PACKAGE = Path(bordereau.__file__).resolve().parent
 # codes about a whole file or sheet (or its header block): emitted by check.py and sheets.py, not by a line rule
-FILE_LEVEL = {"ROWS_AFTER_GAP",
+FILE_LEVEL = {"ROWS_AFTER_GAP", "CLAIMED_TOTAL_MISMATCH",
               "FILE_UNREADABLE", "HEADER_NOT_FOUND", "COLUMN_MISSING", "CENTRE_UNKNOWN", "FINESS_INVALID",
               "FINESS_MISMATCH", "FORMULA_NOT_CALCULATED"}
 COVERED: set[str] = set()  # codes that a test below plants; filled by @covers at import
@@ -57,7 +57,7 @@ COVERED_ELSEWHERE = {"ALREADY_BILLED": "test_ledger.py",
                      "ROWS_AFTER_GAP": "test_layout.py",
                      "LINE_NUMBER_INVALID": "test_edge_cases.py"}  # codes that need a ledger or an audit, tested there
 # made by audit_checks.py
-AUDIT_LEVEL = {"CLAIMED_TOTAL_MISMATCH", "CENTRE_NOT_ATTACHED", "BORDEREAU_SEEN_BEFORE", "FILE_MODIFIED"}
+AUDIT_LEVEL = {"CENTRE_NOT_ATTACHED", "REFERENCE_DIFFERS", "BORDEREAU_SEEN_BEFORE", "FILE_MODIFIED"}
 COVERED_ELSEWHERE |= dict.fromkeys(AUDIT_LEVEL, "test_audit.py")
 
 
@@ -91,7 +91,7 @@ def contract_codes() -> list[str]:
 
 def test_contract_codes_are_known_and_emitted():
     documented = contract_codes()
-    assert len(documented) == 25
+    assert len(documented) == 28
     for code in documented:
         assert code in CODES, code
         assert code in RULES or code in FILE_LEVEL, f"{code}: no rule registered and not a file-level code"
@@ -208,7 +208,7 @@ LINE_CASES = [
      lambda ls, ref, c: ls.insert(2, dict(ls[1]))),
     ("DUPLICATE_LINE", "error", 4, "date_administration", ["la ligne 11 de"],  # same pupil without NIR: by name
      lambda ls, ref, c: ls.append({**ls[3], "nom": " eleveC ", "prenom": "JULES"})),
-    ("DOSE_INTERVAL_TOO_SHORT", "error", 4, "date_administration",
+    ("DOSE_INTERVAL_TOO_SHORT", "warning", 4, "date_administration",
      ["25/10/2026", "20 jours après celle du 05/10/2026", "la ligne 8 de", "5 mois"],
      lambda ls, ref, c: ls.append({**ls[0], "date_administration": dt.date(2026, 10, 25), "dose": 2})),
 ]
@@ -276,14 +276,56 @@ def test_no_rate_set_before_the_first_one(ref, centre, book, check):
     assert excluded_rows(result) == [8]
 
 
-@covers("RATE_UNDEFINED")
-def test_no_public_price_on_that_day(ref, centre, book, check):
-    repevax = "3400936873742"  # in the BDPM from 2023-11 only
-    line = dose_line(ref, centre, pupil(0, dt.date(2011, 2, 3)), repevax, dt.date(2023, 11, 2), 1)
-    line["date_administration"] = dt.date(2023, 10, 16)
-    found = only(check(book([line], start=dt.date(2023, 10, 1), end=dt.date(2023, 10, 31))), "RATE_UNDEFINED")
-    assert (found.row, found.cell, found.column) == (8, "I8", "date_administration")
-    assert "Aucun prix public connu pour REPEVAX le 16/10/2023" in found.message
+@covers("PRICE_PUBLIC_ASSUMED")
+def test_public_price_before_the_first_observation(ref, centre, book, check):
+    """REPEVAX 3400936873742 is in the BDPM from 2023-11 only: a dose of October 2023 is billed at the nearest
+    observation, with a warning naming it, not refused."""
+    repevax = "3400936873742"
+    line = dose_line(ref, centre, pupil(0, dt.date(2011, 2, 3)), repevax, dt.date(2023, 10, 16), 1)
+    assert line["prix_unitaire"] == Decimal("22.71") and line["montant_amo"] == Decimal("14.76")
+    result = check(book([line], start=dt.date(2023, 10, 1), end=dt.date(2023, 10, 31)))
+    found = only(result, "PRICE_PUBLIC_ASSUMED")
+    assert (found.row, found.cell, found.column, found.severity) == (8, "K8", "prix_unitaire", "warning")
+    assert "REPEVAX" in found.message and "16/10/2023" in found.message and "22,71 EUR au 01/11/2023" in found.message
+    assert "BDPM 2023-11" in found.message
+    assert excluded_rows(result) == [] and result.errors == 0
+
+
+@covers("PRICE_CAPPED")
+def test_negotiated_price_above_the_public_price_is_capped(ref_copy, centre, book, check):
+    """A negotiated price of 120,00 for Gardasil 9 (public 116,86): billed at 116,86 with a warning."""
+    negotiated = ref_copy / "tarifs" / "prix_negocies.yaml"
+    negotiated.write_text(negotiated.read_text(encoding="utf-8").replace('"98.50"', '"120.00"'), encoding="utf-8")
+    ref120 = load_reference(ref_copy)
+    line = dose_line(ref120, centre, pupil(0), GARDASIL, dt.date(2026, 10, 5), 1)
+    assert line["prix_unitaire"] == Decimal("120.00") and line["montant_amo"] == Decimal("75.96")  # 65 % of 116,86
+    result = check(book([line]), ref=ref120)
+    found = only(result, "PRICE_CAPPED")
+    assert (found.cell, found.severity) == ("K8", "warning")
+    assert "120,00 EUR" in found.message and "116,86 EUR" in found.message and "05/10/2026" in found.message
+    assert result.lines[["amo", "total", "fir"]].iloc[0].tolist() == [7596, 7596, 4090]
+    # the centre that already billed the public price is right; any other price is still an error
+    line.update(prix_unitaire=Decimal("116.86"))
+    assert check(book([line], name="public.xlsx"), ref=ref120).findings == []
+    line.update(prix_unitaire=Decimal("118.00"))
+    assert codes(check(book([line], name="other.xlsx"), ref=ref120)) == ["PRICE_ABOVE_PUBLIC"]
+
+
+@covers("CLAIMED_TOTAL_MISMATCH")
+def test_a_totals_row_that_is_not_the_sum_of_its_lines(book, check, lines):
+    path = book(lines)
+
+    def change_total(ws):
+        row = next(r for r in range(FIRST_ROW, ws.max_row + 1) if ws.cell(r, 1).value == "TOTAL")
+        column = next(c for c in range(1, ws.max_column + 1) if ws.cell(7, c).value == "Montant total à rembourser")
+        ws.cell(row, column, 9999.99)
+
+    edit_workbook(path, change_total)
+    result = check(path)
+    found = only(result, "CLAIMED_TOTAL_MISMATCH")
+    assert (found.row, found.column, found.severity) == (12, "montant_total", "error")
+    assert "999,99 EUR déclarés, 202,77 EUR pour la somme des 4 lignes" in found.message
+    assert excluded_rows(result) == [] and result.errors == 1  # the lines are fine; the signed total is not
 
 
 def test_public_price_in_force_on_the_day(ref, centre, book, check):
@@ -728,9 +770,9 @@ def test_third_hpv_dose_at_12(ref, centre, book, check):
     result = check(book(_three_doses(ref, centre, dt.date(2013, 5, 10)), start=dt.date(2025, 9, 1),
                         end=dt.date(2026, 10, 31)))
     found = only(result, "TOO_MANY_DOSES")
-    assert (found.row, found.cell, found.column, found.severity) == (10, "I10", "date_administration", "error")
+    assert (found.row, found.cell, found.column, found.severity) == (10, "I10", "date_administration", "warning")
     assert "3e dose HPV" in found.message and "prévoit 2" in found.message
-    assert excluded_rows(result) == [10]
+    assert excluded_rows(result) == []  # the schedule is not a billing condition: the dose is billed
 
 
 def test_three_doses_allowed_when_the_first_is_given_at_15(ref, centre, book, check):
@@ -828,3 +870,65 @@ def test_twins_billed_under_a_parent_nir_are_two_children(ref, centre, book, che
     doses = [dose_line(ref, centre, t, GARDASIL, dt.date(2026, 10, 5), 1) for t in twins]
     result = check(book(doses))
     assert codes(result) == ["NIR_BIRTHDATE_MISMATCH", "NIR_BIRTHDATE_MISMATCH"]  # warnings only: no duplicate
+
+
+@covers("COVERAGE_UNKNOWN")
+def test_cmu_alone_is_ambiguous_and_says_what_to_write(book, check, lines):
+    lines[1]["prise_en_charge"] = "CMU"
+    found = only(check(book(lines)), "COVERAGE_UNKNOWN")
+    assert (found.cell, found.severity) == ("F9", "error")
+    assert "« CMU » ambigu" in found.message and "« C2S »" in found.message and "« droit commun »" in found.message
+
+
+@covers("REGIME_UNKNOWN")
+def test_regime_99_cannot_be_billed(book, check, lines):
+    lines[0]["code_regime"] = "99"
+    result = check(book(lines))
+    found = only(result, "REGIME_UNKNOWN")
+    assert (found.cell, found.severity) == ("E8", "error")
+    assert "« 99 » (régime inconnu)" in found.message and "attestation de droits" in found.message
+    assert excluded_rows(result) == [8]
+
+
+def test_a_dose_after_the_last_rate_set_is_rate_undefined(ref_copy, centre, book, check, lines):
+    taux = ref_copy / "tarifs" / "taux.yaml"
+    text = taux.read_text(encoding="utf-8")
+    taux.write_text(text.replace("  - du: 2023-09-01\n", "  - du: 2023-09-01\n    au: 2026-10-10\n"), encoding="utf-8")
+    result = check(book(lines), ref=load_reference(ref_copy))
+    found = only(result, "RATE_UNDEFINED")  # the line of 12/10/2026; those of 05/10/2026 are in force
+    assert found.row == 11 and "Aucun barème de taux en vigueur le 12/10/2026" in found.message
+
+
+def test_hpv_in_ald_is_billed_like_droit_commun(ref, centre, book, check):
+    line = dose_line(ref, centre, pupil(0, coverage="ald"), GARDASIL, dt.date(2026, 10, 5), 1)
+    assert (line["montant_amo"], line["montant_total"]) == (Decimal("64.03"), Decimal("64.03"))
+    result = check(book([line]))
+    assert result.findings == []
+    assert result.lines[["amo", "complementaire", "total", "fir"]].iloc[0].tolist() == [6403, 0, 6403, 3447]
+    assert "HPV en ALD" in result.lines["motif"].iloc[0]
+
+
+def test_every_presentation_of_a_vaccine_is_that_vaccine(ref, centre, book, check):
+    """REPEVAX 3687397 (its other presentation, priced in the BDPM since 2021) in October 2023: no finding; NIMENRIX
+    2170290 has its own public price (40,24 from 2023-11 when 2225393 was still 42,25)."""
+    assert ref.vaccine_by_code["3687397"].nom == ref.vaccine_by_code["3400936873742"].nom == "REPEVAX"
+    repevax = dose_line(ref, centre, pupil(0, dt.date(2011, 2, 3)), "3400936873971", dt.date(2023, 10, 8), 1)
+    repevax["code_vaccin"] = "3687397"
+    nimenrix = dose_line(ref, centre, pupil(1, dt.date(2011, 2, 3)), "3400921702903", dt.date(2023, 12, 4), 1)
+    assert (repevax["prix_unitaire"], nimenrix["prix_unitaire"]) == (Decimal("22.71"), Decimal("40.24"))
+    assert check(book([repevax, nimenrix], start=dt.date(2023, 10, 1), end=dt.date(2023, 12, 31))).findings == []
+    nimenrix.update(prix_unitaire=Decimal("42.25"), montant_amo=Decimal("27.46"), montant_total=Decimal("27.46"))
+    result = check(book([nimenrix], name="cher.xlsx", start=dt.date(2023, 12, 1), end=dt.date(2023, 12, 31)))
+    assert codes(result) == ["PRICE_ABOVE_PUBLIC"]
+
+
+def test_two_presentations_of_one_vaccine_the_same_day_are_a_duplicate(ref, centre, book, check):
+    one = dose_line(ref, centre, pupil(0), NIMENRIX, dt.date(2026, 10, 5), 1)
+    other = dose_line(ref, centre, pupil(0), "3400921702903", dt.date(2026, 10, 5), 1)
+    assert codes(check(book([one, other]))) == ["DUPLICATE_LINE"]
+
+
+def test_repevax_in_october_2023_gives_no_error(ref, centre, book, check):
+    line = dose_line(ref, centre, pupil(0, dt.date(2011, 2, 3)), "3400936873742", dt.date(2023, 10, 8), 1)
+    result = check(book([line], start=dt.date(2023, 10, 1), end=dt.date(2023, 10, 31)))
+    assert result.errors == 0 and codes(result) == ["PRICE_PUBLIC_ASSUMED"]

@@ -54,7 +54,7 @@ def test_errors_exit_1_and_json_follows_the_contract(examples: Path):
     assert set(dunkerque) == {"path", "sheet", "centre", "finess_geographique", "cpam", "lines", "errors", "warnings"}
     assert dunkerque | {"path": None} == {
         "path": None, "sheet": "Bordereau", "centre": "SPS de Dunkerque", "finess_geographique": "590780045",
-        "cpam": "594", "lines": 52, "errors": 14, "warnings": 3}
+        "cpam": "594", "lines": 52, "errors": 13, "warnings": 4}
     first = doc["findings"][0]
     assert set(first) == {"path", "sheet", "row", "cell", "column", "code", "severity", "message"}
     assert first["code"] == "NIR_INVALID" and first["cell"] == "C8" and first["row"] == 8
@@ -158,7 +158,11 @@ def test_readme_commands_match_ci():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ".venv/bin/python -m pytest" in readme
-    assert ci.strip().splitlines()[-1] == ".venv/bin/python -m pytest"
+    runs = [line for line in ci.splitlines() if line.endswith(".venv/bin/python -m pytest")]
+    # the README's command as it is, then the same with the machine's clock moved (tests/conftest.py)
+    assert runs[0] == ".venv/bin/python -m pytest"
+    assert re.fullmatch(r"BORDEREAU_TEST_MOVE_CLOCK=\d{4}-\d\d-\d\dT[\d:]+ \.venv/bin/python -m pytest", runs[1])
+    assert ci.strip().splitlines()[-1] == runs[1]
 
 
 def test_a_folder_without_workbooks_is_exit_2(tmp_path: Path):
@@ -215,3 +219,17 @@ def test_usage_errors_are_one_line_exit_2():
                           capture_output=True, text=True)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("Erreur d'utilisation :") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_tarifs_prints_what_is_in_force_that_day():
+    result = runner.invoke(app, ["tarifs", "--date", "08/10/2023"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "Tarifs en vigueur le 08/10/2023" in text and "Barème du 01/09/2023" in text
+    assert "3400936873971, 3687397" in text and "01/11/2023 seulement" in text  # REPEVAX: both boxes
+    assert "59 : 98,50 EUR (exemple)" in text and "HPV en ALD" in text and "Lecture de l'article 5" in text
+    assert re.search(r"│ HPV +│ +65 / 65 % │ +65 / 65 % │ +65 / 100 % │", result.stdout)
+    before = runner.invoke(app, ["tarifs", "--date", "31/08/2023"])
+    assert before.exit_code == 0 and "Aucun barème de taux en vigueur le 31/08/2023" in before.stdout
+    wrong = runner.invoke(app, ["tarifs", "--date", "2023-10-08"])
+    assert wrong.exit_code == 2 and "JJ/MM/AAAA" in wrong.stderr

@@ -78,10 +78,10 @@ def test_totals_groups_add_up_and_errors_are_excluded(examples: Path, by: str):
     result = invoke("totals", examples, "--json", "--by", by, *TODAY)
     assert result.exit_code == 1  # the error example
     doc = json.loads(result.stdout)
-    assert doc["by"] == by and doc["excluded_lines"] == 13
+    assert doc["by"] == by and doc["excluded_lines"] == 12
     for part in ("prix", "amo", "complementaire", "total", "fir"):
         assert sum(Decimal(g[part]) for g in doc["groups"]) == Decimal(doc["total"][part])
-    assert doc["total"]["lines"] == 152 - 13
+    assert doc["total"]["lines"] == 152 - 12
     t = doc["total"]
     assert Decimal(t["amo"]) + Decimal(t["complementaire"]) + Decimal(t["fir"]) == Decimal(t["prix"])
 
@@ -200,12 +200,12 @@ def test_skip_invalid_bills_valid_lines_and_lists_the_others(examples: Path, tmp
     out = tmp_path / "export"
     result = invoke("export", examples, "--out", out, "--skip-invalid", *TODAY)
     assert result.exit_code == 0  # it exported what it could, and says what it left
-    assert "13 ligne(s) en erreur non exportée(s)" in result.stdout
+    assert "12 ligne(s) en erreur non exportée(s)" in result.stdout
     assert not (out / "deja-facturees.xlsx").exists()
     rows = list(openpyxl.load_workbook(out / "a-corriger" / "sps-dunkerque-2026-10-erreurs-a-corriger.xlsx")
                 .active.iter_rows(min_row=2, values_only=True))
-    assert len(rows) == 13
+    assert len(rows) == 12
     assert all(r[-1] for r in rows)  # every line says what to correct
     assert any("clé du NIR incorrecte" in r[-1] for r in rows)
     manifest = json.loads((out / "594-flandres" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["files"][0]["lines"] == 52 - 13 - 1  # one valid line is sans droits: FIR only
+    assert manifest["files"][0]["lines"] == 52 - 12 - 1  # one valid line is sans droits: FIR only

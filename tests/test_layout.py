@@ -8,8 +8,8 @@ from conftest import FIRST_ROW, LETTER, edit_workbook
 def test_unlabelled_sums_row_ends_the_table(book, check, lines):
     def add_sums(ws):
         row = FIRST_ROW + len(lines)
-        ws[f"{LETTER['prix_unitaire']}{row}"] = 393.5
-        ws[f"{LETTER['montant_amo']}{row}"] = 200.0
+        ws[f"{LETTER['prix_unitaire']}{row}"] = float(sum(line["prix_unitaire"] for line in lines))
+        ws[f"{LETTER['montant_amo']}{row}"] = float(sum(line["montant_amo"] for line in lines))
         ws[f"{LETTER['nom']}{row + 2}"] = "Signature du responsable"
 
     result = check(edit_workbook(book(lines, totals=False), add_sums))

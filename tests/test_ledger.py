@@ -101,16 +101,16 @@ def test_dose_intervals_and_counts_use_the_ledger_history(db, ref, tmp_path: Pat
     invoke("export", workbook(ref, tmp_path / "d1.xlsx", [(0, dt.date(2025, 10, 6), 1), (1, dt.date(2025, 10, 6), 1)]),
            "--out", tmp_path / "e1")
     early = workbook(ref, tmp_path / "early.xlsx", [(0, dt.date(2026, 1, 12), 2)])
-    doc = json.loads(invoke("check", early, "--json", code=1).stdout)
+    doc = json.loads(invoke("check", early, "--json").stdout)  # a warning: the schedule does not block billing
     [finding] = doc["findings"]
-    assert finding["code"] == "DOSE_INTERVAL_TOO_SHORT"
+    assert (finding["code"], finding["severity"]) == ("DOSE_INTERVAL_TOO_SHORT", "warning")
     assert "la dose du 06/10/2025 (bordereau HPV-595-590780102-20261123-1, ligne 1)" in finding["message"]
     in_time = workbook(ref, tmp_path / "april.xlsx", [(0, dt.date(2026, 4, 13), 2), (1, dt.date(2026, 4, 13), 2)])
     assert json.loads(invoke("check", in_time, "--json").stdout)["findings"] == []
     invoke("export", in_time, "--out", tmp_path / "e2")
     third = workbook(ref, tmp_path / "third.xlsx", [(1, dt.date(2026, 10, 19), 3)])
-    doc = json.loads(invoke("check", third, "--json", code=1).stdout)
-    assert [f["code"] for f in doc["findings"]] == ["TOO_MANY_DOSES"]
+    doc = json.loads(invoke("check", third, "--json").stdout)
+    assert [(f["code"], f["severity"]) for f in doc["findings"]] == [("TOO_MANY_DOSES", "warning")]
 
 
 def test_check_without_a_ledger_knows_nothing_of_it(db, ref, tmp_path: Path, monkeypatch):
@@ -388,6 +388,22 @@ def test_migrations_are_versioned_and_idempotent(db, tmp_path: Path):
     assert key.stat().st_mode & 0o777 == 0o600
 
 
+def test_a_ledger_of_version_6_gets_the_export_date(db, ref, tmp_path: Path):
+    """v8 adds exports.made_on to a ledger made before it; its old exports keep their real date as their date."""
+    path = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 10, 5), 1)])
+    invoke("export", path, "--out", tmp_path / "e1", "--today", "2026-11-20")
+    engine = sa.create_engine(db.replace("postgresql://", "postgresql+psycopg://") if "://" in db else f"sqlite:///{db}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE exports DROP COLUMN made_on")
+        connection.execute(schema_version.delete().where(schema_version.c.version == 8))
+    engine.dispose()
+    open_ledger(db).engine.dispose()
+    assert [r["made_on"] for r in rows(db, exports)] == [None]
+    invoke("export", workbook(ref, tmp_path / "b.xlsx", [(1, dt.date(2026, 10, 6), 1)]), "--out", tmp_path / "e2",
+           "--today", "2026-11-21")
+    assert [r["made_on"] for r in rows(db, exports)] == [None, dt.date(2026, 11, 21)]
+
+
 def test_audit_history_in_the_ledger_finds_numbers_and_doses_seen_before(db, ref, tmp_path: Path):
     from bordereau.audit import audit_files
     from bordereau.ledger.audits import LedgerAuditHistory
@@ -410,7 +426,8 @@ def test_audit_history_in_the_ledger_finds_numbers_and_doses_seen_before(db, ref
     # another centre's bordereau with a dose too soon after one accepted before
     too_soon = workbook(ref, tmp_path / "b.xlsx", [(0, dt.date(2026, 1, 12), 2)])
     later = audit_files([too_soon], ref, dt.date(2026, 11, 25), "595", history)
-    assert [f.code for f in later.findings if f.severity == "error"] == ["DOSE_INTERVAL_TOO_SHORT"]
+    assert [f.code for f in later.findings if f.severity == "warning"] == ["DOSE_INTERVAL_TOO_SHORT"]
+    assert later.errors == 0 and set(later.lines["verdict"]) == {"accepté avec observation"}
     assert "HPV-595-590780102-20261123-1" in next(f.message for f in later.findings)
 
 
@@ -476,8 +493,8 @@ def test_the_catch_up_schedule_counts_from_the_first_dose_in_the_ledger(db, ref,
     later = [dose_line(ref, centre, older, GARDASIL, day, n) for day, n in ((dt.date(2026, 4, 13), 2),
                                                                            (dt.date(2026, 10, 19), 3))]
     path = write_bordereau(tmp_path / "b.xlsx", centre, dt.date(2026, 4, 1), dt.date(2026, 10, 31), later)
-    doc = json.loads(invoke("check", path, "--json", code=1).stdout)
-    assert [f["code"] for f in doc["findings"] if f["severity"] == "error"] == ["TOO_MANY_DOSES"]
+    doc = json.loads(invoke("check", path, "--json").stdout)
+    assert [f["code"] for f in doc["findings"] if f["code"] != "AGE_OUT_OF_RANGE"] == ["TOO_MANY_DOSES"]
 
 
 def test_a_mistyped_ledger_path_is_refused_not_created(ref, tmp_path: Path):
@@ -497,5 +514,6 @@ def test_audit_counts_doses_accepted_before(db, ref, tmp_path: Path):
     assert audit_files([two], ref, dt.date(2026, 11, 23), "595", history).errors == 0
     third = workbook(ref, tmp_path / "b.xlsx", [(0, dt.date(2026, 10, 19), 3)])
     later = audit_files([third], ref, dt.date(2026, 11, 24), "595", history)
-    assert [(f.code, f.row) for f in later.findings if f.severity == "error"] == [("TOO_MANY_DOSES", 8)]
+    assert [(f.code, f.row) for f in later.findings if f.severity == "warning"] == [("TOO_MANY_DOSES", 8)]
+    assert later.errors == 0
     assert "3e dose HPV" in later.findings[0].message

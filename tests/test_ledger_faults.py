@@ -24,12 +24,11 @@ def test_a_dose_on_the_fir_statement_counts_in_the_history(db, ref, tmp_path: Pa
     invoke("export", first, "--out", tmp_path / "e1")
     later = write_bordereau(tmp_path / "b.xlsx", centre, *OCTOBER,
                             [dose_line(ref, centre, pupil(3, birth), GARDASIL, dt.date(2026, 10, 3), 2)])
-    doc = json.loads(invoke("check", later, "--json", code=1).stdout)
+    doc = json.loads(invoke("check", later, "--json", code=0).stdout)
     [finding] = doc["findings"]
-    assert finding["code"] == "DOSE_INTERVAL_TOO_SHORT"
+    # a warning since the schedule is no billing condition (issue 8), but the FIR dose is seen
+    assert (finding["code"], finding["severity"]) == ("DOSE_INTERVAL_TOO_SHORT", "warning")
     assert "la dose du 02/10/2026 (état FIR de l'export du " in finding["message"]
-    refused = invoke("export", later, "--out", tmp_path / "e2", code=1)
-    assert "DOSE_INTERVAL_TOO_SHORT" in refused.stdout and not (tmp_path / "e2").exists()
 
 
 def test_reconcile_masks_nirs_in_payment_labels(db, tmp_path: Path):  # noqa: F811

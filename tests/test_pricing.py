@@ -154,3 +154,35 @@ def test_a_pack_of_several_doses_is_billed_per_dose(tmp_path: Path):
     assert "2,27 EUR" in result.findings[0].message
     first = result.lines.iloc[0]
     assert (first["amo"], first["fir"]) == (148, 79)  # 2,27 x 65 % = 1,4755 -> 1,48 ; 0,79 to the FIR
+
+
+DOMAIN = HERE.parents[1] / "shared" / "spec" / "DOMAIN.md"  # /work/shared beside the repository
+
+
+def domain_rate_rows() -> dict[str, tuple[Decimal, Decimal]]:
+    """DOMAIN.md's rate table: « class | coverage » -> (AMO rate, total rate)."""
+    if not DOMAIN.exists():
+        pytest.skip(f"{DOMAIN} absent (the spec lives beside the repository)")
+    lines = DOMAIN.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| vaccine class | coverage |"))
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        rows[f"{cells[0]} | {cells[1]}"] = (Decimal(cells[2]), Decimal(cells[3]))
+    return rows
+
+
+def test_domain_table_and_cases_agree():
+    """Every row of DOMAIN.md's rate table has a case at 98,50 / 22,71 / 13,91 EUR with its article, and every such
+    case holds the amounts the row's rates give."""
+    rows = domain_rate_rows()
+    assert len(rows) == 9
+    cases = [c for c in CASES if "ligne" in c]
+    assert {c["ligne"] for c in cases} == set(rows)
+    for case in cases:
+        a, t = rows[case["ligne"]]
+        expected = split(Decimal(case["prix"]), a, t)
+        assert case["prix"] in ("98.50", "22.71", "13.91") and case["article"].startswith("Convention"), case["name"]
+        assert {k: str(getattr(expected, k)) for k in AMOUNTS} == {k: case[k] for k in AMOUNTS}, case["name"]

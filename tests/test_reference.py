@@ -32,13 +32,15 @@ BROKEN = {
                      "CPAM « 598 » absente"),
     "departement-unknown": ("centres.yaml", 'ville: Cambrai\n    departement: "59"',
                             'ville: Cambrai\n    departement: "62"', "centres[0].departement", "« 62 »"),
-    "amo-above-total": ("tarifs/taux.yaml", 'amo: "65"\n        total: "65"', 'amo: "70"\n        total: "65"',
-                        "baremes[0].regles[4]", "amo <= total <= 100"),
+    "amo-above-total": ("tarifs/taux.yaml", 'amo: "65"\n        total: "65"\n        source',
+                        'amo: "70"\n        total: "65"\n        source', "baremes[0].regles[2]",
+                        "amo <= total <= 100"),
     "rate-not-a-number": ("tarifs/taux.yaml", 'amo: "100"\n        total: "100"\n      - motif: Bénéficiaire',
                           'amo: "cent"\n        total: "100"\n      - motif: Bénéficiaire',
-                          "baremes[0].regles[2].amo", "« cent » n'est pas un nombre décimal"),
-    "coverage-unknown": ("tarifs/taux.yaml", "couvertures: [ald]", "couvertures: [ald, mutuelle]",
-                         "baremes[0].regles[2].couvertures", "droit_commun"),
+                          "baremes[0].regles[3].amo", "« cent » n'est pas un nombre décimal"),
+    "coverage-unknown": ("tarifs/taux.yaml", 'couvertures: [ald]\n        amo: "100"',
+                         'couvertures: [ald, mutuelle]\n        amo: "100"', "baremes[0].regles[3].couvertures",
+                         "droit_commun"),
     "coverage-missing": ("tarifs/taux.yaml", DROIT_COMMUN_RULE, "", "baremes[0]",
                          "aucune règle pour un vaccin HPV en droit commun"),
     "price-3-decimals": ("tarifs/vaccins.yaml", '2022-06-01: {valeur: "116.86"', '2022-06-01: {valeur: "116.865"',
@@ -153,7 +155,8 @@ def test_rate_set_in_force(ref):
 
 @pytest.mark.parametrize(("classe", "coverage", "age", "amo", "total"), [
     ("HPV", "droit_commun", 12, "65", "65"),
-    ("HPV", "ald", 12, "100", "100"),
+    ("HPV", "ald", 12, "65", "65"),  # article 5 gives HPV no ALD case
+    ("dTcaP", "ald", 12, "100", "100"),
     ("HPV", "ame", 12, "65", "100"),
     ("HPV", "c2s", 12, "65", "100"),
     ("HPV", "sans_droits", 12, "0", "0"),
@@ -181,3 +184,81 @@ def test_an_avenant_applies_from_its_date(ref_copy):
     assert before.rule_for("HPV", "droit_commun", "01", 12).amo == Decimal("65")
     assert after.reference == "Avenant de test"
     assert after.rule_for("HPV", "droit_commun", "01", 12).amo == Decimal("100")
+
+
+def test_a_rate_set_can_end(ref_copy):
+    """`au:` ends a rate set (the convention's end): a dose after it is in no rate set."""
+    taux = ref_copy / "tarifs" / "taux.yaml"
+    text = taux.read_text(encoding="utf-8")
+    taux.write_text(text.replace("  - du: 2023-09-01\n", "  - du: 2023-09-01\n    au: 2025-08-31\n"), encoding="utf-8")
+    ended = load_reference(ref_copy)
+    assert ended.rate_set_at(dt.date(2025, 8, 31)).end == dt.date(2025, 8, 31)
+    assert ended.rate_set_at(dt.date(2025, 9, 1)) is None
+
+
+def test_a_rate_set_cannot_end_before_it_starts(ref_copy):
+    taux = ref_copy / "tarifs" / "taux.yaml"
+    text = taux.read_text(encoding="utf-8")
+    taux.write_text(text.replace("  - du: 2023-09-01\n", "  - du: 2023-09-01\n    au: 2023-08-31\n"), encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match=r"tarifs/taux.yaml : baremes\[0\].au : la fin du barème précède"):
+        load_reference(ref_copy)
+
+
+# Issue 14, « reference data refused when it is wrong »: each broken copy, one French line naming the file and the key
+STRICT = {
+    "unknown-key-centres": ("centres.yaml", "    nom_court: hainaut\n", "    nom_court: hainaut\n    exempel: true\n",
+                            "cpam[0].exempel", "clé inconnue"),
+    "unknown-key-rule": ("tarifs/taux.yaml", "        couvertures: [sans_droits]\n",
+                         "        couvertures: [sans_droits]\n        couverture: [ald]\n",
+"baremes[0].regles[0].couverture",
+                         "clé inconnue"),
+    "unknown-key-vaccine": ("tarifs/vaccins.yaml", "    cis: [\"65017887\"]\n",
+                            "    cis: [\"65017887\"]\n    exemple: true\n", "vaccins[0].exemple", "clé inconnue"),
+    "duplicate-top-level": ("tarifs/regimes.yaml", "regimes:\n", "regimes: {}\nregimes:\n", "ligne 6",
+                            "clé « regimes » en double"),
+    "two-prices-one-date": ("tarifs/vaccins.yaml", '      2022-06-01: {valeur: "116.86"',
+                            '      2022-06-01: {valeur: "116.00", source: "x"}\n      2022-06-01: {valeur: "116.86"',
+                            "ligne", "clé « 2022-06-01 » en double"),
+    "rate-sets-same-date": ("tarifs/taux.yaml", "baremes:\n", "baremes:\n  - du: 2023-09-01\n    reference: x\n"
+                            "    regles:\n      - {motif: tout, amo: \"65\", total: \"65\"}\n", "(racine)",
+                            "même date de début"),
+    "negotiated-twice": ("tarifs/prix_negocies.yaml", "prix_negocies:\n", "prix_negocies:\n  - departement: \"59\"\n"
+                         "    cip13: \"3400930056202\"\n    prix:\n      2023-09-01: {valeur: \"98.50\", source: x}\n",
+                         "(racine)", "même département et vaccin"),
+    "departement-twice": ("centres.yaml", "departements:\n", "departements:\n  - code: \"59\"\n    nom: Nord bis\n"
+                          "    finess_juridique: {numero: \"590000014\"}\n", "(racine)", "même code"),
+    "shadowed-rule": ("tarifs/taux.yaml", "    regles:\n",
+                      "    regles:\n      - {motif: tout, amo: \"65\", total: \"65\"}\n",
+                      "baremes[0]", "ne s'applique jamais"),
+    "doses-per-pack-zero": ("tarifs/vaccins.yaml", "    cis: [\"65017887\"]\n",
+                            "    cis: [\"65017887\"]\n    doses_par_conditionnement: 0\n",
+                            "vaccins[0].doses_par_conditionnement", "valeur refusée"),
+    "age-min-above-max": ("tarifs/calendrier.yaml", "age_min: 11", "age_min: 15", "campagne",
+                          "age_min (15) supérieur à age_max (14)"),
+    "negative-interval": ("tarifs/calendrier.yaml", "intervalle_min_mois: 5", "intervalle_min_mois: -5",
+                          "schemas.HPV.intervalle_min_mois", "valeur refusée"),
+    "nom-court-slash": ("centres.yaml", "nom_court: hainaut", "nom_court: ../hainaut", "cpam[0].nom_court",
+                        "valeur refusée"),
+    "price-nan": ("tarifs/vaccins.yaml", '{valeur: "116.86"', '{valeur: "NaN"',
+                  "vaccins[0].prix_public.2022-06-01.valeur",
+                  "n'est pas un montant fini"),
+    "price-inf-unquoted": ("tarifs/vaccins.yaml", '{valeur: "116.86"', "{valeur: .inf",
+                           "vaccins[0].prix_public.2022-06-01.valeur", "type inattendu (float)"),
+    "price-date-datetime": ("tarifs/vaccins.yaml", "      2022-06-01: {valeur: \"116.86\"",
+                            "      2022-06-01 10:00:00: {valeur: \"116.86\"",
+"vaccins[0].prix_public.2022-06-01 10:00:00",
+                            "la clé doit être une date"),
+    "rate-set-date-text": ("tarifs/taux.yaml", "  - du: 2023-09-01", "  - du: septembre", "baremes[0].du",
+                           "type inattendu (str)"),
+}
+
+
+@pytest.mark.parametrize("case", STRICT)
+def test_strict_reference_data(ref_copy, case):
+    name, old, new, key, reason = STRICT[case]
+    _break(ref_copy, name, old, new)
+    with pytest.raises(ReferenceDataError) as caught:
+        load_reference(ref_copy)
+    message = str(caught.value)
+    assert message.startswith(f"{name} : {key}"), message
+    assert reason in message and "\n" not in message, message

@@ -112,12 +112,12 @@ def test_no_amount_number_or_state_is_cut_at_100_columns(tmp_path: Path, monkeyp
         assert all(len(line) <= 100 for line in text.splitlines()) and "…" not in text
         return text
 
-    def french(amount: str) -> str:  # "3456.21" -> "3 456,21"
+    def french(amount: str) -> str:  # "3352.80" -> "3 352,80"
         units, cents = amount.split(".")
         return f"{int(units):,}".replace(",", " ") + "," + cents
 
     shown = run("export", str(ROOT / "examples"), "--out", str(tmp_path / "e"), "--skip-invalid")
-    assert "3 456,21 EUR" in shown and "2 223,88 EUR" in shown and "13 ligne(s) en erreur" in shown
+    assert "3 352,80 EUR" in shown and "2 287,91 EUR" in shown and "12 ligne(s) en erreur" in shown
     status = json.loads(runner.invoke(cli.app, ["status", "--json", "--today", "2026-11-23"]).stdout)
     shown = run("status")
     for b in status["bordereaux"]:
@@ -125,10 +125,10 @@ def test_no_amount_number_or_state_is_cut_at_100_columns(tmp_path: Path, monkeyp
         assert french(b["billed"]) in row and french(b["outstanding"]) in row and b["state"] in row
     number = next(b["bordereau"] for b in status["bordereaux"] if b["cpam"] == "594")
     detail = run("status", "--bordereau", number)
-    assert detail.count("facturée") == 38 and "40,24" in detail
+    assert detail.count("facturée") == 39 and "40,24" in detail
     audit = run("audit", str(tmp_path / "e" / "594-flandres"), "--cpam", "594", "--no-ledger")
     row = next(line for line in audit.splitlines() if number in line)
-    assert row.count("2 223,88") == 3  # claimed, recomputed, accepted
+    assert row.count("2 287,91") == 3  # claimed, recomputed, accepted
 
 
 def test_a_progress_bar_only_on_a_terminal_and_never_with_json(monkeypatch):

@@ -3,11 +3,11 @@ same keyed hashes as the Département's ledger (never a clear NIR). Implements `
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection, Iterable
 
 import sqlalchemy as sa
 
+from .. import clock
 from ..audit_history import PastDose
 from ..batch import fr_date
 from .schema import audited_bordereaux, audited_lines, audits
@@ -66,7 +66,7 @@ class LedgerAuditHistory:
                 and r["date_administration"] and r["bordereau"] not in audit.reaudited]
         with self.ledger.engine.begin() as connection:
             audit_id = connection.execute(audits.insert().values(
-                audited_on=audit.today, cpam=audit.cpam, created=dt.datetime.now()).returning(audits.c.id)).scalar_one()
+                audited_on=audit.today, cpam=audit.cpam, created=clock.now()).returning(audits.c.id)).scalar_one()
             numbers = sorted({b.number for b in audit.bordereaux if b.number and b.number not in audit.reaudited})
             if numbers:
                 connection.execute(audited_bordereaux.insert(), [

@@ -40,7 +40,8 @@ def billed_doses(ledger, dose_keys: pd.Series) -> pd.DataFrame:
     fir = _select(ledger, fir_lines.c.dose_key, keys, fir_lines.c.dose_key, fir_lines.c.export_id)
     if len(fir):
         with ledger.engine.connect() as connection:
-            created = dict(connection.execute(sa.select(exports.c.id, exports.c.created)).all())
+            created = {row.id: row.made_on or row.created.date() for row in connection.execute(
+                sa.select(exports.c.id, exports.c.made_on, exports.c.created))}
         fir = pd.DataFrame({"dose_key": fir["dose_key"], "line_no": 0, "state": "billed",
                             "bordereau": [f"état FIR de l'export du {created[e]:%d/%m/%Y}" for e in fir["export_id"]]})
         found = pd.concat([found, fir], ignore_index=True)

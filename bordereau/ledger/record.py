@@ -55,7 +55,7 @@ def reserve(ledger, plan, out: Path, hashes: pd.DataFrame, temp: Path | None = N
             export_id = connection.execute(exports.insert().values(
                 # the real time, not the export's date: it says how long the export has been running
                 created=dt.datetime.now(), out_dir=str(out.resolve()), temp_dir=str(temp) if temp else None,
-                state="pending", host=ledger.host, pid=os.getpid(),
+                state="pending", host=ledger.host, pid=os.getpid(), made_on=plan.created.date(),
             ).returning(exports.c.id)).scalar_one()
             for code, items in plan.bordereaux.items():
                 renumbered = []

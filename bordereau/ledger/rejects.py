@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from .. import clock
 from ..errors import BordereauError
 from ..identifiers import hide_nirs
 from ..lines import INVALID, parse_cents
@@ -58,7 +59,7 @@ def reject(ledger, paths: list[Path], today: dt.date) -> RejectResult:
     """Apply the statements in one transaction; a line refused twice is applied once."""
     items = [r for path in paths for r in read_rejections(path)]
     applied, already, unknown, invalid = [], [], [], []
-    now = dt.datetime.now()
+    now = clock.now()
     with ledger.engine.begin() as connection:
         for r in items:
             where = (billed_lines.c.bordereau == r.bordereau) & (billed_lines.c.line_no == r.line_no)

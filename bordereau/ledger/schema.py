@@ -6,9 +6,9 @@ ran. A new version is a new function appended to MIGRATIONS, never an edit of an
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
+
+from .. import clock
 
 metadata = sa.MetaData()
 
@@ -27,6 +27,7 @@ exports = sa.Table(
     sa.Column("state", sa.String(10), nullable=False),  # pending, done
     sa.Column("host", sa.Text),
     sa.Column("pid", sa.Integer),
+    sa.Column("made_on", sa.Date),  # the export's date (the tool's clock); `created` is the real start time
 )
 
 counters = sa.Table(
@@ -256,7 +257,13 @@ def _v7(connection: sa.Connection) -> None:
     metadata.create_all(connection, tables=SERVICE_TABLES)
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(connection: sa.Connection) -> None:
+    """The export's date as the tool's clock gives it (`--today`), apart from the real time it started."""
+    if "made_on" not in {c["name"] for c in sa.inspect(connection).get_columns("exports")}:  # v1 made it already
+        connection.exec_driver_sql("ALTER TABLE exports ADD COLUMN made_on DATE")
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 
 
 MIGRATION_LOCK = 7461_2001  # PostgreSQL advisory lock: one process migrates at a time
@@ -284,5 +291,5 @@ def _migrate(engine: sa.Engine) -> int:
             if version <= done:
                 continue
             step(connection)
-            connection.execute(schema_version.insert().values(version=version, applied_at=dt.datetime.now()))
+            connection.execute(schema_version.insert().values(version=version, applied_at=clock.now()))
     return len(MIGRATIONS)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
+from .. import clock
 from ..money import from_cents
 from .schema import allocations, billed_lines, bordereaux
 
@@ -133,7 +134,7 @@ def mark_sent(ledger, numbers: list[str], on: dt.date) -> None:
         unknown = [n for n in numbers if n not in known]
         if unknown:
             raise BordereauError(f"bordereau inconnu du registre : {', '.join(unknown)}")
-        if on > dt.date.today():
+        if on > clock.today():
             raise BordereauError(f"date de dépôt {on:%d/%m/%Y} dans le futur")
         made = connection.execute(sa.select(sa.func.max(bordereaux.c.created)).where(bordereaux.c.number.in_(numbers)))
         latest = made.scalar()

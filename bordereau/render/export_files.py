@@ -231,6 +231,7 @@ def write_cpam(folder: Path, export: ExportPlan, code: str) -> list[Path]:
         "total": {"lines": total.lines, **{p: as_json(getattr(total, p)) for p in PARTS if p != "fir"}},
         "example_data": export.cpam_notices[code],
         "ledger": export.ledger,  # the identity of the ledger that numbered these bordereaux (None: --no-ledger)
+        "reference": export.reference.get(code, {}),  # SHA-256 of centres.yaml + tarifs/, dates of the rate sets
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return [*written, folder / "manifest.json"]

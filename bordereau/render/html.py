@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from itertools import groupby
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .. import __version__
+from .. import __version__, clock
 from ..check import CheckResult
 from ..findings import title
 from ..fixes import fix
@@ -34,7 +33,7 @@ def data(name: str) -> dict:
 
 
 def render(template: str, **context: object) -> str:
-    now = dt.datetime.now().strftime("%d/%m/%Y à %H:%M")
+    now = clock.now().strftime("%d/%m/%Y à %H:%M")
     return environment().get_template(template).render(version=__version__, generated=now, **context)
 
 
