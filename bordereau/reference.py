@@ -442,6 +442,10 @@ def _load_rates(folder: Path, classes: set[str]) -> tuple[RateSet, ...]:
                 return None if values is None else frozenset(str(v) for v in values)
 
             coverages = as_set("couvertures")
+            unknown = sorted((as_set("classes") or frozenset()) - classes)
+            if unknown:  # a misspelt class would make the rule apply to nothing, silently
+                raise r.fail(f"{here}.classes", f"classe de vaccin inconnue « {unknown[0]} » (classes des vaccins : "
+                                                f"{', '.join(sorted(classes))})")
             if coverages and not coverages <= set(COVERAGES):
                 raise r.fail(f"{here}.couvertures", f"valeurs admises : {', '.join(COVERAGES)}")
             rules.append(RateRule(r.get(rule, "motif", here), amo, total, as_set("classes"), coverages,

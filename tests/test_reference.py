@@ -237,6 +237,8 @@ STRICT = {
                           "age_min (15) supérieur à age_max (14)"),
     "negative-interval": ("tarifs/calendrier.yaml", "intervalle_min_mois: 5", "intervalle_min_mois: -5",
                           "schemas.HPV.intervalle_min_mois", "valeur refusée"),
+    "unknown-class": ("tarifs/taux.yaml", "classes: [ROR]", "classes: [ROT]", "baremes[0].regles[1].classes",
+                      "classe de vaccin inconnue « ROT »"),
     "nom-court-slash": ("centres.yaml", "nom_court: hainaut", "nom_court: ../hainaut", "cpam[0].nom_court",
                         "valeur refusée"),
     "price-nan": ("tarifs/vaccins.yaml", '{valeur: "116.86"', '{valeur: "NaN"',
