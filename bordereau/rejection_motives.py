@@ -24,7 +24,25 @@ def _table() -> tuple[dict[str, str], tuple[re.Pattern, ...]]:
     return table["motifs"], tuple(re.compile(p, re.IGNORECASE) for p in table.get("retirer", ()))
 
 
-PATH = re.compile(r"(?:[A-Za-z]:)?[^\s«»()]*[/\\]([^/\\\s«»()]+\.(?:xlsx|xlsm|xls|ods|csv))", re.IGNORECASE)
+_WORD = re.compile(r"[^\s«»()]+")
+_FILE_NAME = re.compile(r"[^/\\]+?\.(?:xlsx|xlsm|xls|ods|csv)", re.IGNORECASE)
+
+
+def file_names_only(text: str) -> str:
+    r"""Each path to a workbook in `text` reduced to the file's name: no folder of the agent's or a centre's computer.
+    Word by word, in linear time (a regular expression over the whole text backtracked for minutes on a long word).
+
+    >>> file_names_only("la ligne 25 de C:\\Users\\agent\\Bureau\\lille.xlsx (Bordereau), /tmp/x/b.ods.")
+    'la ligne 25 de lille.xlsx (Bordereau), b.ods.'
+    >>> file_names_only("a/b" * 50_000 + " 1/2 et 3/4")[-10:]
+    '1/2 et 3/4'
+    """
+    def shorten(word: re.Match) -> str:
+        text = word.group()
+        cut = max(text.rfind("/"), text.rfind("\\"))
+        return text[cut + 1:] if cut >= 0 and _FILE_NAME.match(text, cut + 1) else text
+
+    return _WORD.sub(shorten, text)
 
 
 def detail(message: str) -> str:
@@ -33,7 +51,7 @@ def detail(message: str) -> str:
     >>> detail("même date que la ligne 23 de /home/agent/reçus/sps-lille.xlsx (Bordereau)")
     'même date que la ligne 23 de sps-lille.xlsx (Bordereau)'
     """
-    message = PATH.sub(r"\1", message)
+    message = file_names_only(message)
     for pattern in _table()[1]:
         message = pattern.sub("", message)
     return message.strip(" ;")

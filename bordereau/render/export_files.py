@@ -17,7 +17,7 @@ from ..files import distinct_names
 from ..identifiers import hide_nirs, nir_mask
 from ..money import as_json, format_eur, from_cents
 from ..reference import COVERAGE_LABELS, Departement
-from ..rejection_motives import PATH
+from ..rejection_motives import file_names_only
 from ..totals import PARTS, Sums
 from ..xlsx import Workbook
 from . import xlsx_print
@@ -301,7 +301,7 @@ def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[
                     ws.write_number(r, c, value)
                 elif value is not None and value != "" and not (isinstance(value, float) and math.isnan(value)):
                     ws.write_string(r, c, str(value))
-            what = PATH.sub(r"\1", " ; ".join(messages.get((path, row.sheet, row.row), [])))
+            what = file_names_only(" ; ".join(messages.get((path, row.sheet, row.row), [])))
             ws.write_string(r, len(REJECT_COLUMNS), what, f["wrap"])
             if height := xlsx_print.wrapped_height(what, 60):
                 ws.set_row(r, height)
