@@ -80,8 +80,8 @@ def guarded(command):
 
 
 def _reference(ref: Path | None):
-    from bordereau.reference import load_reference
-    from bordereau.resources import reference_dir
+    from bordereau.reference.data import load_reference
+    from bordereau.reference.resources import reference_dir
 
     return load_reference(reference_dir(ref))
 
@@ -149,7 +149,7 @@ def check(
 
     Avec un registre (--db ou $BORDEREAU_DB), signale aussi les doses déjà facturées et tient compte des doses
     antérieures pour les intervalles."""
-    from bordereau.check import check_files, expand
+    from bordereau.check.run import check_files, expand
     from bordereau.files import write_text
     from bordereau.render.terminal import print_check
 
@@ -211,10 +211,10 @@ def totals(
     today: Today = None,
 ) -> None:
     """Calcule la part AMO, complémentaire et FIR de chaque ligne valide, et les sommes."""
-    from bordereau.check import check_files, expand
+    from bordereau.check.run import check_files, expand
+    from bordereau.price.totals import GROUPINGS
+    from bordereau.price.totals import totals as compute
     from bordereau.render.terminal import print_totals
-    from bordereau.totals import GROUPINGS
-    from bordereau.totals import totals as compute
 
     if by not in GROUPINGS:
         raise BordereauError(f"--by {by} : regroupement inconnu ({', '.join(GROUPINGS)})")
@@ -254,8 +254,8 @@ def export(
     """Prépare les fichiers à déposer sur PETRA : un dossier par CPAM, l'état FIR du Département.
 
     Chaque ligne facturée est enregistrée dans le registre : une dose n'est jamais facturée deux fois."""
-    from bordereau import export as exporting
-    from bordereau.check import check_files, expand
+    import bordereau.export.run as exporting
+    from bordereau.check.run import check_files, expand
     from bordereau.render.terminal import print_check, print_export
 
     reference = _reference(ref)
@@ -304,7 +304,7 @@ def audit(
 
     Compare aussi aux audits précédents gardés dans le registre (numéros déjà présentés, doses déjà acceptées) et y
     garde celui-ci."""
-    from bordereau.audit import audit_files, audit_inputs
+    from bordereau.audit.run import audit_files, audit_inputs
     from bordereau.files import write_text
     from bordereau.render.audit_files import audit_report, write_statement
     from bordereau.render.audit_json import dumps
@@ -550,7 +550,7 @@ def tarifs_import(
 ) -> None:
     """Importe les prix publics de la BDPM : chaque prix nouveau devient une observation datée (du jour) avec sa
     source, chaque présentation nouvelle d'un vaccin connu est ajoutée ; rien n'est jamais effacé."""
-    from bordereau.bdpm import OBSERVATIONS, plan_import, write_observations
+    from bordereau.reference.bdpm import OBSERVATIONS, plan_import, write_observations
 
     reference = _reference(ref)
     changes, observations, encoding = plan_import(reference, source, clock.today())
@@ -574,8 +574,8 @@ def init(
     """Écrit une copie modifiable des données de référence (centres.yaml, tarifs/) à compléter par le Département.
 
     N'écrit jamais par-dessus une copie existante."""
-    from bordereau.reference import load_reference
-    from bordereau.resources import init_reference
+    from bordereau.reference.data import load_reference
+    from bordereau.reference.resources import init_reference
 
     target = init_reference(folder)
     out.print(f"Données de référence écrites dans {escape(str(target))} : centres.yaml et tarifs/.")

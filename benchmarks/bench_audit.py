@@ -24,9 +24,9 @@ def exported_bordereau(lines: int = LINES, finess: str = "590780102") -> Path:
     target = DATA / f"export-{lines}.xlsx"
     if target.exists():
         return target
-    from bordereau import export
-    from bordereau.check import check_files
-    from bordereau.reference import load_reference
+    import bordereau.export.run as export
+    from bordereau.check.run import check_files
+    from bordereau.reference.data import load_reference
     from bordereau.samples import campaign_lines, write_bordereau
 
     ref = load_reference()

@@ -23,7 +23,7 @@ KEY = DATA / "ledger.key"
 def new_bordereau():
     """10,000 lines of Lille: second doses of pupils whose first dose is in the ledger (first_doses.xlsx), and
     first doses of others."""
-    from bordereau.reference import load_reference
+    from bordereau.reference.data import load_reference
     from bordereau.samples import campaign_lines, write_bordereau
 
     path, first = DATA / "ledger-new-10000.xlsx", DATA / "ledger-first-doses.xlsx"
@@ -44,11 +44,11 @@ def new_bordereau():
 def build_ledger(url: str, first_doses) -> None:
     """Fill a ledger: the first doses of the new bordereau's second doses, then random lines up to a million, in
     bordereaux of 100 lines for 100 CPAM."""
-    from bordereau.check import check_files
+    from bordereau.check.run import check_files
     from bordereau.ledger import open_ledger
     from bordereau.ledger.history import line_keys
     from bordereau.ledger.schema import billed_lines, bordereaux, exports
-    from bordereau.reference import load_reference
+    from bordereau.reference.data import load_reference
 
     ledger = open_ledger(url, KEY)
     with ledger.engine.connect() as connection:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from common import ROOT, big_workbook
 
-from bordereau.extent import quick_extent, xlsx_extent
-from bordereau.workbook import open_sheets
+from bordereau.read.extent import quick_extent, xlsx_extent
+from bordereau.read.workbook import open_sheets
 
 
 def best(fn, repeat: int = 5) -> float:

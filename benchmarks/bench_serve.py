@@ -81,7 +81,7 @@ def upload(client: httpx.Client, csrf: str, path: Path) -> tuple[float, int]:
 
 
 def single(db: str, key: Path, ref) -> dict:
-    from bordereau.check import check_files
+    from bordereau.check.run import check_files
     from bordereau.ledger import open_ledger
 
     path = big_workbook(2_000)
@@ -142,7 +142,7 @@ def main() -> None:
     args = parser.parse_args()
     from bordereau.ledger import open_ledger
     from bordereau.ledger.accounts import add_user
-    from bordereau.reference import load_reference
+    from bordereau.reference.data import load_reference
 
     ref = load_reference()
     folder = Path(tempfile.mkdtemp(prefix="bench-serve-"))

@@ -19,7 +19,7 @@ _PEAK = "import resource, sys; sys.stderr.write(f'\\nPEAK {resource.getrusage(re
 
 def big_workbook(lines: int = 100_000, name: str | None = None, finess: str = "590780102") -> Path:
     """The benchmark workbook, made once and kept in benchmarks/data/ (ignored by git)."""
-    from bordereau.reference import load_reference
+    from bordereau.reference.data import load_reference
     from bordereau.samples import campaign_lines, write_bordereau
 
     path = DATA / (name or f"bordereau-{lines}.xlsx")

@@ -17,8 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .findings import CODES
-from .fixes import fix, meaning
+from bordereau.findings import CODES
+from bordereau.fixes import fix, meaning
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = "2026-11-23"  # the day every transcript is made on, whatever the machine's date
@@ -153,7 +153,7 @@ def fixes_table(audit: bool = False) -> str:
 
 def columns_table() -> str:
     """The columns of the input table, from the reader's own registry: key, required, labels accepted."""
-    from .layout import COLUMNS
+    from bordereau.read.layout import COLUMNS
 
     rows = ["| Colonne | Obligatoire | Libellés reconnus |", "|---|---|---|"]
     for key, (label, required, labels) in COLUMNS.items():
@@ -168,8 +168,8 @@ def columns_table() -> str:
 
 def coverage_table() -> str:
     """The values of « Prise en charge » the reader recognises, from its own registry."""
-    from .lines import COVERAGE_ALIASES
-    from .reference import COVERAGE_LABELS
+    from bordereau.read.lines import COVERAGE_ALIASES
+    from bordereau.reference.data import COVERAGE_LABELS
 
     rows = ["| Prise en charge | Valeurs reconnues |", "|---|---|"]
     for key, aliases in COVERAGE_ALIASES.items():
@@ -179,7 +179,7 @@ def coverage_table() -> str:
 
 def rejection_columns() -> str:
     """The columns of the rejection statement (`audit --xlsx`, read back by `reject`), from their registry."""
-    from .rejections import COLUMNS, SHEET
+    from bordereau.rejections import COLUMNS, SHEET
 
     rows = [f"Feuille « {SHEET} », une ligne par ligne rejetée :", "",
             "| Colonne écrite | En-têtes reconnus à la lecture |", "|---|---|"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import BordereauError, UsageError, os_cause, os_error
+from bordereau.errors import BordereauError, UsageError, os_cause, os_error
 
 
 @contextlib.contextmanager
@@ -75,3 +77,9 @@ def distinct_names(sources: list[Path], suffix: str) -> dict[Path, str]:
 def write_text(target: Path, text: str, inputs: tuple[Path, ...] = ()) -> None:
     with atomic_path(target, inputs) as temp:
         temp.write_text(text, encoding="utf-8")
+
+
+def owner_tag() -> str:
+    """<host>-<pid> of this process, as a file name part."""
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "hote"
+    return f"{host}-{os.getpid()}"

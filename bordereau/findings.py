@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
-from .identifiers import hide_all, hide_nirs
+from bordereau.identifiers import hide_all, hide_nirs
 
 
 class Severity(StrEnum):

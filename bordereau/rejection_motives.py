@@ -13,12 +13,12 @@ from __future__ import annotations
 import functools
 import re
 
-from .findings import title
+from bordereau.findings import title
 
 
 @functools.cache
 def _table() -> tuple[dict[str, str], tuple[re.Pattern, ...]]:
-    from .render.html import data
+    from bordereau.render.html import data
 
     table = data("motifs_rejet.yaml")
     return table["motifs"], tuple(re.compile(p, re.IGNORECASE) for p in table.get("retirer", ()))

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
-from .money import from_cents, to_cents
-from .pricing import split_line
-from .reference import COVERAGE_LABELS, Centre, Reference
-from .xlsx import Workbook
+from bordereau.money import from_cents, to_cents
+from bordereau.price.split import split_line
+from bordereau.reference.data import COVERAGE_LABELS, Centre, Reference
+from bordereau.render.xlsx import Workbook
 
 LAST_NAMES = ("MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "RICHARD", "PETIT", "DURAND", "LEROY", "MOREAU",
               "SIMON", "LAURENT", "LEFEBVRE", "MICHEL", "GARCIA", "DAVID", "BERTRAND", "ROUX", "VINCENT", "FOURNIER",

@@ -22,9 +22,10 @@ import openpyxl
 import pytest
 
 from bordereau import clock
-from bordereau.check import CheckResult, check_files
+from bordereau.check.model import CheckResult
+from bordereau.check.run import check_files
 from bordereau.findings import Finding
-from bordereau.reference import DEFAULT_REF_DIR, Centre, Reference, load_reference
+from bordereau.reference.data import DEFAULT_REF_DIR, Centre, Reference, load_reference
 from bordereau.samples import STANDARD_COLUMNS, dose_line, make_nir, write_bordereau
 
 TODAY = dt.date(2026, 11, 23)

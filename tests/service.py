@@ -20,7 +20,7 @@ with warnings.catch_warnings():  # starlette would rather have httpx's successor
 
 from bordereau.ledger import open_ledger
 from bordereau.ledger.accounts import add_user
-from bordereau.reference import load_reference
+from bordereau.reference.data import load_reference
 from bordereau.samples import dose_line, write_bordereau
 
 PG = os.environ.get("BORDEREAU_TEST_PG")

@@ -16,9 +16,9 @@ import python_calamine
 from conftest import edit_workbook
 from typer.testing import CliRunner
 
-from bordereau.audit import audit_files
-from bordereau.audit_history import MemoryHistory
-from bordereau.reference import load_reference
+from bordereau.audit.history import MemoryHistory
+from bordereau.audit.run import audit_files
+from bordereau.reference.data import load_reference
 from bordereau.rejections import COLUMNS, SHEET
 from bordereau.samples import campaign_lines, dose_line, write_bordereau
 from bordereau.text import norm_label
@@ -379,12 +379,12 @@ def test_history_finds_a_second_dose_too_early(lille: Path, tmp_path: Path):
 
 
 def test_json_text_is_the_document(tmp_path: Path):
-    """`--json` writes its lines straight from the columns: the same document as `Audit.as_json()`."""
-    from bordereau.render.audit_json import dumps
+    """`--json` writes its lines straight from the columns: the same document as `audit_json(audit)`."""
+    from bordereau.render.audit_json import audit_json, dumps
 
     path = Path(shutil.copy(ROOT / "examples" / ERRORS, tmp_path / ERRORS))
     for audit in (audit_files([path], REF, DAY), audit_files([ROOT / "examples"], REF, DAY, "595")):
-        assert json.loads(dumps(audit)) == json.loads(json.dumps(audit.as_json()))
+        assert json.loads(dumps(audit)) == json.loads(json.dumps(audit_json(audit)))
 
 
 def test_a_file_modified_after_the_export_is_flagged(export_root: Path, tmp_path: Path):

@@ -10,7 +10,7 @@ from pathlib import Path
 from stdnum import ean
 from typer.testing import CliRunner
 
-from bordereau.reference import load_reference
+from bordereau.reference.data import load_reference
 from cli import app
 
 runner = CliRunner()
@@ -74,11 +74,11 @@ def test_a_missing_file_is_one_line_exit_2(tmp_path: Path):
 
 
 def test_the_copy_shipped_inside_the_package_is_never_written(ref_copy: Path, tmp_path: Path, monkeypatch):
-    import bordereau.bdpm
+    import bordereau.reference.bdpm
 
     shipped = tmp_path / "_data"
     ref_copy.rename(shipped)
-    monkeypatch.setattr(bordereau.bdpm, "shipped_dir", lambda: shipped)
+    monkeypatch.setattr(bordereau.reference.bdpm, "shipped_dir", lambda: shipped)
     cut = tmp_path / "CIS_CIP_bdpm.txt"
     cut.write_text(short("69241562", "2225393", "3400922253930", "38,10") + "\n", encoding="utf-8")
     result = invoke("tarifs", "importer", cut, "--ref", shipped, "--today", "2026-12-01", code=2)

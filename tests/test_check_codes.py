@@ -32,10 +32,10 @@ from stdnum import luhn
 from stdnum.fr import nir as stdnum_nir
 
 import bordereau
+from bordereau.check.rules import RULES
 from bordereau.findings import CODES
 from bordereau.identifiers import nir_mask
-from bordereau.reference import load_reference
-from bordereau.rules import RULES
+from bordereau.reference.data import load_reference
 from bordereau.samples import (
     FREE_COLUMNS,
     STANDARD_COLUMNS,
@@ -48,7 +48,8 @@ from bordereau.samples import (
 
 CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "spec" / "CONTRACT.md"  # /work/shared beside the repo
 PACKAGE = Path(bordereau.__file__).resolve().parent
-# codes about a whole file or sheet (or its header block): emitted by check.py and sheets.py, not by a line rule
+# codes about a whole file or sheet (or its header block): emitted by check/run.py and check/sheets.py, not by a
+# line rule
 FILE_LEVEL = {"ROWS_AFTER_GAP", "CLAIMED_TOTAL_MISMATCH",
               "FILE_UNREADABLE", "HEADER_NOT_FOUND", "COLUMN_MISSING", "CENTRE_UNKNOWN", "FINESS_INVALID",
               "FINESS_MISMATCH", "FORMULA_NOT_CALCULATED"}
@@ -56,7 +57,7 @@ COVERED: set[str] = set()  # codes that a test below plants; filled by @covers a
 COVERED_ELSEWHERE = {"ALREADY_BILLED": "test_ledger.py",
                      "ROWS_AFTER_GAP": "test_layout.py",
                      "LINE_NUMBER_INVALID": "test_edge_cases.py"}  # codes that need a ledger or an audit, tested there
-# made by audit_checks.py
+# made by audit/checks.py
 AUDIT_LEVEL = {"CENTRE_NOT_ATTACHED", "REFERENCE_DIFFERS", "BORDEREAU_SEEN_BEFORE", "FILE_MODIFIED"}
 COVERED_ELSEWHERE |= dict.fromkeys(AUDIT_LEVEL, "test_audit.py")
 
@@ -95,7 +96,7 @@ def test_contract_codes_are_known_and_emitted():
     for code in documented:
         assert code in CODES, code
         assert code in RULES or code in FILE_LEVEL, f"{code}: no rule registered and not a file-level code"
-    engine = "".join((PACKAGE / name).read_text(encoding="utf-8") for name in ("check.py", "sheets.py"))
+    engine = "".join((PACKAGE / name).read_text(encoding="utf-8") for name in ("check/run.py", "check/sheets.py"))
     for code in FILE_LEVEL:
         assert f'"{code}"' in engine, f"{code} is emitted by neither check.py nor sheets.py"
 

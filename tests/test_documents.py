@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from bordereau.reference import load_reference
+from bordereau.reference.data import load_reference
 from bordereau.samples import example_workbook
 from cli import app
 

@@ -52,7 +52,8 @@ def test_nirs_in_the_line_number_column_reach_no_audit_output_nor_the_ledger(boo
     import sqlalchemy as sa
     from test_ledger import PG, runner
 
-    from bordereau.ledger.schema import audited_lines, metadata, schema_version
+    from bordereau.ledger.metadata import metadata
+    from bordereau.ledger.schema import audited_lines, schema_version
     from cli import app
 
     url = PG or str(tmp_path / "ledger.sqlite")

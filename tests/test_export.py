@@ -17,7 +17,7 @@ import pytest
 import python_calamine
 from typer.testing import CliRunner
 
-from bordereau.reference import load_reference
+from bordereau.reference.data import load_reference
 from bordereau.samples import dose_line, make_nir, write_bordereau
 from cli import app
 

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bordereau import __version__
-from bordereau.resources import reference_dir, shipped_dir
+from bordereau.reference.resources import reference_dir, shipped_dir
 from cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def test_the_unpacked_wheel_works_from_another_folder(wheel: Path, tmp_path: Pat
         return subprocess.run([sys.executable, "-c", "from cli import main; main()", *args], cwd=elsewhere, env=env,
                               capture_output=True, text=True, timeout=120)
 
-    where = subprocess.run([sys.executable, "-c", "import bordereau.resources as r; print(r.shipped_dir())"],
+    where = subprocess.run([sys.executable, "-c", "import bordereau.reference.resources as r; print(r.shipped_dir())"],
                            cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
     assert where.stdout.strip() == str(site / "bordereau" / "_data")
     done = run("check", str(LILLE), "--report", "rapport.html", "--today", "2026-11-23")

@@ -20,7 +20,8 @@ from conftest import GARDASIL, LILLE, pupil
 from typer.testing import CliRunner
 
 from bordereau.ledger import open_ledger
-from bordereau.ledger.schema import MIGRATIONS, billed_lines, bordereaux, exports, metadata, schema_version
+from bordereau.ledger.metadata import metadata
+from bordereau.ledger.schema import MIGRATIONS, billed_lines, bordereaux, exports, schema_version
 from bordereau.rejections import COLUMNS as REJECT_COLUMNS
 from bordereau.samples import dose_line, write_bordereau
 from cli import app
@@ -405,7 +406,7 @@ def test_a_ledger_of_version_6_gets_the_export_date(db, ref, tmp_path: Path):
 
 
 def test_audit_history_in_the_ledger_finds_numbers_and_doses_seen_before(db, ref, tmp_path: Path):
-    from bordereau.audit import audit_files
+    from bordereau.audit.run import audit_files
     from bordereau.ledger.audits import LedgerAuditHistory
 
     path = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2025, 10, 6), 1), (1, dt.date(2025, 10, 6), 1)])
@@ -506,7 +507,7 @@ def test_a_mistyped_ledger_path_is_refused_not_created(ref, tmp_path: Path):
 
 
 def test_audit_counts_doses_accepted_before(db, ref, tmp_path: Path):
-    from bordereau.audit import audit_files
+    from bordereau.audit.run import audit_files
     from bordereau.ledger.audits import LedgerAuditHistory
 
     history = LedgerAuditHistory(open_ledger(db))

@@ -55,7 +55,7 @@ def test_temporary_folders_of_killed_exports_are_removed(db, ref, tmp_path: Path
 
     from test_ledger import ROOT, workbook
 
-    from bordereau.export import owner_tag
+    from bordereau.files import owner_tag
     from bordereau.ledger import open_ledger
 
     path = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 10, 5), 1)])

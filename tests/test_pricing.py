@@ -15,12 +15,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bordereau.check import check_files
+from bordereau.check.run import check_files
 from bordereau.money import from_cents
-from bordereau.pricing import split, split_line
-from bordereau.reference import COVERAGE_LABELS, DEFAULT_REF_DIR, load_reference
+from bordereau.price.split import split, split_line
+from bordereau.price.totals import GROUPINGS, PARTS, totals
+from bordereau.reference.data import COVERAGE_LABELS, DEFAULT_REF_DIR, load_reference
 from bordereau.samples import make_nir, write_bordereau
-from bordereau.totals import GROUPINGS, PARTS, totals
 
 HERE = Path(__file__).resolve().parent
 CASES = yaml.safe_load((HERE / "cases" / "calcul.yaml").read_text(encoding="utf-8"))["cases"]

@@ -13,7 +13,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import cli
-from bordereau.workbook import open_sheets
+from bordereau.read.workbook import open_sheets
 
 ROOT = Path(__file__).resolve().parent.parent
 LILLE = ROOT / "examples" / "sps-lille-2026-10.xlsx"

@@ -11,8 +11,8 @@ import pytest
 from conftest import codes, edit_workbook, findings
 from fuzzing import ods_bytes, ods_rows
 
-from bordereau.extent import ods_extents, xlsx_extent
-from bordereau.workbook import formula_problems
+from bordereau.read.extent import ods_extents, xlsx_extent
+from bordereau.read.workbook import formula_problems
 
 
 def _rezip(path: Path, change) -> Path:
@@ -174,7 +174,7 @@ def test_opendocument_trailing_empty_rows_are_not_counted(tmp_path):
 
 
 def test_the_quick_bound_is_a_bound_and_gives_way_to_the_exact_extent(book, lines):
-    from bordereau.extent import quick_extent
+    from bordereau.read.extent import quick_extent
 
     path = book(lines)
     with zipfile.ZipFile(path) as archive:

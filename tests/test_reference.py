@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bordereau.errors import BordereauError, ReferenceDataError
-from bordereau.reference import load_reference
+from bordereau.reference.data import load_reference
 
 GARDASIL, NIMENRIX = "3400930056202", "3400922253930"
 

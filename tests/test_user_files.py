@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from bordereau.workbook import open_sheets
+from bordereau.read.workbook import open_sheets
 from cli import app
 
 ROOT = Path(__file__).resolve().parent.parent

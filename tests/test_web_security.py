@@ -201,7 +201,7 @@ def test_hostile_uploads_get_a_clear_answer_and_leave_nothing(service, tmp_path:
 
 def test_the_cell_at_xfd1048576_never_takes_the_service_down(service, tmp_path: Path):
     answer = service.upload(A, far_cell(tmp_path / "loin.xlsx"))
-    # refused before the reader allocates it (bordereau/extent.py); a reader that aborts would be caught as well
+    # refused before the reader allocates it (bordereau/read/extent.py); a reader that aborts would be caught as well
     assert answer.json()["findings"][0]["code"] == "FILE_UNREADABLE"
 
 

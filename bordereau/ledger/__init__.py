@@ -5,6 +5,6 @@ SQLAlchemy Core. Money is kept as integer cents. A beneficiary is known only by 
 kept outside the database), never by a clear NIR.
 """
 
-from .db import Ledger, open_ledger
+from bordereau.ledger.db import Ledger, open_ledger
 
 __all__ = ["Ledger", "open_ledger"]

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .. import clock
-from ..errors import BordereauError
-from .journal import log_event
-from .service_tables import insert_ignoring_duplicates, login_attempts, sessions, users
+from bordereau import clock
+from bordereau.errors import BordereauError
+from bordereau.ledger.journal import log_event
+from bordereau.ledger.service_tables import insert_ignoring_duplicates, login_attempts, sessions, users
 
 ROLES = ("centre", "departement", "cpam")
 MIN_PASSWORD = 12

@@ -7,10 +7,11 @@ from collections.abc import Collection, Iterable
 
 import sqlalchemy as sa
 
-from .. import clock
-from ..audit_history import PastDose
-from ..batch import fr_date
-from .schema import audited_bordereaux, audited_lines, audits
+from bordereau import clock
+from bordereau.audit.history import PastDose
+from bordereau.audit.rows import history_rows
+from bordereau.check.batch import fr_date
+from bordereau.ledger.schema import audited_bordereaux, audited_lines, audits
 
 CHUNK = 500
 
@@ -62,7 +63,7 @@ class LedgerAuditHistory:
         return doses
 
     def record(self, audit) -> None:
-        rows = [r for r in audit.history_rows() if r["verdict"] != "rejeté" and r["beneficiaire"]
+        rows = [r for r in history_rows(audit) if r["verdict"] != "rejeté" and r["beneficiaire"]
                 and r["date_administration"] and r["bordereau"] not in audit.reaudited]
         with self.ledger.engine.begin() as connection:
             audit_id = connection.execute(audits.insert().values(

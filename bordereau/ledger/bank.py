@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..identifiers import hide_nirs
-from ..lines import INVALID, parse_date
-from ..money import as_json, from_cents, parse_amount, to_cents
-from ..text import clean_text
+from bordereau.identifiers import hide_nirs
+from bordereau.money import as_json, from_cents, parse_amount, to_cents
+from bordereau.read.lines import INVALID, parse_date
+from bordereau.text import clean_text
 
 LABELS = {
     "date": ("Date", "Date de paiement", "Date d'opération", "Date opération", "Date valeur", "Date de valeur",
@@ -98,7 +98,7 @@ def statement_account(preamble: list[list]) -> str:
 
 def read_payments(path: Path) -> tuple[list[Payment], list[Unreadable]]:
     """The credits of a statement, and the lines that could not be read."""
-    from .statements import find_table
+    from bordereau.ledger.statements import find_table
 
     table = find_table(path, LABELS, ("date", "amount"), "paiements")
     account = statement_account(table.preamble)

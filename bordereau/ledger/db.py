@@ -13,9 +13,9 @@ import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from ..errors import BordereauError
-from .keys import Hasher, load_key
-from .schema import migrate
+from bordereau.errors import BordereauError
+from bordereau.ledger.keys import Hasher, load_key
+from bordereau.ledger.schema import migrate
 
 DB_ENV = "BORDEREAU_DB"
 
@@ -59,7 +59,7 @@ def _storage_errors(engine: sa.Engine) -> None:
         text = f"{original.__class__.__name__} {original}".lower()
         cause = next((french for english, french in _STORAGE if english in text), None)
         if cause is None and isinstance(original, OSError):
-            from ..errors import os_cause
+            from bordereau.errors import os_cause
 
             cause = os_cause(original)
         if cause:
@@ -102,7 +102,7 @@ class Ledger:
 
 def open_ledger(db: str | None = None, key_file: Path | None = None, create: bool = True) -> Ledger:
     """Open (and create, when `create`, or migrate) the ledger, then finish or undo any export a crash interrupted."""
-    from .record import recover
+    from bordereau.ledger.record import recover
 
     db = db or default_db()
     if not create and "://" not in db and not Path(db).expanduser().exists():
@@ -134,7 +134,7 @@ def _identity(engine: sa.Engine, location: str) -> str:
     """The ledger's identity, recorded in every manifest. It is bound to where the ledger lives: a copy of the file
     opened elsewhere (a backup restored beside the original, a copy on another computer) gets a new identity, and
     remembers the one it was copied from, so that `audit` tells bordereaux numbered by two ledgers apart."""
-    from .schema import ledger_meta
+    from bordereau.ledger.schema import ledger_meta
 
     meta = ledger_meta.c
     with engine.connect() as connection:
@@ -150,7 +150,7 @@ def _identity(engine: sa.Engine, location: str) -> str:
 
 
 def _new_identity(engine: sa.Engine, location: str, before: str | None) -> str:
-    from .schema import ledger_meta
+    from bordereau.ledger.schema import ledger_meta
 
     meta = ledger_meta.c
     identity = uuid.uuid4().hex
@@ -172,8 +172,8 @@ def _key_for(engine: sa.Engine, key_file: Path | None) -> tuple[bytes, Path | No
     """The installation key, checked against the fingerprint the ledger keeps: hashes made with another key would
     never match, and the same dose could be billed twice. A key is created only for a ledger that has none yet;
     the key file's path is returned when it was created here."""
-    from .keys import default_key_file, fingerprint
-    from .schema import ledger_meta
+    from bordereau.ledger.keys import default_key_file, fingerprint
+    from bordereau.ledger.schema import ledger_meta
 
     with engine.begin() as connection:
         stored = connection.execute(sa.select(ledger_meta.c.value).where(ledger_meta.c.name == "key")).scalar()

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from .schema import billed_lines, exports, fir_lines
+from bordereau.ledger.schema import billed_lines, exports, fir_lines
 
 CHUNK = 500
 

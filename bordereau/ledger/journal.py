@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .. import clock
-from ..identifiers import hide_nirs
-from .service_tables import audit_log
+from bordereau import clock
+from bordereau.identifiers import hide_nirs
+from bordereau.ledger.service_tables import audit_log
 
 
 def log_event(connection: sa.Connection, login: str | None, action: str, detail: str = "") -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..errors import BordereauError
+from bordereau.errors import BordereauError
 
 KEY_ENV = "BORDEREAU_KEY_FILE"
 

@@ -8,9 +8,9 @@ import getpass
 
 import sqlalchemy as sa
 
-from .. import clock
-from ..errors import BordereauError
-from .schema import allocations, bordereaux, payment_actions, payments
+from bordereau import clock
+from bordereau.errors import BordereauError
+from bordereau.ledger.schema import allocations, bordereaux, payment_actions, payments
 
 
 def _user() -> str:

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .. import clock
-from ..identifiers import hide_nirs
-from ..reference import Reference
-from ..text import norm_label
-from .bank import Payment, Unreadable, read_payments
-from .schema import allocations, payments
-from .status import outstanding_by_bordereau
+from bordereau import clock
+from bordereau.identifiers import hide_nirs
+from bordereau.ledger.amounts import outstanding_by_bordereau
+from bordereau.ledger.bank import Payment, Unreadable, read_payments
+from bordereau.ledger.schema import allocations, payments
+from bordereau.reference.data import Reference
+from bordereau.text import norm_label
 
 __all__ = ["Payment", "Unreadable", "reconcile", "unmatched"]
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .. import clock
-from .schema import billed_lines, rejections
-from .status import status
+from bordereau import clock
+from bordereau.ledger.schema import billed_lines, rejections
+from bordereau.ledger.status import status
 
 CLOSED = ("payé", "rejeté")  # nothing is owed either way: the lines are no longer needed to answer a CPAM
 
@@ -53,8 +53,8 @@ def plan(ledger, before: dt.date, force: bool = False) -> PurgePlan:
 def apply(ledger, purge: PurgePlan) -> int:
     """Purge the lines of `purge`'s bordereaux, and the service's uploads of periods ended before the date (stored
     files, findings, pupils' names); returns how many lines were purged. The purge is written in the audit log."""
-    from .journal import log_event
-    from .uploads import purge_uploads
+    from bordereau.ledger.journal import log_event
+    from bordereau.ledger.uploads import purge_uploads
 
     numbers = list(purge.lines)
     c = billed_lines.c

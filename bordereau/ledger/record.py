@@ -24,9 +24,10 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from ..errors import BordereauError
-from ..identifiers import hide_nirs, nir_mask
-from .schema import billed_lines, bordereaux, counters, exports, fir_lines
+from bordereau.errors import BordereauError
+from bordereau.files import owner_tag
+from bordereau.identifiers import hide_nirs, nir_mask
+from bordereau.ledger.schema import billed_lines, bordereaux, counters, exports, fir_lines
 
 MARKER = ".bordereau-export"
 STALE_AFTER = dt.timedelta(hours=1)  # a pending export of another host is abandoned after this
@@ -193,8 +194,6 @@ def sweep(folder: Path, ledger) -> list[Path]:
 
 
 def _host_tag() -> str:
-    from ..export import owner_tag
-
     return owner_tag().rsplit("-", 1)[0]
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .. import clock
-from ..errors import BordereauError
-from ..identifiers import hide_nirs
-from ..lines import INVALID, parse_cents
-from ..rejections import COLUMNS
-from ..text import clean_text
-from .schema import billed_lines, rejections
+from bordereau import clock
+from bordereau.errors import BordereauError
+from bordereau.identifiers import hide_nirs
+from bordereau.ledger.schema import billed_lines, rejections
+from bordereau.read.lines import INVALID, parse_cents
+from bordereau.rejections import COLUMNS
+from bordereau.text import clean_text
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class RejectResult:
 
 
 def read_rejections(path: Path) -> list[Rejection]:
-    from .statements import find_table
+    from bordereau.ledger.statements import find_table
 
     labels = {key: accepted for key, (_, accepted) in COLUMNS.items()}
     out = []

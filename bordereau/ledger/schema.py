@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .. import clock
-
-metadata = sa.MetaData()
+from bordereau import clock
+from bordereau.ledger.metadata import metadata
+from bordereau.ledger.service_tables import SERVICE_TABLES
 
 schema_version = sa.Table(
     "schema_version", metadata,
@@ -226,7 +226,7 @@ def _v5(connection: sa.Connection) -> None:
 def _v6(connection: sa.Connection) -> None:
     """Payments: known again by date, amount and account reference (not by their label); a payment set aside or
     allocated by hand, and who did it."""
-    from .bank import fingerprint
+    from bordereau.ledger.bank import fingerprint
 
     have = {c["name"] for c in sa.inspect(connection).get_columns("payments")}
     for name, kind in (("account", "TEXT"), ("ignored_at", "TIMESTAMP")):
@@ -252,8 +252,6 @@ def _v6(connection: sa.Connection) -> None:
 
 def _v7(connection: sa.Connection) -> None:
     """The service (`bordereau serve`): accounts, sessions, login throttling, uploaded files and the audit log."""
-    from .service_tables import SERVICE_TABLES
-
     metadata.create_all(connection, tables=SERVICE_TABLES)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .schema import metadata
+from bordereau.ledger.metadata import metadata
 
 users = sa.Table(
     "users", metadata,

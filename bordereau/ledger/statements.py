@@ -13,9 +13,9 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BordereauError, WorkbookUnreadable
-from ..layout import find_header, label_index
-from ..workbook import open_sheets
+from bordereau.errors import BordereauError, WorkbookUnreadable
+from bordereau.read.layout import find_header, label_index
+from bordereau.read.workbook import open_sheets
 
 
 def decode(raw: bytes) -> str:

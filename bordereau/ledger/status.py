@@ -11,42 +11,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
-from .. import clock
-from ..money import from_cents
-from .schema import allocations, billed_lines, bordereaux
+from bordereau import clock
+from bordereau.ledger.amounts import amounts
+from bordereau.ledger.payments import unmatched
+from bordereau.ledger.schema import billed_lines, bordereaux
+from bordereau.money import from_cents
 
 STATES = ("à déposer", "impayé", "partiel", "en retard", "payé", "rejeté", "trop-perçu")
 AGEING = (("non déposé", None), ("0 à 30 jours", 30), ("31 à 60 jours", 60), ("plus de 60 jours", None))
-
-
-def _amounts(connection) -> pd.DataFrame:
-    """One row per bordereau: cpam, centre, created, deposited_on, total, rejected, paid (cents)."""
-    rejected = (sa.select(billed_lines.c.bordereau,
-                          sa.func.sum(sa.func.coalesce(billed_lines.c.rejected_amount, billed_lines.c.total))
-                          .label("rejected"))
-                .where(billed_lines.c.state == "rejected").group_by(billed_lines.c.bordereau).subquery())
-    paid = (sa.select(allocations.c.bordereau, sa.func.sum(allocations.c.amount).label("paid"))
-            .group_by(allocations.c.bordereau).subquery())
-    query = (sa.select(bordereaux.c.number, bordereaux.c.cpam, bordereaux.c.centre, bordereaux.c.created,
-                       bordereaux.c.period_start, bordereaux.c.period_end, bordereaux.c.deposited_on,
-                       bordereaux.c.lines, bordereaux.c.total,
-                       sa.func.coalesce(rejected.c.rejected, 0).label("rejected"),
-                       sa.func.coalesce(paid.c.paid, 0).label("paid"))
-             .outerjoin(rejected, rejected.c.bordereau == bordereaux.c.number)
-             .outerjoin(paid, paid.c.bordereau == bordereaux.c.number)
-             .order_by(bordereaux.c.created, bordereaux.c.number))
-    frame = pd.DataFrame(connection.execute(query).mappings().all(),
-                         columns=["number", "cpam", "centre", "created", "period_start", "period_end", "deposited_on",
-                                  "lines", "total", "rejected", "paid"])
-    for column in ("total", "rejected", "paid"):
-        frame[column] = frame[column].astype("int64")
-    frame["outstanding"] = frame["total"] - frame["rejected"] - frame["paid"]
-    return frame
-
-
-def outstanding_by_bordereau(connection) -> dict[str, tuple[str, int, dt.datetime]]:
-    frame = _amounts(connection)
-    return {r.number: (r.cpam, int(r.outstanding), r.created) for r in frame.itertuples()}
 
 
 def state_of(outstanding: int, paid: int, deposited_on: dt.date | None, today: dt.date) -> str:
@@ -112,10 +84,8 @@ def _bucket(days: float | None) -> str:
 
 
 def status(ledger, today: dt.date) -> Status:
-    from .payments import unmatched
-
     with ledger.engine.connect() as connection:
-        frame = _amounts(connection)
+        frame = amounts(connection)
     deposited = pd.to_datetime(frame["deposited_on"])
     frame["days"] = (pd.Timestamp(today) - deposited).dt.days
     frame["state"] = [state_of(int(o), int(p), d, today) for o, p, d in
@@ -126,7 +96,7 @@ def status(ledger, today: dt.date) -> Status:
 
 def mark_sent(ledger, numbers: list[str], on: dt.date) -> None:
     """Record that bordereaux were deposited on PETRA (all of them, or none when one is unknown)."""
-    from ..errors import BordereauError
+    from bordereau.errors import BordereauError
 
     with ledger.engine.begin() as connection:
         known = set(connection.execute(sa.select(bordereaux.c.number).where(bordereaux.c.number.in_(numbers)))
@@ -145,7 +115,7 @@ def mark_sent(ledger, numbers: list[str], on: dt.date) -> None:
 
 def lines_of(ledger, number: str) -> list[dict]:
     """The lines of one bordereau as the ledger holds them (masked NIR; names unless purged), to answer a CPAM."""
-    from ..errors import BordereauError
+    from bordereau.errors import BordereauError
 
     c = billed_lines.c
     with ledger.engine.connect() as connection:

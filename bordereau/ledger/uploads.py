@@ -12,10 +12,10 @@ import json
 
 import sqlalchemy as sa
 
-from .. import clock
-from ..errors import BordereauError
-from .journal import log_event
-from .service_tables import insert_ignoring_duplicates, stored_files, uploads
+from bordereau import clock
+from bordereau.errors import BordereauError
+from bordereau.ledger.journal import log_event
+from bordereau.ledger.service_tables import insert_ignoring_duplicates, stored_files, uploads
 
 CHECKED, DEPOSITED, REPLACED = "contrôlé", "déposé", "remplacé"
 REPLACEABLE = (CHECKED, DEPOSITED)  # an exported one is never replaced

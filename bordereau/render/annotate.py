@@ -19,15 +19,15 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import quote_sheetname
 
-from .. import provenance
-from ..errors import UsageError
-from ..files import atomic_path
-from ..findings import Finding
-from ..fixes import fix
-from ..layout import MONEY_COLUMNS, find_table
-from ..workbook import open_sheets
-from ..xlsx import clean, put
-from .xlsx_print import setup_openpyxl
+from bordereau.errors import UsageError
+from bordereau.files import atomic_path
+from bordereau.findings import Finding
+from bordereau.fixes import fix
+from bordereau.read import provenance
+from bordereau.read.layout import MONEY_COLUMNS, find_table
+from bordereau.read.workbook import open_sheets
+from bordereau.render.xlsx import clean, put
+from bordereau.render.xlsx_print import setup_openpyxl
 
 ERROR_FILL = PatternFill("solid", fgColor="FF8080")
 WARNING_FILL = PatternFill("solid", fgColor="FFC000")

@@ -14,17 +14,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..audit import Audit
-from ..audit_lines import OBSERVATION, REJECTED
-from ..files import atomic_path
-from ..findings import title
-from ..money import format_eur
-from ..rejection_motives import motive
-from ..rejections import COLUMNS, SHEET
-from ..xlsx import Workbook
-from . import xlsx_print
-from .audit_json import statement_rows
-from .html import render
+from bordereau.audit.lines import OBSERVATION, REJECTED
+from bordereau.audit.model import Audit
+from bordereau.audit.rows import rejections, statement_rows
+from bordereau.files import atomic_path
+from bordereau.findings import title
+from bordereau.money import format_eur
+from bordereau.rejection_motives import motive
+from bordereau.rejections import COLUMNS, SHEET
+from bordereau.render import xlsx_print
+from bordereau.render.html import render
+from bordereau.render.xlsx import Workbook
 
 MONEY = '#,##0.00 "€"'
 EXTRA = (("fichier", "Fichier"), ("cellule", "Cellule"))
@@ -59,7 +59,7 @@ def departement(audit: Audit, reference) -> str:
 def departement_rows(audit: Audit) -> list[dict]:
     """The statement's rows, as the Département reads them: the caisse's motive, the file's name only."""
     return [{**row, "motif": motive(row["code"], [row["motif"]]), "fichier": Path(row["fichier"]).name}
-            for row in audit.rejections()]
+            for row in rejections(audit)]
 
 
 def write_statement(path: Path, audit: Audit, inputs: tuple[Path, ...] = (), reference=None) -> None:

@@ -27,12 +27,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..audit_lines import REJECTED, ordered
-from ..identifiers import hide_nirs, nir_mask
-from ..money import as_json, from_cents
+from bordereau.audit.rows import line_number, rejections
+from bordereau.money import as_json, from_cents
 
 if TYPE_CHECKING:
-    from ..audit import Audit, Summary
+    from bordereau.audit.model import Audit, Summary
 
 
 def _strings(cents: pd.Series) -> list[str | None]:
@@ -40,68 +39,6 @@ def _strings(cents: pd.Series) -> list[str | None]:
     values = [None if v is pd.NA else int(v) for v in cents.astype(object).tolist()]
     shown = {v: as_json(from_cents(v)) for v in set(values) if v is not None}
     return [None if v is None else shown[v] for v in values]
-
-
-def _line_number(ligne: object, row: int) -> int:
-    """The line's « N° de ligne » when the sheet gives it as a number, else its Excel row (`reject` reads digits).
-
-    >>> _line_number("12", 21), _line_number(None, 21), _line_number("A3", 21)
-    (12, 21, 21)
-    """
-    text = str(ligne) if isinstance(ligne, str | int) else ""
-    return int(text) if text.isascii() and text.isdigit() else int(row)
-
-
-def beneficiary(nom: object, prenom: object, nir: object) -> str:
-    """How the statement names a beneficiary: last name, initial, masked NIR.
-
-    >>> beneficiary("DUPONT", "Emma", "214075913890066")
-    'DUPONT E. (2 14 07 59 *** *** **)'
-    """
-    parts = [str(nom) if isinstance(nom, str) else "", f"{prenom[0]}." if isinstance(prenom, str) and prenom else ""]
-    name = " ".join(p for p in parts if p)
-    return hide_nirs(f"{name} ({nir_mask(nir)})" if isinstance(nir, str) and nir else name)
-
-
-def rejections(audit: Audit) -> list[dict]:
-    """One row per rejected line: the columns of bordereau/rejections.py, then the file and the cell."""
-    return statement_rows(audit, REJECTED)
-
-
-def statement_rows(audit: Audit, verdict: str) -> list[dict]:
-    """The lines of one verdict with the messages that explain it (errors for rejected lines, warnings for
-    observations) and their amount (at stake: claimed when rejected, accepted otherwise)."""
-    lines = audit.lines
-    severity, amount = ("error", "rejected") if verdict == REJECTED else ("warning", "accepted")
-    rows = []
-    for i in lines.index[lines["verdict"].eq(verdict)] if len(lines) else []:
-        line = lines.loc[i]
-        found = [f for f in ordered(audit.touching[i], int(line["row"])) if f.severity == severity]
-        main = found[0]
-        rows.append({
-            "bordereau": line["bordereau"], "ligne": _line_number(line["ligne"], line["row"]),
-            "beneficiaire": beneficiary(line["nom"], line["prenom"], line["nir"]),
-            "code": main.code, "motif": " ; ".join(dict.fromkeys(f.message for f in found)),
-            "montant": from_cents(int(line[amount])), "fichier": line["path"],
-            "cellule": f"{main.sheet}!{main.cell}" if main.cell else main.sheet or "",
-        })
-    return rows
-
-
-def history_rows(audit: Audit) -> list[dict]:
-    """What a history keeps of each line: no name, no NIR, the beneficiary's keyed hash only."""
-    lines = audit.lines
-    if lines.empty:
-        return []
-    keys = lines["beneficiaire_cle"] if "beneficiaire_cle" in lines else pd.Series(None, index=lines.index)
-    vaccine = lines["cip13"].where(lines["cip13"].notna(), lines["code_vaccin"])
-    return [{"bordereau": b, "ligne": _line_number(n, r), "beneficiaire": k, "code_vaccin": v, "classe": c,
-             "date_administration": None if pd.isna(d) else d.date(), "verdict": verdict, "codes": list(codes),
-             "claimed": None if pd.isna(claimed) else int(claimed), "accepted": int(accepted)}
-            for b, n, r, k, v, c, d, verdict, codes, claimed, accepted in zip(
-                lines["bordereau"], lines["ligne"], lines["row"], keys, vaccine, lines["classe"],
-                lines["date_administration"], lines["verdict"], lines["codes"], lines["claimed"],
-                lines["accepted"], strict=True)]
 
 
 def _summary(s: Summary, bordereau: bool) -> dict:
@@ -140,7 +77,7 @@ FIELDS = ("bordereau", "path", "sheet", "row", "ligne", "verdict", "code", "code
 
 def _line_columns(lines: pd.DataFrame) -> list[list]:
     """The values of FIELDS, column by column."""
-    numbers = [_line_number(n, r) for n, r in zip(lines["ligne"].tolist(), lines["row"].tolist(), strict=True)]
+    numbers = [line_number(n, r) for n, r in zip(lines["ligne"].tolist(), lines["row"].tolist(), strict=True)]
     return [lines["bordereau"].tolist(), lines["path"].tolist(), lines["sheet"].tolist(),
             [int(r) for r in lines["row"].tolist()], numbers, lines["verdict"].tolist(),
             [c if isinstance(c, str) else None for c in lines["code"].tolist()], lines["codes"].tolist(),
@@ -182,7 +119,7 @@ def audit_json(audit: Audit, lines: bool = True) -> dict:
         "bordereaux": [_summary(s, True) for s in audit.bordereaux],
         "centres": [_summary(s, False) for s in audit.centres],
         "lines": _lines(audit) if lines else [],
-        "rejections": [{**r, "montant": as_json(r["montant"])} for r in audit.rejections()],
+        "rejections": [{**r, "montant": as_json(r["montant"])} for r in rejections(audit)],
         "unread": [f.as_dict() for f in audit.unread],
         "findings": [f.as_dict() for f in audit.findings],
     }

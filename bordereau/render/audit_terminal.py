@@ -9,12 +9,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..audit import Amounts, Audit, Summary
-from ..audit_lines import OBSERVATION, REJECTED
-from ..money import format_eur
-from . import fit
-from .audit_json import statement_rows
-from .terminal import _plural
+from bordereau.audit.lines import OBSERVATION, REJECTED
+from bordereau.audit.model import Amounts, Audit, Summary
+from bordereau.audit.rows import statement_rows
+from bordereau.money import format_eur
+from bordereau.render import fit
+from bordereau.render.terminal import _plural
 
 MAX_LINES = 30
 AMOUNT_HEADERS = ("Lignes", "Rejetées", "Réclamé", "Recalculé", "Accepté", "Rejeté")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..export import Bordereau
+from bordereau.export.plan import Bordereau
 
 
 @dataclass(frozen=True)

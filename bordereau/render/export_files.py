@@ -10,23 +10,21 @@ import math
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 
-from ..export import Bordereau, ExportPlan
-from ..files import distinct_names
-from ..identifiers import hide_nirs, nir_mask
-from ..money import as_json, format_eur, from_cents
-from ..reference import COVERAGE_LABELS, Departement
-from ..rejection_motives import file_names_only
-from ..totals import PARTS, Sums
-from ..xlsx import Workbook
-from . import xlsx_print
-from .deposit import deposit_lines, deposit_steps, pdf_name, recap_pdf_name, to_sign
-from .html import render
-from .pdf_bordereau import bordereau_pdf
-from .pdf_recap import recap_pdf
+from bordereau.export.plan import Bordereau, ExportPlan
+from bordereau.files import distinct_names
+from bordereau.identifiers import hide_nirs, nir_mask
+from bordereau.money import as_json, format_eur
+from bordereau.price.totals import PARTS, Sums, add_sums
+from bordereau.reference.data import COVERAGE_LABELS, Departement
+from bordereau.rejection_motives import file_names_only
+from bordereau.render import xlsx_print
+from bordereau.render.deposit import deposit_lines, deposit_steps, pdf_name, recap_pdf_name, to_sign
+from bordereau.render.html import render
+from bordereau.render.pdf_bordereau import bordereau_pdf
+from bordereau.render.pdf_recap import recap_pdf
+from bordereau.render.xlsx import new_book
 
-MONEY = '#,##0.00 "€"'
 # exported table: (header, source column, kind)
 TABLE = (
     ("N° de ligne", "ligne", "number"), ("Nom", "nom", "text"), ("Prénom", "prenom", "text"), ("NIR", "nir", "text"),
@@ -37,19 +35,6 @@ TABLE = (
     ("Montant AMO", "amo", "money"), ("Montant AMC", "complementaire", "money"),
     ("Montant total à rembourser", "total", "money"),
 )
-
-
-def _book(path: Path, big: bool = False) -> tuple[xlsxwriter.Workbook, dict]:
-    book = Workbook(str(path), {"constant_memory": big, "strings_to_formulas": False,
-                                           "strings_to_numbers": False, "strings_to_urls": False})
-    formats = {
-        "bold": book.add_format({"bold": True}), "title": book.add_format({"bold": True, "font_size": 14}),
-        "head": book.add_format({"bold": True, "text_wrap": True, "bg_color": "#DDEBF7", "border": 1}),
-        "date": book.add_format({"num_format": "dd/mm/yyyy"}), "money": book.add_format({"num_format": MONEY}),
-        "money_bold": book.add_format({"num_format": MONEY, "bold": True}),
-        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-    }
-    return book, formats
 
 
 def _column_values(lines: pd.DataFrame, column: str, kind: str) -> list:
@@ -70,7 +55,7 @@ def _column_values(lines: pd.DataFrame, column: str, kind: str) -> list:
 def write_bordereau(path: Path, b: Bordereau, departement: Departement | None = None) -> None:
     """A bordereau in the layout the centres know: header block, table with computed amounts, totals, signature;
     printed on A4 landscape, one page wide, the table's header repeated."""
-    book, f = _book(path, big=len(b.lines) > 20_000)
+    book, f = new_book(path, big=len(b.lines) > 20_000)
     ws = book.add_worksheet("Bordereau")
     title = "Bordereau récapitulatif – Campagne de vaccination HPV au collège"
     ws.write_string(0, 0, title, f["title"])
@@ -133,7 +118,7 @@ SUM_HEADERS = ("Lignes", "Prix", "AMO", "Complémentaire", "Total CPAM", "FIR")
 
 
 def write_recap(path: Path, bordereaux: list[Bordereau], total: Sums) -> None:
-    book, f = _book(path)
+    book, f = new_book(path)
     cpam = bordereaux[0].cpam
     number = f"recapitulatif-{cpam.code}"
     ws = book.add_worksheet("Bordereaux")
@@ -186,11 +171,7 @@ def _regime_totals(bordereaux: list[Bordereau]) -> list[dict]:
         for g in b.by_regime:
             entry = merged.setdefault(g.key, [g.label, []])
             entry[1].append(g.sums)
-    return [{"key": k, "label": label, "sums": _add(items)} for k, (label, items) in sorted(merged.items())]
-
-
-def _add(items: list[Sums]) -> Sums:
-    return Sums(sum(s.lines for s in items), *(sum((getattr(s, p) for s in items), from_cents(0)) for p in PARTS))
+    return [{"key": k, "label": label, "sums": add_sums(items)} for k, (label, items) in sorted(merged.items())]
 
 
 def write_cpam(folder: Path, export: ExportPlan, code: str) -> list[Path]:
@@ -204,7 +185,7 @@ def write_cpam(folder: Path, export: ExportPlan, code: str) -> list[Path]:
         written.append(folder / b.file_name)
         bordereau_pdf(b, export.departement(b.centre), export.created).output(str(folder / pdf_name(b)))
         pdfs.append(folder / pdf_name(b))
-    total = _add([b.sums for b in bordereaux])
+    total = add_sums([b.sums for b in bordereaux])
     regimes = _regime_totals(bordereaux)
     recap = folder / f"recapitulatif-{code}.xlsx"
     write_recap(recap, bordereaux, total)
@@ -285,7 +266,7 @@ def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[
     names = distinct_names(sorted({Path(p) for p in export.rejected["path"]}), "-a-corriger.xlsx")
     for path, lines in export.rejected.groupby("path", sort=True):
         target = folder / names[Path(path)]
-        book, f = _book(target)
+        book, f = new_book(target)
         ws = book.add_worksheet("A corriger")
         ws.write_row(0, 0, (*(label for label, _ in REJECT_COLUMNS), "Anomalies"), f["head"])
         for r, row in enumerate(lines.itertuples(index=False), start=1):
@@ -317,7 +298,7 @@ def write_rejected(folder: Path, export: ExportPlan, messages: dict[tuple, list[
 def write_already_billed(path: Path, export: ExportPlan, messages: dict[tuple, list[str]]) -> Path:
     """The lines left out because they were billed before, for the Département (never sent back to the centres as
     something to correct): where they are, who (NIR masked), and the bordereau that billed them."""
-    book, f = _book(path)
+    book, f = new_book(path)
     ws = book.add_worksheet("Déjà facturées")
     headers = ("Fichier", "Feuille", "Ligne", "Nom", "Prénom", "NIR", "Vaccin", "Date d'administration",
                "Déjà facturée")
@@ -345,7 +326,7 @@ def write_all(export: ExportPlan, root: Path, messages: dict[tuple, list[str]] |
     for code, bordereaux in sorted(export.bordereaux.items()):
         written += write_cpam(root / f"{code}-{bordereaux[0].cpam.nom_court}", export, code)
     if export.fir:
-        from .export_fir import write_fir
+        from bordereau.render.export_fir import write_fir
 
         written += write_fir(root / "FIR-departement", export)
     if len(export.rejected):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..export import ExportPlan
-from ..identifiers import hide_nirs
-from ..money import format_eur
-from . import xlsx_print
-from .export_files import _add, _book
-from .html import render
-from .pdf_fir import fir_pdf
+from bordereau.export.plan import ExportPlan
+from bordereau.identifiers import hide_nirs
+from bordereau.money import format_eur
+from bordereau.price.totals import add_sums
+from bordereau.render import xlsx_print
+from bordereau.render.html import render
+from bordereau.render.pdf_fir import fir_pdf
+from bordereau.render.xlsx import new_book
 
 CENTRE_HEADERS = ("Centre", "FINESS géographique", "Lignes sans droits", "Prix sans droits", "FIR sans droits",
                   "Autres lignes", "Prix autres lignes", "FIR ticket modérateur", "FIR total")
@@ -25,7 +26,7 @@ def write_fir(folder: Path, export: ExportPlan) -> list[Path]:
     start, end = export.period
     number = f"etat-fir-{export.created:%Y%m%d}"
     period = f"Période du {start:%d/%m/%Y} au {end:%d/%m/%Y}"
-    book, f = _book(path)
+    book, f = new_book(path)
     ws = book.add_worksheet("Par centre")
     ws.write_string(0, 0, TITLE, f["title"])
     ws.write_string(1, 0, period, f["bold"])
@@ -61,8 +62,9 @@ def write_fir(folder: Path, export: ExportPlan) -> list[Path]:
     detail.set_column(1, 6, 16)
     xlsx_print.setup(detail, f"{TITLE} – lignes sans droits – {period}", number, (0, 0), len(lines), 6)
     book.close()
-    totals = {"no_rights": _add([c.no_rights for c in export.fir]), "others": _add([c.others for c in export.fir])}
-    totals["total"] = _add([totals["no_rights"], totals["others"]])
+    totals = {"no_rights": add_sums([c.no_rights for c in export.fir]),
+              "others": add_sums([c.others for c in export.fir])}
+    totals["total"] = add_sums([totals["no_rights"], totals["others"]])
     departement = export.departement(export.fir[0].centre)
     page = folder / "etat-fir.html"
     page.write_text(render("fir.html.j2", centres=export.fir, eur=format_eur, created=export.created,

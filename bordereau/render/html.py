@@ -7,12 +7,12 @@ from itertools import groupby
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .. import __version__, clock
-from ..check import CheckResult
-from ..findings import title
-from ..fixes import fix
-from ..identifiers import hide_nirs
-from ..resources import templates_dir
+from bordereau import __version__, clock
+from bordereau.check.model import CheckResult
+from bordereau.findings import title
+from bordereau.fixes import fix
+from bordereau.identifiers import hide_nirs
+from bordereau.reference.resources import templates_dir
 
 TEMPLATES = templates_dir()
 MAX_PER_FILE = 5000

@@ -6,10 +6,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..ledger.status import AGEING, Status
-from ..money import format_eur, from_cents
-from . import fit
-from .html import render
+from bordereau.ledger.status import AGEING, Status
+from bordereau.money import format_eur, from_cents
+from bordereau.render import fit
+from bordereau.render.html import render
 
 STATE_STYLE = {"payé": "green", "rejeté": "red",
                 "trop-perçu": "magenta", "en retard": "red", "partiel": "yellow", "impayé": "",

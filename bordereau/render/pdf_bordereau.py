@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..export import Bordereau
-from ..money import format_eur
-from ..reference import COVERAGE_LABELS, Departement
-from .pdf_layout import Column, Document, texts
+from bordereau.export.plan import Bordereau
+from bordereau.money import format_eur
+from bordereau.reference.data import COVERAGE_LABELS, Departement
+from bordereau.render.pdf_layout import Column, Document, texts
 
 COLUMNS = (
     Column("N°", "R", 7), Column("Nom"), Column("Prénom"), Column("NIR", min_mm=26), Column("Né(e) le", "C", 16),

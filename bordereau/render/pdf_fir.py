@@ -4,11 +4,11 @@ certification block."""
 
 from __future__ import annotations
 
-from ..export import ExportPlan
-from ..identifiers import hide_nirs
-from ..reference import Departement
-from .pdf_bordereau import day, eur, text
-from .pdf_layout import Column, Document, texts
+from bordereau.export.plan import ExportPlan
+from bordereau.identifiers import hide_nirs
+from bordereau.reference.data import Departement
+from bordereau.render.pdf_bordereau import day, eur, text
+from bordereau.render.pdf_layout import Column, Document, texts
 
 CENTRE_COLUMNS = (
     Column("Centre"), Column("FINESS géographique"), Column("Lignes sans droits", "R"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .pdf_layout import text_width
+from bordereau.render.pdf_text import text_width
 
 PAD = 1.0  # mm, inside a cell, left and right
 GAP = 1.3  # mm, added to the lines' height in a row

@@ -8,67 +8,24 @@ Texts come from templates/documents.yaml (found through the templates' loader, l
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.fonts import CORE_FONTS_CHARWIDTHS
 
-from .. import __version__, clock
-from ..files import atomic_path
+from bordereau import __version__, clock
+from bordereau.files import atomic_path
+from bordereau.render.pdf_grid import Grid
+from bordereau.render.pdf_text import FONT, latin, text_width
 
-FONT = "helvetica"
 HEAD_FILL = (221, 235, 247)
 TOTAL_FILL = (242, 242, 242)
 MARGIN = 12  # mm, left and right
-# the core fonts speak latin-1: what French text needs beyond it, written with latin-1 characters
-_REPLACE = str.maketrans({"€": "EUR", "–": "-", "—": "-", "…": "...", "’": "'", "‘": "'", "“": '"', "”": '"',
-                          "œ": "oe", "Œ": "OE", "\u202f": "\u00a0", "\u2009": " ", "\u2011": "-"})
-
-
-def latin(text: object) -> str:
-    """Text the PDF's font can print: French typography kept, anything else reduced to its base letter.
-
-    >>> latin("128,06 € – Zoë Œuvre « ok »"), latin("Łukasz")
-    ('128,06 EUR - Zoë OEuvre « ok »', 'Lukasz')
-    """
-    text = "" if text is None else str(text).translate(_REPLACE)
-    try:
-        text.encode("latin-1")
-        return text
-    except UnicodeEncodeError:
-        pass
-    out = []
-    for char in text:
-        if ord(char) < 256:
-            out.append(char)
-            continue
-        base = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
-        out.append(base or {"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o"}.get(char, "?"))
-    return "".join(out)
-
-
-_CHAR_WIDTHS = {False: CORE_FONTS_CHARWIDTHS[FONT], True: CORE_FONTS_CHARWIDTHS[f"{FONT}B"]}
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def text_width(text: str, size: float, bold: bool = False) -> float:
-    """The width (mm) of latin-1 `text` in the document's font: what FPDF.get_string_width gives, at a fraction of
-    its cost (a bordereau's table measures hundreds of thousands of cells).
-
-    >>> round(text_width("64,03 EUR", 7.5), 2)
-    12.94
-    """
-    widths = _CHAR_WIDTHS[bold]
-    return sum(widths.get(c, 556) for c in text) * size / 1000 * 25.4 / 72
-
-
 @functools.cache
 def texts() -> dict:
     """templates/documents.yaml, through the same loader as the HTML templates."""
-    from .html import data
+    from bordereau.render.html import data
 
     return data("documents.yaml")
 
@@ -194,8 +151,6 @@ class Document(FPDF):
     def grid(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], size: float = 7.5,
              bold_last: bool = False) -> None:
         """A table whose header is repeated on each page; rows are strings already formatted."""
-        from .pdf_grid import Grid
-
         rows = [[latin(v) for v in r] for r in rows]
         Grid(self, columns, self.widths(columns, rows, size), size, HEAD_FILL, TOTAL_FILL).draw(rows, bold_last)
         self.set_x(self.l_margin)

@@ -3,12 +3,12 @@ PETRA and in what order, and the certification block."""
 
 from __future__ import annotations
 
-from ..export import Bordereau
-from ..reference import Departement
-from ..totals import Sums
-from .deposit import deposit_lines
-from .pdf_bordereau import eur
-from .pdf_layout import Column, Document, texts
+from bordereau.export.plan import Bordereau
+from bordereau.price.totals import Sums
+from bordereau.reference.data import Departement
+from bordereau.render.deposit import deposit_lines
+from bordereau.render.pdf_bordereau import eur
+from bordereau.render.pdf_layout import Column, Document, texts
 
 BORDEREAU_COLUMNS = (
     Column("N° de bordereau", min_mm=40), Column("Centre"), Column("FINESS géographique"), Column("Période", "C"),

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..audit import Audit
-from .audit_files import caisse, departement, departement_rows, statement_number
-from .pdf_bordereau import eur
-from .pdf_layout import Column, Document, texts
+from bordereau.audit.model import Audit
+from bordereau.render.audit_files import caisse, departement, departement_rows, statement_number
+from bordereau.render.pdf_bordereau import eur
+from bordereau.render.pdf_layout import Column, Document, texts
 
 REJECTION_COLUMNS = (Column("N° de bordereau", min_mm=42), Column("N° de ligne", "R"), Column("Bénéficiaire"),
                      Column("Code"), Column("Motif du rejet", min_mm=80), Column("Montant refusé", "R"))

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..files import atomic_path
-from ..ledger.status import Status
-from ..xlsx import Workbook
-from . import xlsx_print
+from bordereau.files import atomic_path
+from bordereau.ledger.status import Status
+from bordereau.render import xlsx_print
+from bordereau.render.xlsx import Workbook
 
 MONEY = '#,##0.00 "€"'
 HEADERS = ("N° de bordereau", "CPAM", "Centre", "Période du", "au", "Déposé le", "Jours depuis le dépôt", "Lignes",

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..money import format_eur
-from ..reference import COVERAGE_LABELS, COVERAGES, Reference
+from bordereau.money import format_eur
+from bordereau.reference.data import COVERAGE_LABELS, COVERAGES, Reference
 
 
 def _fr(day: dt.date) -> str:

@@ -10,11 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..check import CheckResult
-from ..findings import title
-from ..identifiers import hide_nirs
-from ..money import format_eur
-from ..totals import Sums, Totals
+from bordereau.check.model import CheckResult
+from bordereau.findings import title
+from bordereau.identifiers import hide_nirs
+from bordereau.money import format_eur
+from bordereau.price.totals import Sums, Totals
 
 MAX_FINDINGS = 30
 

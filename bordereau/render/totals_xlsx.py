@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..files import atomic_path
-from ..totals import PARTS, Totals
-from ..xlsx import Workbook
-from . import xlsx_print
-from .terminal import BY_LABELS
+from bordereau.files import atomic_path
+from bordereau.price.totals import PARTS, Totals
+from bordereau.render import xlsx_print
+from bordereau.render.terminal import BY_LABELS
+from bordereau.render.xlsx import Workbook
 
 HEADERS = ("Lignes", "Prix", "AMO", "Complémentaire", "Total CPAM", "FIR")
 

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from ..ledger import uploads
-from ..ledger.accounts import authenticate
-from . import service, sessions
-from .security import NotFound, check_csrf, clear_session_cookie, session_of, set_session_cookie
-from .views import download, error
+from bordereau.ledger import uploads
+from bordereau.ledger.accounts import authenticate
+from bordereau.web import service, sessions
+from bordereau.web.security import NotFound, check_csrf, clear_session_cookie, session_of, set_session_cookie
+from bordereau.web.views import download, error
 
 router = APIRouter(prefix="/api")
 SENDERS = ("centre", "departement")

@@ -16,13 +16,13 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 
-from ..ledger import open_ledger
-from ..ledger.db import default_db
-from ..reference import load_reference
-from . import api, pages
-from .checker import Checker, Config
-from .security import MESSAGE_413, Forbidden, Guard, NotFound, NotLoggedIn, TooLarge
-from .views import error, is_api
+from bordereau.ledger import open_ledger
+from bordereau.ledger.db import default_db
+from bordereau.reference.data import load_reference
+from bordereau.web import api, pages
+from bordereau.web.checker import Checker, Config
+from bordereau.web.security import MESSAGE_413, Forbidden, Guard, NotFound, NotLoggedIn, TooLarge
+from bordereau.web.views import error, is_api
 
 REF_ENV, HTTPS_ENV = "BORDEREAU_REF", "BORDEREAU_HTTPS"
 

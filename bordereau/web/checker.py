@@ -19,8 +19,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..findings import make
-from ..upload import CheckedUpload, staged
+from bordereau.findings import make
+from bordereau.web.upload import CheckedUpload, staged
 
 MEMORY_CAP = 6 * 2**30  # bytes of address space per child
 TIME_LIMIT = 120  # seconds for one check
@@ -45,8 +45,8 @@ def _limit_memory() -> None:
 
 def _context(config: Config):
     if config not in _open:
-        from ..ledger import open_ledger
-        from ..reference import load_reference
+        from bordereau.ledger import open_ledger
+        from bordereau.reference.data import load_reference
 
         _open[config] = (load_reference(Path(config.ref) if config.ref else None),
                          open_ledger(config.db, Path(config.key_file) if config.key_file else None, create=True))
@@ -54,14 +54,14 @@ def _context(config: Config):
 
 
 def _check(config: Config, path: str, name: str, today: dt.date) -> CheckedUpload:
-    from ..upload import check_upload
+    from bordereau.web.upload import check_upload
 
     reference, ledger = _context(config)
     return check_upload(Path(path), name, reference, today, ledger)
 
 
 def _annotate(path: str, findings: list[dict]) -> bytes:
-    from ..upload import annotated_copy
+    from bordereau.web.upload import annotated_copy
 
     return annotated_copy(Path(path), findings)
 
@@ -86,7 +86,7 @@ class Checker:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["bordereau.web.checker", "bordereau.check", "bordereau.upload"])
+                context.set_forkserver_preload(["bordereau.web.checker", "bordereau.check.run", "bordereau.web.upload"])
                 self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_limit_memory)
             return self._pool
 

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from ..ledger import uploads
-from ..ledger.accounts import authenticate, count_users
-from . import security as sec
-from . import service, sessions
-from .views import by_code, error, page
+from bordereau.ledger import uploads
+from bordereau.ledger.accounts import authenticate, count_users
+from bordereau.web import security as sec
+from bordereau.web import service, sessions
+from bordereau.web.views import by_code, error, page
 
 router = APIRouter()
 MAX_FILES = 10

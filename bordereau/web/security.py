@@ -10,7 +10,7 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import sessions
+from bordereau.web import sessions
 
 COOKIE = "bordereau_session"
 LOGIN_COOKIE = "bordereau_connexion"  # double-submit CSRF token of the login form (before any session)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from .. import clock
-from ..ledger import uploads
-from ..upload import display_name
-from .security import MAX_UPLOAD, NotFound, TooLarge
+from bordereau import clock
+from bordereau.ledger import uploads
+from bordereau.web.security import MAX_UPLOAD, NotFound, TooLarge
+from bordereau.web.upload import display_name
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,9 @@ def report(row) -> str:
     """The HTML report of the upload, as `check --report` writes it."""
     import pandas as pd
 
-    from ..check import CheckResult, TableSummary
-    from ..findings import Finding
-    from ..render.html import check_report
+    from bordereau.check.model import CheckResult, TableSummary
+    from bordereau.findings import Finding
+    from bordereau.render.html import check_report
 
     stored = uploads.answer(row)
     files = [TableSummary(**stored["file"])] if stored["file"] else []

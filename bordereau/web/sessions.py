@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .. import clock
-from ..ledger.accounts import User, get_user
-from ..ledger.journal import log_event
-from ..ledger.service_tables import sessions
+from bordereau import clock
+from bordereau.ledger.accounts import User, get_user
+from bordereau.ledger.journal import log_event
+from bordereau.ledger.service_tables import sessions
 
 IDLE = dt.timedelta(minutes=30)
 TOUCH_EVERY = dt.timedelta(seconds=20)  # last_seen is written at most this often

@@ -8,10 +8,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from .. import __version__, clock
-from ..findings import title
-from ..fixes import fix
-from ..render.html import environment
+from bordereau import __version__, clock
+from bordereau.findings import title
+from bordereau.fixes import fix
+from bordereau.render.html import environment
 
 _env = environment()
 _env.globals.update(version=__version__, title_of=title, advice_of=fix)

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .findings import Finding, make
-from .identifiers import finess_compact
-from .layout import Table
-from .reference import Reference
-from .sheets import TOTALS_ONLY  # noqa: F401  (bordereau-level codes that leave its lines alone)
-from .text import clean_text
+from bordereau.check.sheets import TOTALS_ONLY  # noqa: F401  (bordereau-level codes that leave its lines alone)
+from bordereau.findings import Finding, make
+from bordereau.identifiers import finess_compact
+from bordereau.read.layout import Table
+from bordereau.reference.data import Reference
+from bordereau.text import clean_text
 
 _CAISSE = re.compile(r"\s*(\d{3})(?!\d)")
 _OURS = re.compile(r"HPV-\d{3}-[0-9AB]{9}-\d{8}-\d+$")  # numbers this tool gives, unique everywhere

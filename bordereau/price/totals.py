@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from .money import as_json, from_cents
-from .reference import COVERAGE_LABELS, Reference
+from bordereau.money import as_json, from_cents
+from bordereau.reference.data import COVERAGE_LABELS, Reference
 
 PARTS = ("prix", "amo", "complementaire", "total", "fir")
 GROUPINGS = ("cpam", "centre", "regime", "prise_en_charge")
@@ -87,3 +87,8 @@ def totals(lines: pd.DataFrame, by: str, ref: Reference) -> Totals:
     groups = tuple(Group(str(key), labels.get(key, str(key)), sums(part))
                    for key, part in kept.groupby(keys, sort=True))
     return Totals(by, groups, sums(kept), int(lines["excluded"].sum()) if len(lines) else 0)
+
+
+def add_sums(items: list[Sums]) -> Sums:
+    """The sums of several groups of lines."""
+    return Sums(sum(s.lines for s in items), *(sum((getattr(s, p) for s in items), from_cents(0)) for p in PARTS))

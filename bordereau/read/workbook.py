@@ -19,8 +19,8 @@ import python_calamine as calamine
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DefusedET
 
-from .errors import WorkbookUnreadable
-from .extent import column_number, ods_extents, quick_extent, xlsx_extent
+from bordereau.errors import WorkbookUnreadable
+from bordereau.read.extent import column_number, ods_extents, quick_extent, xlsx_extent
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 

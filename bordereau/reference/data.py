@@ -18,10 +18,10 @@ from typing import Any
 
 import yaml
 
-from .errors import ReferenceDataError
-from .identifiers import finess_compact, finess_problem, vaccine_code_problem
-from .reference_schema import load_yaml, validate
-from .resources import shipped_dir
+from bordereau.errors import ReferenceDataError
+from bordereau.identifiers import finess_compact, finess_problem, vaccine_code_problem
+from bordereau.reference.resources import shipped_dir
+from bordereau.reference.schema import load_yaml, validate
 
 COVERAGES = ("droit_commun", "ald", "ame", "c2s", "sans_droits")
 COVERAGE_LABELS = {

@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .findings import CODES, Finding
-from .layout import Table
-from .pricing import split_columns
-from .reference import Reference
+from bordereau.findings import CODES, Finding
+from bordereau.price.split import split_columns
+from bordereau.read.layout import Table
+from bordereau.reference.data import Reference
 
 ACCEPTED, OBSERVATION, REJECTED = "accepté", "accepté avec observation", "rejeté"
 _ORDER = {code: i for i, code in enumerate(CODES)}

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .findings import Finding, make
-from .layout import Table
-from .reference import Reference
+from bordereau.findings import Finding, make
+from bordereau.read.layout import Table
+from bordereau.reference.data import Reference
 
 
 def fr_date(value: object) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ReferenceDataError
+from bordereau.errors import ReferenceDataError
 
 
 class _Loader(yaml.SafeLoader):

@@ -20,10 +20,10 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from .check import check_files
-from .findings import Finding
-from .render.audit_json import beneficiary
-from .workbook import SUFFIXES
+from bordereau.audit.rows import beneficiary
+from bordereau.check.run import check_files
+from bordereau.findings import Finding
+from bordereau.read.workbook import SUFFIXES
 
 
 def display_name(name: str | None) -> str:
@@ -89,7 +89,7 @@ def _period(lines: pd.DataFrame) -> tuple[dt.date | None, dt.date | None]:
 
 def annotated_copy(path: Path, findings: list[dict]) -> bytes:
     """The annotated copy (bordereau.render.annotate) of a staged upload, written beside it, as bytes."""
-    from .render.annotate import annotate
+    from bordereau.render.annotate import annotate
 
     target, _ = annotate(path, [Finding(**f) for f in findings], path.parent, "annote.xlsx")
     return target.read_bytes()

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from .findings import Finding, make
-from .identifiers import finess_compact, finess_problem
-from .layout import COLUMNS, MONEY_COLUMNS, Table
-from .lines import INVALID, parse_cents, parse_date
-from .money import format_eur, from_cents
-from .reference import Reference
-from .text import clean_text
+from bordereau.findings import Finding, make
+from bordereau.identifiers import finess_compact, finess_problem
+from bordereau.money import format_eur, from_cents
+from bordereau.read.layout import COLUMNS, MONEY_COLUMNS, Table
+from bordereau.read.lines import INVALID, parse_cents, parse_date
+from bordereau.reference.data import Reference
+from bordereau.text import clean_text
 
 FINESS_KINDS = {"finess_geographique": "géographique", "finess_juridique": "juridique"}
 _IMPLAUSIBLE = 10**11  # cents: a billion euros, beyond any bordereau

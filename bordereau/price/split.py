@@ -16,8 +16,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .money import from_cents, round_half_up, to_cents
-from .reference import Reference
+from bordereau.money import from_cents, round_half_up, to_cents
+from bordereau.reference.data import Reference
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .text import clean_text, norm_label
-from .workbook import RawSheet
+from bordereau.read.workbook import RawSheet
+from bordereau.text import clean_text, norm_label
 
 HEADER_SEARCH_ROWS = 40
 MONEY_COLUMNS = ("prix_unitaire", "montant_amo", "montant_complementaire", "montant_total")

@@ -73,7 +73,7 @@ def tool_sheets(path: Path, sheets) -> set[str]:
 
 def untouched_copy(path: Path) -> bool:
     """Whether `path` is a copy the tool wrote and nobody edited since (every sheet as recorded)."""
-    from .workbook import open_sheets
+    from bordereau.read.workbook import open_sheets
 
     note = recorded(path)
     if note is None:

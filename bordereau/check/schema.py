@@ -13,7 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from .identifiers import nir_problem, vaccine_code_problem
+from bordereau.identifiers import nir_problem, vaccine_code_problem
 
 
 def _load_pandera_checks() -> None:

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
-from .batch import fr_date
-from .findings import Finding, make
-from .layout import Table
+from bordereau.audit.rows import history_rows
+from bordereau.check.batch import fr_date
+from bordereau.findings import Finding, make
+from bordereau.read.layout import Table
 
 if TYPE_CHECKING:
-    from .audit import Audit
-    from .reference import Reference
+    from bordereau.audit.model import Audit
+    from bordereau.reference.data import Reference
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class AuditHistory(Protocol):
 
     def record(self, audit: Audit) -> None:
         """Keep this audit: its bordereaux (`audit.bordereaux`, their files' `audit.digests`) and its lines without
-        identity (`audit.history_rows()`); bordereaux of `audit.reaudited` are kept already."""
+        identity (`rows.history_rows(audit)`); bordereaux of `audit.reaudited` are kept already."""
 
 
 
@@ -150,7 +151,7 @@ class MemoryHistory:
         when = f"audité le {fr_date(audit.today)}"
         self.seen.update({b.number: when for b in audit.bordereaux if b.number not in audit.reaudited})
         self.files.update(audit.digests)
-        for row in audit.history_rows():
+        for row in history_rows(audit):
             if row["verdict"] != "rejeté" and row["beneficiaire"] and row["bordereau"] not in audit.reaudited:
                 self.doses.append(PastDose(row["beneficiaire"], row["code_vaccin"], row["date_administration"],
                                            row["classe"] == "HPV", f"la ligne {row['ligne']} du bordereau "

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import yaml
 
-from .errors import UsageError
-from .files import atomic_path
-from .identifiers import vaccine_code_problem
-from .reference import Reference
-from .resources import shipped_dir
+from bordereau.errors import UsageError
+from bordereau.files import atomic_path
+from bordereau.identifiers import vaccine_code_problem
+from bordereau.reference.data import Reference
+from bordereau.reference.resources import shipped_dir
 
 OBSERVATIONS = "tarifs/prix_bdpm.yaml"
 HEADER = ("# Prix publics TTC observés dans la BDPM (CIS_CIP_bdpm.txt), ajoutés par `bordereau tarifs importer` :\n"

@@ -14,7 +14,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from .errors import UsageError
+from bordereau.errors import UsageError
 
 REFERENCE_FILES = ("centres.yaml", "tarifs")
 
@@ -24,7 +24,7 @@ def shipped_dir() -> Path:
     packaged = resources.files("bordereau") / "_data"
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent  # a source checkout: the repository root
+    return Path(__file__).resolve().parents[2]  # a source checkout: the repository root
 
 
 def templates_dir() -> Path:

@@ -14,112 +14,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import audit_checks as checks
-from . import clock
-from .audit_history import AuditHistory, beneficiary_keys, history_findings
-from .audit_lines import ACCEPTED, OBSERVATION, REJECTED, amounts, touching, verdicts
-from .check import TableSummary, check_files, expand
-from .errors import UsageError
-from .findings import CODES, CountsFindings, Finding, sort_key, title
-from .money import as_json, format_eur, from_cents
-from .progress import NONE, Steps
-from .reference import Reference
+from bordereau import clock
+from bordereau.audit import checks
+from bordereau.audit.history import AuditHistory, beneficiary_keys, history_findings
+from bordereau.audit.lines import ACCEPTED, OBSERVATION, REJECTED, amounts, touching, verdicts
+from bordereau.audit.model import SUMS, Amounts, Audit, Explanation, Summary
+from bordereau.check.run import check_files, expand
+from bordereau.errors import UsageError
+from bordereau.findings import CODES, Finding, sort_key
+from bordereau.money import from_cents
+from bordereau.progress import NONE, Steps
+from bordereau.reference.data import Reference
 
 _ORDER = {code: i for i, code in enumerate(CODES)}
-SUMS = ("claimed", "recomputed", "accepted", "rejected")
-
-
-@dataclass(frozen=True)
-class Amounts:
-    lines: int
-    accepted_lines: int
-    observation_lines: int
-    rejected_lines: int
-    claimed: Decimal
-    recomputed: Decimal
-    accepted: Decimal
-    rejected: Decimal
-
-    def as_json(self) -> dict:
-        counts = ("lines", "accepted_lines", "observation_lines", "rejected_lines")
-        return {**{k: getattr(self, k) for k in counts}, **{k: as_json(getattr(self, k)) for k in SUMS}}
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Rejected lines whose main reason is `code`, and the amount they claimed."""
-
-    code: str
-    lines: int
-    amount: Decimal
-
-    @property
-    def text(self) -> str:
-        return f"{self.lines} ligne{'s' if self.lines > 1 else ''} {self.code} : {format_eur(self.amount)}"
-
-    def as_json(self) -> dict:
-        return {"code": self.code, "title": title(self.code), "lines": self.lines, "amount": as_json(self.amount),
-                "text": self.text}
-
-
-@dataclass(frozen=True)
-class Summary:
-    """The audit of one bordereau (`number`, `path`, `sheet` set) or one centre (`bordereaux` set)."""
-
-    key: str  # the bordereau's number, or the centre's FINESS géographique
-    centre: str | None
-    finess_geographique: str | None
-    cpam: str | None  # the caisse the centre is attached to
-    amounts: Amounts
-    explanations: tuple[Explanation, ...]
-    path: str | None = None
-    sheet: str | None = None
-    claimed_total_row: Decimal | None = None  # the totals row's « Montant total », when the sheet has one
-    findings: tuple[Finding, ...] = ()  # about the bordereau as a whole: header block, totals row, file
-    bordereaux: int = 1
-
-    @property
-    def number(self) -> str:
-        return self.key
-
-
-@dataclass
-class Audit(CountsFindings):
-    today: dt.date
-    cpam: str | None
-    files: list[TableSummary]
-    findings: list[Finding]
-    lines: pd.DataFrame  # check's lines + bordereau, verdict, code, codes, claimed, recomputed, accepted, rejected
-    bordereaux: list[Summary]
-    centres: list[Summary]
-    total: Amounts
-    explanations: tuple[Explanation, ...]
-    unread: list[Finding] = field(default_factory=list)  # about files where no bordereau could be read
-    touching: dict[int, list[Finding]] = field(default_factory=dict)  # line position -> findings on it
-    digests: dict[str, str] = field(default_factory=dict)  # bordereau number -> SHA-256 of its file
-    reaudited: set[str] = field(default_factory=set)  # numbers audited before from the very same file
-
-    def rejections(self) -> list[dict]:
-        from .render.audit_json import rejections
-
-        return rejections(self)
-
-    def history_rows(self) -> list[dict]:
-        from .render.audit_json import history_rows
-
-        return history_rows(self)
-
-    def as_json(self) -> dict:
-        from .render.audit_json import audit_json
-
-        return audit_json(self)
 
 
 def audit_inputs(paths: list[Path]) -> list[Path]:
@@ -242,7 +155,7 @@ def _bordereaux(lines: pd.DataFrame, result, groups: dict, numbers: dict, findin
 
 
 def _totals_row(table) -> Decimal | None:
-    from .lines import INVALID, parse_cents
+    from bordereau.read.lines import INVALID, parse_cents
 
     column = table.columns.get("montant_total")
     if table.totals_row is None or column is None or column.index >= len(table.totals_row):

@@ -4,77 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import clock, sheets
-from .batch import Batch
-from .errors import UsageError, WorkbookUnreadable
-from .findings import CountsFindings, Finding, make, sort_key
-from .identifiers import hide_all, hide_nirs
-from .layout import COLUMNS, Table, find_table
-from .lines import DATE_KEYS, MONEY_KEYS, PARSERS, to_frame
-from .progress import NONE, Steps
-from .provenance import tool_sheets, untouched_copy
-from .reference import Reference
-from .rules import all_rules, derive
-from .schema import identifier_problems
-from .workbook import SUFFIXES, formula_problems, open_sheets
-
-
-@dataclass(frozen=True)
-class TableSummary:
-    path: str
-    sheet: str | None
-    centre: str | None
-    finess_geographique: str | None
-    cpam: str | None
-    lines: int
-    errors: int
-    warnings: int
-
-    def as_dict(self) -> dict:
-        """As every output shows it: a NIR-shaped run in the path, sheet name or header block masked."""
-        return hide_all(dict(self.__dict__))
-
-
-@dataclass
-class CheckResult(CountsFindings):
-    files: list[TableSummary]
-    findings: list[Finding]
-    lines: pd.DataFrame  # every dose line: typed columns + derived ones + `excluded` (an error touches it)
-    tables: dict[tuple[str, str], Table] = field(default_factory=dict)  # (path, sheet) -> the bordereau read there
-
-    def as_json(self) -> dict:
-        return {"files": [s.as_dict() for s in self.files], "findings": [f.as_dict() for f in self.findings]}
-
-    def pupils(self) -> dict[tuple, str]:
-        """The pupil of each dose line, as findings name it beside the cell: (path, sheet, row) -> « NOM P. »."""
-        if self.lines.empty or "nom" not in self.lines:
-            return {}
-        keys = zip(self.lines["path"], self.lines["sheet"], self.lines["row"], strict=True)
-        names = map(pupil_name, self.lines["nom"], self.lines["prenom"])
-        return {key: name for key, name in zip(keys, names, strict=True) if name}
-
-    def shown(self) -> CheckResult:
-        """The result as the terminal and the report show it: every NIR-shaped run masked (a NIR typed in a sheet
-        name or the header block included); the lines and tables, for the annotated copy, are the workbook's."""
-        return CheckResult([TableSummary(**s.as_dict()) for s in self.files],
-                           [Finding(**f.as_dict()) for f in self.findings], self.lines, self.tables)
-
-
-def pupil_name(nom: object, prenom: object) -> str:
-    """A pupil as findings name them: last name and initial, a NIR typed there masked.
-
-    >>> pupil_name("DUPONT", "Emma"), pupil_name("DUPONT", None), pupil_name(None, None)
-    ('DUPONT E.', 'DUPONT', '')
-    """
-    parts = [str(nom) if isinstance(nom, str) else "", f"{prenom[0]}." if isinstance(prenom, str) and prenom else ""]
-    return hide_nirs(" ".join(p for p in parts if p))
-
+from bordereau import clock
+from bordereau.check import sheets
+from bordereau.check.batch import Batch
+from bordereau.check.model import CheckResult, TableSummary
+from bordereau.check.rules import all_rules, derive
+from bordereau.check.schema import identifier_problems
+from bordereau.errors import UsageError, WorkbookUnreadable
+from bordereau.findings import Finding, make, sort_key
+from bordereau.identifiers import hide_nirs
+from bordereau.progress import NONE, Steps
+from bordereau.read.layout import COLUMNS, Table, find_table
+from bordereau.read.lines import DATE_KEYS, MONEY_KEYS, PARSERS, to_frame
+from bordereau.read.provenance import tool_sheets, untouched_copy
+from bordereau.read.workbook import SUFFIXES, formula_problems, open_sheets
+from bordereau.reference.data import Reference
 
 DERIVED = ("-a-corriger",)  # the export's lists of lines to correct, never read back as inputs of a folder
 
@@ -169,7 +118,7 @@ def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None,
         batch.nir_problems, batch.code_problems = identifier_problems(frame)
         batch.derived = derive(batch)
         if ledger is not None:
-            from .ledger.history import attach
+            from bordereau.ledger.history import attach
 
             attach(batch, ledger)
         for k, run in enumerate(rules, start=1):

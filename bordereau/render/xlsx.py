@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 MAX_TEXT = 32_767  # characters in a cell
+MONEY = '#,##0.00 "€"'
 
 
 def clean(text: str) -> str:
@@ -47,3 +49,17 @@ class Workbook(xlsxwriter.Workbook):
 
     def __del__(self) -> None:
         self.fileclosed = True
+
+
+def new_book(path: Path, big: bool = False) -> tuple[xlsxwriter.Workbook, dict]:
+    """A new xlsxwriter workbook that never turns text into formulas, numbers or links, with the exports' formats."""
+    book = Workbook(str(path), {"constant_memory": big, "strings_to_formulas": False,
+                                           "strings_to_numbers": False, "strings_to_urls": False})
+    formats = {
+        "bold": book.add_format({"bold": True}), "title": book.add_format({"bold": True, "font_size": 14}),
+        "head": book.add_format({"bold": True, "text_wrap": True, "bg_color": "#DDEBF7", "border": 1}),
+        "date": book.add_format({"num_format": "dd/mm/yyyy"}), "money": book.add_format({"num_format": MONEY}),
+        "money_bold": book.add_format({"num_format": MONEY, "bold": True}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+    }
+    return book, formats

@@ -15,10 +15,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .identifiers import finess_compact, nir_compact, vaccine_code_compact
-from .layout import Table
-from .money import LINE_LIMIT, parse_amount, to_cents
-from .text import clean_text, norm_label
+from bordereau.identifiers import finess_compact, nir_compact, vaccine_code_compact
+from bordereau.money import LINE_LIMIT, parse_amount, to_cents
+from bordereau.read.layout import Table
+from bordereau.text import clean_text, norm_label
 
 COVERAGE_ALIASES = {
     "droit_commun": ("droit commun", "assuré", "assure social", "ayant droit", "AS", "DC"),

@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 
-from .batch import Batch, fr_date
-from .findings import Finding
-from .identifiers import nir_birth_mismatch, nir_birth_month, nir_mask
-from .layout import COLUMNS
-from .money import LINE_LIMIT, format_eur, from_cents, parse_amount
-from .pricing import age_on
-from .schema import failures, line_schema
-from .text import norm_label
+from bordereau.check.batch import Batch, fr_date
+from bordereau.check.schema import failures, line_schema
+from bordereau.findings import Finding
+from bordereau.identifiers import nir_birth_mismatch, nir_birth_month, nir_mask
+from bordereau.money import LINE_LIMIT, format_eur, from_cents, parse_amount
+from bordereau.price.split import age_on
+from bordereau.read.layout import COLUMNS
+from bordereau.text import norm_label
 
 Rule = Callable[[Batch], Iterable[Finding]]
 RULES: dict[str, Rule] = {}
@@ -293,7 +293,7 @@ def hpv_schedule(b: Batch) -> Iterable[Finding]:
 
 def derive(b: Batch) -> pd.DataFrame:
     """Values the rules share: vaccine class and prices, split, age, centre, beneficiary key, duplicates."""
-    from .pricing import billing_base, split_columns, vaccine_columns
+    from bordereau.price.split import billing_base, split_columns, vaccine_columns
 
     f, ref = b.frame, b.ref
     d = vaccine_columns(f, ref)

@@ -1,0 +1,77 @@
+"""The rows an audit hands on: the rejection statement's (one per rejected line, with its motive) and the history's
+(no name, no NIR: the beneficiary's keyed hash only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from bordereau.audit.lines import REJECTED, ordered
+from bordereau.identifiers import hide_nirs, nir_mask
+from bordereau.money import from_cents
+
+if TYPE_CHECKING:
+    from bordereau.audit.model import Audit
+
+
+def line_number(ligne: object, row: int) -> int:
+    """The line's « N° de ligne » when the sheet gives it as a number, else its Excel row (`reject` reads digits).
+
+    >>> line_number("12", 21), line_number(None, 21), line_number("A3", 21)
+    (12, 21, 21)
+    """
+    text = str(ligne) if isinstance(ligne, str | int) else ""
+    return int(text) if text.isascii() and text.isdigit() else int(row)
+
+
+def beneficiary(nom: object, prenom: object, nir: object) -> str:
+    """How the statement names a beneficiary: last name, initial, masked NIR.
+
+    >>> beneficiary("DUPONT", "Emma", "214075913890066")
+    'DUPONT E. (2 14 07 59 *** *** **)'
+    """
+    parts = [str(nom) if isinstance(nom, str) else "", f"{prenom[0]}." if isinstance(prenom, str) and prenom else ""]
+    name = " ".join(p for p in parts if p)
+    return hide_nirs(f"{name} ({nir_mask(nir)})" if isinstance(nir, str) and nir else name)
+
+
+def rejections(audit: Audit) -> list[dict]:
+    """One row per rejected line: the columns of bordereau/rejections.py, then the file and the cell."""
+    return statement_rows(audit, REJECTED)
+
+
+def statement_rows(audit: Audit, verdict: str) -> list[dict]:
+    """The lines of one verdict with the messages that explain it (errors for rejected lines, warnings for
+    observations) and their amount (at stake: claimed when rejected, accepted otherwise)."""
+    lines = audit.lines
+    severity, amount = ("error", "rejected") if verdict == REJECTED else ("warning", "accepted")
+    rows = []
+    for i in lines.index[lines["verdict"].eq(verdict)] if len(lines) else []:
+        line = lines.loc[i]
+        found = [f for f in ordered(audit.touching[i], int(line["row"])) if f.severity == severity]
+        main = found[0]
+        rows.append({
+            "bordereau": line["bordereau"], "ligne": line_number(line["ligne"], line["row"]),
+            "beneficiaire": beneficiary(line["nom"], line["prenom"], line["nir"]),
+            "code": main.code, "motif": " ; ".join(dict.fromkeys(f.message for f in found)),
+            "montant": from_cents(int(line[amount])), "fichier": line["path"],
+            "cellule": f"{main.sheet}!{main.cell}" if main.cell else main.sheet or "",
+        })
+    return rows
+
+
+def history_rows(audit: Audit) -> list[dict]:
+    """What a history keeps of each line: no name, no NIR, the beneficiary's keyed hash only."""
+    lines = audit.lines
+    if lines.empty:
+        return []
+    keys = lines["beneficiaire_cle"] if "beneficiaire_cle" in lines else pd.Series(None, index=lines.index)
+    vaccine = lines["cip13"].where(lines["cip13"].notna(), lines["code_vaccin"])
+    return [{"bordereau": b, "ligne": line_number(n, r), "beneficiaire": k, "code_vaccin": v, "classe": c,
+             "date_administration": None if pd.isna(d) else d.date(), "verdict": verdict, "codes": list(codes),
+             "claimed": None if pd.isna(claimed) else int(claimed), "accepted": int(accepted)}
+            for b, n, r, k, v, c, d, verdict, codes, claimed, accepted in zip(
+                lines["bordereau"], lines["ligne"], lines["row"], keys, vaccine, lines["classe"],
+                lines["date_administration"], lines["verdict"], lines["codes"], lines["claimed"],
+                lines["accepted"], strict=True)]

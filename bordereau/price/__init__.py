@@ -1,0 +1,1 @@
+"""Stage 3, pricing: the split of each line (split) and the sums per CPAM, centre, régime or coverage (totals)."""

@@ -1,0 +1,1 @@
+"""Stage 1, reading: open a workbook safely (extent, workbook), find its bordereau (layout), type its cells (lines)."""
