@@ -26,13 +26,17 @@ SEVERITY = {"error": "erreur", "warning": "avertissement"}
 _DROPPED = ("FORCE_COLOR", "NO_COLOR", "LINES", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
 
 
-def _takes_today(command: str) -> bool:
+def _today_at(argv: list[str]) -> int | None:
+    """Where `--today` goes in `argv`: after the command's words (`check`, `tarifs importer`), or None when that
+    command has no such option."""
     import typer
 
     from cli import app
 
-    found = typer.main.get_command(app).commands.get(command)
-    return found is not None and any(p.name == "today" for p in found.params)
+    found, words = typer.main.get_command(app), 0
+    while words < len(argv) and argv[words] in getattr(found, "commands", {}):
+        found, words = found.commands[argv[words]], words + 1
+    return words if words and any(p.name == "today" for p in found.params) else None
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -53,8 +57,9 @@ class Workspace:
 
     def _spawn(self, args: tuple[str, ...], today: str) -> subprocess.CompletedProcess:
         argv = list(args)
-        if today and argv and _takes_today(argv[0]):
-            argv[1:1] = ["--today", today]
+        at = _today_at(argv) if today else None
+        if at is not None:
+            argv[at:at] = ["--today", today]
         env = _env(self.path / "home")
         if self.ledger:
             env["BORDEREAU_DB"] = str(self.path / "registre.sqlite")

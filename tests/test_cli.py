@@ -143,13 +143,14 @@ def test_readme_transcripts_are_the_real_output():
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```\n\$ bordereau (.*?)\n(.*?)```", readme, flags=re.S)
-    assert len(blocks) >= 2
+    assert len(blocks) >= 1
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
         for command, shown in blocks:
             result = runner.invoke(app, [*shlex.split(command), *TODAY], catch_exceptions=False)
-            assert result.stdout.rstrip() == shown.rstrip(), command
+            printed = [line.rstrip() for line in result.stdout.rstrip().splitlines()]
+            assert printed == shown.rstrip().splitlines(), command
     finally:
         os.chdir(cwd)
 

@@ -19,7 +19,10 @@ from cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-GUIDES = ["centre.md", "departement.md", "cpam.md", "formats.md", "codes.md"]
+GUIDES = ["centre.md", "departement.md", "cpam.md", "formats.md", "codes.md", "developpement.md"]
+# every page a reader may open: the guides, the README (its transcript is cog's too) and the benchmarks' figures
+PAGES = [*DOCS, ROOT / "README.md", ROOT / "benchmarks" / "README.md"]
+COGGED = [*DOCS, ROOT / "README.md"]
 
 
 def cog(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -49,8 +52,15 @@ def test_codes_page_lists_every_code_with_its_fix():
 def test_transcripts_and_codes_table_are_up_to_date(tmp_path):
     # whatever the terminal, colours and ledger of the person who runs the tests (the day is fixed by doc_gen.DAY)
     env = {**os.environ, "COLUMNS": "60", "FORCE_COLOR": "1", "BORDEREAU_DB": str(tmp_path / "autre.sqlite")}
-    done = cog("--check", "--diff", *[str(p.relative_to(ROOT)) for p in DOCS], env=env)
-    assert done.returncode == 0, "cog -r docs/*.md régénère la documentation :\n" + done.stdout + done.stderr
+    done = cog("--check", "--diff", *[str(p.relative_to(ROOT)) for p in COGGED], env=env)
+    assert done.returncode == 0, "cog -r docs/*.md README.md régénère la documentation :\n" + done.stdout + done.stderr
+
+
+def test_the_readme_transcript_is_made_by_cog():
+    """The README's `$ bordereau` block sits in a cog block, so the check above regenerates it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    outside = re.sub(r"<!-- \[\[\[cog.*?\[\[\[end\]\]\] -->", "", readme, flags=re.S)
+    assert "```\n$ bordereau " in readme and "```\n$ bordereau " not in outside
 
 
 def test_the_check_fails_when_a_doc_drifts(tmp_path):
@@ -59,6 +69,15 @@ def test_the_check_fails_when_a_doc_drifts(tmp_path):
     text = page.read_text(encoding="utf-8")
     page.write_text(text.replace("| Fichier illisible |", "| Fichier lisible |", 1), encoding="utf-8")
     assert cog("--check", str(page), cwd=ROOT).returncode != 0
+
+
+def test_the_check_fails_when_the_readme_transcript_drifts(tmp_path):
+    page = tmp_path / "README.md"
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    page.write_text(text.replace("│ Total ", "│ Tout  ", 1), encoding="utf-8")
+    assert page.read_text(encoding="utf-8") != text
+    env = {**os.environ, "BORDEREAU_DB": str(tmp_path / "autre.sqlite")}
+    assert cog("--check", str(page), cwd=ROOT, env=env).returncode != 0
 
 
 # --- every command and option named in the docs exists --------------------------------------------------------------
@@ -108,7 +127,7 @@ def _named_in(text: str) -> list[tuple[str, str]]:
 
 
 def _named() -> list[tuple[str, str, str]]:
-    pages = [*DOCS, ROOT / "README.md"]
+    pages = PAGES
     return [(page.name, *named) for page in pages for named in _named_in(page.read_text(encoding="utf-8"))]
 
 
@@ -168,13 +187,32 @@ def _anchors(text: str) -> set[str]:
     return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.+)$", text, re.M)}
 
 
-def test_links_between_the_pages_lead_somewhere():
-    pages = {p.name: p.read_text(encoding="utf-8") for p in DOCS}
+LINK = re.compile(r"\]\(([^)\s#]*)(?:#([^)\s]+))?\)")
+
+
+def _broken_links(page: Path) -> list[str]:
+    """The relative links of a page (`centre.md#…`, `../benchmarks/README.md`, `#anchor`) that lead to no file, or to
+    no heading of the page they name."""
     broken = []
-    for name, text in pages.items():
-        for target, anchor in re.findall(r"\]\(([\w.-]*\.md)?(?:#([^)\s]+))?\)", text):
-            page = target or name
-            if page not in pages or (anchor and anchor not in _anchors(pages[page])):
-                broken.append(f"{name} -> {target}#{anchor}")
-    assert broken == []
-    assert "2-contrôler-le-bordereau" in _anchors(pages["centre.md"])
+    for target, anchor in LINK.findall(page.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+:", target):  # https://..., mailto:
+            continue
+        path = (page.parent / target).resolve() if target else page
+        if not path.exists():
+            broken.append(f"{page.name} -> {target}")
+        elif anchor and path.suffix == ".md" and anchor not in _anchors(path.read_text(encoding="utf-8")):
+            broken.append(f"{page.name} -> {target}#{anchor}")
+    return broken
+
+
+def test_links_between_the_pages_lead_somewhere():
+    assert [broken for page in PAGES for broken in _broken_links(page)] == []
+    assert "2-contrôler-le-bordereau" in _anchors((ROOT / "docs" / "centre.md").read_text(encoding="utf-8"))
+
+
+def test_a_broken_link_is_caught(tmp_path):
+    (tmp_path / "autre.md").write_text("# Un titre\n", encoding="utf-8")
+    page = tmp_path / "page.md"
+    page.write_text("# Ici\n[a](autre.md#un-titre) [b](autre.md#pas-là) [c](absent.md) [d](#ici) [e](#ailleurs) "
+                    "[f](https://example.org/x.md) [g](autre.md)\n", encoding="utf-8")
+    assert _broken_links(page) == ["page.md -> autre.md#pas-là", "page.md -> absent.md", "page.md -> #ailleurs"]

@@ -69,15 +69,19 @@ def test_dates_are_accepted_as_jj_mm_aaaa_and_iso(tmp_path: Path):
 DUNKERQUE = ROOT / "examples" / "sps-dunkerque-2026-10-erreurs.xlsx"
 
 
-def test_every_code_has_a_sentence_to_correct_it_listed_in_the_readme():
+def test_every_code_has_a_sentence_to_correct_it_listed_in_the_docs():
     from bordereau.findings import CODES
     from bordereau.fixes import FIXES
 
     assert set(CODES) <= set(FIXES)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    codes_page = (ROOT / "docs" / "codes.md").read_text(encoding="utf-8")
+    centre = (ROOT / "docs" / "centre.md").read_text(encoding="utf-8")
     for code, sentence in FIXES.items():
         assert sentence.endswith(".") and len(sentence) > 20, code
-        assert f"| `{code}` |" in readme and sentence in readme, code
+        assert f"### {code}\n" in codes_page and sentence in codes_page, code
+        # the centre's guide lists every code a centre can meet; the audit's own codes are in the CPAM's guide
+        assert f"| [`{code}`](codes.md#{code.lower()}) |" in centre or code in (
+            "CENTRE_NOT_ATTACHED", "FILE_MODIFIED", "REFERENCE_DIFFERS", "BORDEREAU_SEEN_BEFORE"), code
 
 
 def test_findings_name_the_pupil_and_say_what_to_do(tmp_path: Path):
