@@ -216,3 +216,32 @@ def test_a_broken_link_is_caught(tmp_path):
     page.write_text("# Ici\n[a](autre.md#un-titre) [b](autre.md#pas-là) [c](absent.md) [d](#ici) [e](#ailleurs) "
                     "[f](https://example.org/x.md) [g](autre.md)\n", encoding="utf-8")
     assert _broken_links(page) == ["page.md -> autre.md#pas-là", "page.md -> absent.md", "page.md -> #ailleurs"]
+
+
+# --- every path the docs name exists, and the tree the README draws is the package's --------------------------------
+
+WRITTEN_BY_THE_TOOL = {"tarifs/prix_bdpm.yaml", "benchmarks/data/"}  # named in the docs, absent from a fresh checkout
+
+
+def test_every_path_the_docs_name_exists():
+    named = {path for page in PAGES for path in re.findall(
+        r"`((?:bordereau|templates|tarifs|tests|benchmarks|examples|docs)/[^`\s]*)`", page.read_text(encoding="utf-8"))}
+    assert "bordereau/check/rules.py" in named
+    assert sorted(p for p in named - WRITTEN_BY_THE_TOOL if not (ROOT / p).exists()) == []
+
+
+def _tree(page: Path) -> list[str]:
+    """The entries under `bordereau/` in the tree a page draws: `read/`, `findings.py`, `money.py, clock.py`..."""
+    block = re.search(r"^bordereau/\n((?:  \S.*\n|  {10,}.*\n)+)", page.read_text(encoding="utf-8"), flags=re.M)
+    names = re.findall(r"^  ([\w.]+/?(?:, [\w.]+/?)*)", block.group(1), flags=re.M)
+    return [name for entry in names for name in entry.split(", ")]
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/developpement.md"])
+def test_the_tree_the_docs_draw_is_the_package(page):
+    tree = _tree(ROOT / page)
+    stages = ["read/", "check/", "price/", "reference/", "export/", "audit/", "ledger/", "render/", "web/"]
+    assert [name for name in tree if name.endswith("/")] == stages
+    assert [name for name in tree if not (ROOT / "bordereau" / name).exists()] == []
+    packages = sorted(p.parent.name + "/" for p in (ROOT / "bordereau").glob("*/__init__.py"))
+    assert sorted(stages) == packages
