@@ -543,6 +543,7 @@ def tarifs(
 @tarifs_app.command("importer")
 @guarded
 def tarifs_import(
+    ctx: typer.Context,
     source: Annotated[Path, typer.Argument(help="Fichier CIS_CIP_bdpm.txt de la BDPM.", show_default=False)],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Montre les changements sans rien écrire.")] = False,
     ref: RefDir = None,
@@ -552,6 +553,10 @@ def tarifs_import(
     source, chaque présentation nouvelle d'un vaccin connu est ajoutée ; rien n'est jamais effacé."""
     from bordereau.reference.bdpm import OBSERVATIONS, plan_import, write_observations
 
+    parent_day = ctx.parent.params.get("today") if ctx.parent else None
+    if today is None and parent_day is not None:  # `tarifs --today J importer`: the group's option counts too
+        with clock.fixed(parent_day):
+            return tarifs_import(ctx, source, dry_run=dry_run, ref=ref, today=parent_day)
     reference = _reference(ref)
     changes, observations, encoding = plan_import(reference, source, clock.today())
     out.print(f"{source} lu ({encoding}) : {len(changes)} changement(s) au {clock.today():%d/%m/%Y}.")

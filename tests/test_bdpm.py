@@ -45,6 +45,9 @@ def test_import_records_new_prices_and_presentations_and_keeps_history(ref_copy:
     assert "1 changement(s)" in dry.stdout and "NIMENRIX (3400922253930) : prix public 40.24 EUR -> 38.10 EUR" in \
         " ".join(dry.stdout.split()) and "rien n'a été écrit" in dry.stdout
     assert not (ref_copy / "tarifs" / "prix_bdpm.yaml").exists()
+    # --today before the subcommand dates the import just as well
+    early = invoke("tarifs", "--today", "2026-12-01", "importer", first, "--dry-run", "--ref", ref_copy)
+    assert "au 01/12/2026" in " ".join(early.stdout.split())
     invoke("tarifs", "importer", first, "--ref", ref_copy, "--today", "2026-12-01")
     # a later snapshot, official layout, in latin-1 with an accent: a new presentation of GARDASIL 9
     second = tmp_path / "CIS_CIP_bdpm-2027-01.txt"
