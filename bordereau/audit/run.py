@@ -28,6 +28,7 @@ from bordereau.audit.model import SUMS, Amounts, Audit, Explanation, Summary
 from bordereau.check.run import check_files, expand
 from bordereau.errors import UsageError
 from bordereau.findings import CODES, Finding, sort_key
+from bordereau.gcpause import paused_gc
 from bordereau.money import from_cents
 from bordereau.progress import NONE, Steps
 from bordereau.reference.data import Reference
@@ -55,8 +56,14 @@ def audit_inputs(paths: list[Path]) -> list[Path]:
 def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None, cpam: str | None = None,
                 history: AuditHistory | None = None, steps: Steps = NONE) -> Audit:
     """Audit the bordereaux of `paths` together, for the caisse `cpam` when given. With a `history`, numbers and
-    doses are also compared with earlier audits, and this one is recorded."""
-    today = today or clock.today()
+    doses are also compared with earlier audits, and this one is recorded. The garbage collector waits for the end
+    (gcpause)."""
+    with paused_gc():
+        return _audit_files(paths, ref, today or clock.today(), cpam, history, steps)
+
+
+def _audit_files(paths: list[Path], ref: Reference, today: dt.date, cpam: str | None, history: AuditHistory | None,
+                 steps: Steps) -> Audit:
     if cpam is not None and cpam not in ref.cpams:
         raise UsageError(f"--cpam {cpam} : caisse inconnue de centres.yaml ({', '.join(sorted(ref.cpams))})")
     result = check_files(audit_inputs(paths), ref, today, steps=steps)

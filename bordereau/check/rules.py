@@ -1,6 +1,6 @@
 """Line rules and cross-line rules: small functions, registered under the finding codes they emit.
 
-Column rules (required cells, readable values, allowed codes) live in the pandera schema (`schema.py`); these rules
+Column rules (required cells, readable values, allowed codes) live in `schema.py`; these rules
 use the reference data and other lines. Each takes the Batch and yields findings.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 import pandas as pd
 
 from bordereau.check.batch import Batch, fr_date
-from bordereau.check.schema import failures, line_schema
+from bordereau.check.schema import failures
 from bordereau.findings import Finding
 from bordereau.identifiers import nir_birth_mismatch, nir_birth_month, nir_mask
 from bordereau.money import LINE_LIMIT, format_eur, from_cents, parse_amount
@@ -45,8 +45,7 @@ def _eur(cents: object) -> str:
       "NIR_INVALID", "PRICE_INVALID", "LINE_NUMBER_INVALID")
 def column_rules(b: Batch) -> Iterable[Finding]:
     f = b.frame
-    schema = line_schema(f, set(b.ref.regimes), b.nir_problems, b.code_problems)
-    for i, key, code in failures(f, schema):
+    for i, key, code in failures(f, set(b.ref.regimes), b.nir_problems, b.code_problems):
         raw = f.at[i, f"{key}_raw"] if f"{key}_raw" in f else None
         label = COLUMNS[key][0]
         if code == "REQUIRED_MISSING":

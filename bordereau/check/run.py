@@ -17,6 +17,7 @@ from bordereau.check.rules import all_rules, derive
 from bordereau.check.schema import identifier_problems
 from bordereau.errors import UsageError, WorkbookUnreadable
 from bordereau.findings import Finding, make, sort_key
+from bordereau.gcpause import paused_gc
 from bordereau.identifiers import hide_nirs
 from bordereau.progress import NONE, Steps
 from bordereau.read.layout import COLUMNS, Table, find_table
@@ -99,8 +100,12 @@ def _read_file(path: Path, findings: list[Finding], regimes: dict[str, str]) -> 
 def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None, ledger=None,
                 steps: Steps = NONE) -> CheckResult:
     """Check the workbooks together; with a ledger, against what it already billed too. `steps` hears of each file
-    read and each rule run (a progress bar)."""
-    today = today or clock.today()
+    read and each rule run (a progress bar). The garbage collector waits for the end (gcpause)."""
+    with paused_gc():
+        return _check_files(paths, ref, today or clock.today(), ledger, steps)
+
+
+def _check_files(paths: list[Path], ref: Reference, today: dt.date, ledger, steps: Steps) -> CheckResult:
     findings: list[Finding] = []
     tables: dict[tuple[str, str], Table] = {}
     frames: list[pd.DataFrame] = []

@@ -1,36 +1,18 @@
-"""Column rules of the dose lines as a pandera schema: required cells, readable values, allowed codes.
+"""Column rules of the dose lines: required cells, readable values, allowed codes, each a mask over a whole column.
 
-The schema runs on the typed frame of `lines.to_frame` (French decimals and dates are already parsed, so a failed
-coercion cannot hide other checks). Each check is named by its finding code; `failures` turns pandera's failure
-cases into (row index, column key, code) triples. Identifiers are validated once per distinct value.
+The rules run on the typed frame of `lines.to_frame` (French decimals and dates are already parsed). Each rule is named
+by its finding code; `failures` gives (row index, column key, code) triples, column by column in the frame's order and
+rule by rule, as the pandera schema this module replaced did (tests/test_column_rules.py compares them): pandera cost
+a third of a second of imports at every start and as much again to validate 100,000 lines, for a handful of boolean
+masks. A rule that ignores empty cells passes them, as pandera's `ignore_na` did. Identifiers are validated once per
+distinct value.
 """
 
 from __future__ import annotations
 
-import sys
-
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
 from bordereau.identifiers import nir_problem, vaccine_code_problem
-
-
-def _load_pandera_checks() -> None:
-    """Import pandera's check backends now. When hypothesis is installed (it is a test dependency), pandera's data
-    synthesis strategies import it, which costs a quarter of a second at every start for a feature not used here:
-    hide it during that import unless something already loaded it."""
-    if "hypothesis" in sys.modules:
-        import pandera.backends.pandas.builtin_checks
-        return
-    sys.modules["hypothesis"] = None  # `import hypothesis` raises ImportError meanwhile
-    try:
-        import pandera.backends.pandas.builtin_checks  # noqa: F401
-    finally:
-        del sys.modules["hypothesis"]
-
-
-_load_pandera_checks()
 
 # columns that may stay empty on a line without rights
 REQUIRED_UNLESS_NO_RIGHTS = ("nir", "code_regime")
@@ -48,49 +30,50 @@ def distinct_problems(values: pd.Series, problem) -> dict[str, str]:
     return {v: reason for v in values.dropna().unique() if (reason := problem(v))}
 
 
-def line_schema(frame: pd.DataFrame, regimes: set[str], nir_problems: dict, code_problems: dict) -> pa.DataFrameSchema:
+def _passing_or_empty(passed: pd.Series, column: pd.Series) -> pd.Series:
+    """A rule that ignores empty cells: an empty cell passes, and so does an undecided comparison (<NA>)."""
+    return passed.fillna(True).astype(bool) | column.isna()
+
+
+def line_rules(frame: pd.DataFrame, regimes: set[str], nir_problems: dict,
+               code_problems: dict) -> dict[str, list[tuple[str, pd.Series]]]:
+    """{column key: [(finding code, passing mask), ...]} for the columns of `frame`, in the order they run."""
     no_rights = frame["prise_en_charge"].eq("sans_droits") if "prise_en_charge" in frame else False
-
-    def required(key: str) -> pa.Check:
-        bad = frame.get(f"{key}_bad", False)
-        excused = no_rights if key in REQUIRED_UNLESS_NO_RIGHTS else False
-        return pa.Check(lambda s: s.notna() | bad | excused, name="REQUIRED_MISSING", ignore_na=False)
-
-    def readable(key: str) -> pa.Check:
-        bad = frame[f"{key}_bad"]
-        return pa.Check(lambda s: ~bad, name=UNREADABLE_CODE[key], ignore_na=False)
-
-    checks: dict[str, list[pa.Check]] = {key: [] for key in frame.columns}
+    rules: dict[str, list[tuple[str, pd.Series]]] = {key: [] for key in frame.columns}
     for key in REQUIRED:
         if key in frame:
-            checks[key].append(required(key))
+            bad = frame.get(f"{key}_bad", False)
+            excused = no_rights if key in REQUIRED_UNLESS_NO_RIGHTS else False
+            rules[key].append(("REQUIRED_MISSING", frame[key].notna() | bad | excused))
     for key in UNREADABLE_CODE:
         if key in frame:
-            checks[key].append(readable(key))
-    if "prix_unitaire" in frame:
-        checks["prix_unitaire"].append(pa.Check(lambda s: s > 0, name="PRICE_INVALID"))  # a dose is never free
+            rules[key].append((UNREADABLE_CODE[key], ~frame[f"{key}_bad"]))
+    if "prix_unitaire" in frame:  # a dose is never free
+        price = frame["prix_unitaire"]
+        rules["prix_unitaire"].append(("PRICE_INVALID", _passing_or_empty(price > 0, price)))
     if "code_regime" in frame:
-        known = sorted(regimes)
-        checks["code_regime"].append(pa.Check(lambda s: s.isin(known), name="REGIME_UNKNOWN"))
+        regime = frame["code_regime"]
+        rules["code_regime"].append(("REGIME_UNKNOWN", _passing_or_empty(regime.isin(sorted(regimes)), regime)))
     if "nir" in frame:
-        checks["nir"].append(pa.Check(lambda s: ~s.isin(list(nir_problems)), name="NIR_INVALID"))
+        nir = frame["nir"]
+        rules["nir"].append(("NIR_INVALID", _passing_or_empty(~nir.isin(list(nir_problems)), nir)))
     if "code_vaccin" in frame:
-        checks["code_vaccin"].append(pa.Check(lambda s: ~s.isin(list(code_problems)), name="VACCINE_CODE_INVALID"))
-    return pa.DataFrameSchema(
-        {key: pa.Column(checks=c, nullable=True, required=False) for key, c in checks.items() if c},
-        strict=False,
-    )
+        code = frame["code_vaccin"]
+        rules["code_vaccin"].append(("VACCINE_CODE_INVALID",
+                                     _passing_or_empty(~code.isin(list(code_problems)), code)))
+    return rules
 
 
-def failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> list[tuple[object, str, str]]:
-    """(index, column key, code) of every failing cell, all checks run (lazy)."""
-    try:
-        schema.validate(frame, lazy=True)
-    except SchemaErrors as exc:
-        cases = exc.failure_cases
-        cases = cases[cases["index"].notna()]
-        return list(zip(cases["index"], cases["column"], cases["check"], strict=True))
-    return []
+def failures(frame: pd.DataFrame, regimes: set[str], nir_problems: dict,
+             code_problems: dict) -> list[tuple[object, str, str]]:
+    """(index, column key, code) of every failing cell, every rule run."""
+    found = []
+    for key, rules in line_rules(frame, regimes, nir_problems, code_problems).items():
+        for code, passed in rules:
+            failing = ~passed.to_numpy(dtype=bool)
+            if failing.any():
+                found.extend((i, key, code) for i in frame.index[failing])
+    return found
 
 
 def identifier_problems(frame: pd.DataFrame) -> tuple[dict, dict]:
