@@ -1,17 +1,67 @@
-"""Issue 2 benchmark: `bordereau check --json` on 100,000 lines against python-calamine alone reading them.
+"""Issue 12 benchmark: `check --json` and `totals --json` against python-calamine alone reading the same workbook,
+how their time grows with the number of lines, and what a check of 60 lines costs a whole process.
 
-Both are timed as fresh processes (interpreter start and imports included), side by side in one run; best of 3.
-Target: check at most 3 times the calamine read, peak memory under 1 GiB.
+Every figure comes from fresh processes (interpreter start and imports included) run side by side: each round runs
+every contender once, in turn; the ratio printed is the median over rounds of the ratio within a round, wall time and
+CPU time apart (CPU time is what a busy machine disturbs least). Peak memory is the highest of the rounds.
 
-    .venv/bin/python benchmarks/bench_check.py
+    .venv/bin/python benchmarks/bench_check.py            # all three parts
+    .venv/bin/python benchmarks/bench_check.py ratio      # 100,000 lines: check, totals, calamine
+    .venv/bin/python benchmarks/bench_check.py linear     # check at 10,000, 30,000, 100,000 and 300,000 lines
+    .venv/bin/python benchmarks/bench_check.py start      # 60 lines, whole process, against `python -c pass`
+
+Targets (issue 12): at 100,000 lines check and totals at most 1.5x the calamine read, peak memory under 300 MiB; no
+step of the linear part above 3.3x the time for 3x the lines; the 60-line check at most 0.6 s.
 """
 
-from common import big_workbook, calamine_read, cli, report, run
+import itertools
+import json
+import sys
+
+from common import ROOT, big_workbook, calamine_read, cli, paired, side_by_side
+
+TODAY = ("--today", "2026-11-23")
+SIZES = (10_000, 30_000, 100_000, 300_000)
+
+
+def workbook(lines: int):
+    return big_workbook() if lines == 100_000 else big_workbook(lines, name=f"check-{lines}.xlsx")
+
+
+def ratio(rounds: int = 5) -> dict:
+    path = str(workbook(100_000))
+    print("100,000 lines, 13 columns:")
+    return side_by_side(paired({
+        "(a) python-calamine: read the lines into Python rows": calamine_read(path),
+        "(b) bordereau check --json": cli("check", path, "--json", *TODAY),
+        "(c) bordereau totals --json": cli("totals", path, "--json", *TODAY),
+    }, rounds), "(a) python-calamine: read the lines into Python rows")
+
+
+def linear(rounds: int = 3) -> dict:
+    paths = {n: str(workbook(n)) for n in SIZES}
+    print("check --json by number of lines (each size against the calamine read of the same file):")
+    figures = {}
+    for n, path in paths.items():
+        runs = paired({f"{n:>7,} lines: calamine": calamine_read(path),
+                       f"{n:>7,} lines: check --json": cli("check", path, "--json", *TODAY)}, rounds)
+        figures.update(side_by_side(runs, f"{n:>7,} lines: calamine"))
+    checks = [(n, figures[f"{n:>7,} lines: check --json"]) for n in SIZES]
+    for (n0, f0), (n1, f1) in itertools.pairwise(checks):
+        print(f"{n0:>7,} -> {n1:>7,} lines ({n1 / n0:.2f}x): wall {f1['wall'] / f0['wall']:.2f}x, "
+              f"CPU {f1['cpu'] / f0['cpu']:.2f}x")
+    return figures
+
+
+def start(rounds: int = 10) -> dict:
+    path = str(ROOT / "examples" / "sps-lille-2026-10.xlsx")
+    print("60 lines, whole process:")
+    return side_by_side(paired({"(a) python -c pass": "pass",
+                                "(b) bordereau check --json (60 lines)": cli("check", path, "--json", *TODAY)},
+                               rounds), "(a) python -c pass")
+
 
 if __name__ == "__main__":
-    path = big_workbook()
-    rows = [
-        ("(a) python-calamine: read 100,000 lines into Python rows", *run(calamine_read(path))),
-        ("(b) bordereau check --json", *run(cli("check", str(path), "--json", "--today", "2026-11-23"))),
-    ]
-    report(rows, rows[0][0])
+    parts = sys.argv[1:] or ["ratio", "linear", "start"]
+    results = {part: {"ratio": ratio, "linear": linear, "start": start}[part]() for part in parts}
+    print(json.dumps(results))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -66,3 +67,49 @@ def report(rows: list[tuple[str, float, int]], baseline: str) -> None:
         print(f"{name:<55} {seconds:7.2f} s  {seconds / base:5.2f}x  peak {peak:5d} MiB")
     print(json.dumps({name: {"seconds": round(t, 3), "ratio": round(t / base, 2), "peak_mib": p}
                       for name, t, p in rows}))
+
+
+# -- paired runs: every contender once per round, in turn, so that a busy machine slows them alike -----------------
+
+# the snippet's own CPU time (user + system, interpreter start included) and peak memory, on stderr's last line
+_COST = ("import resource, sys; _u = resource.getrusage(resource.RUSAGE_SELF)\n"
+         "sys.stderr.write(f'\\nCOST {_u.ru_utime + _u.ru_stime} {_u.ru_maxrss}\\n')")
+
+
+def _once(code: str) -> tuple[float, float, int]:
+    """Wall time (s), CPU time (s) and peak memory (MiB) of a fresh interpreter running `code`."""
+    script = f"rc = 0\n{code}\n{_COST}\nsys.exit(rc)\n"
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"exit {done.returncode}: {done.stderr[-2000:]}")
+    _, cpu, peak = done.stderr.strip().splitlines()[-1].split()
+    return wall, float(cpu), int(peak) // 1024
+
+
+def paired(contenders: dict[str, str], rounds: int = 5) -> dict[str, list[tuple[float, float, int]]]:
+    """{name: [(wall, cpu, peak MiB) per round]}: each round runs every contender once, one after the other."""
+    runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, code in contenders.items():
+            runs[name].append(_once(code))
+    return runs
+
+
+def side_by_side(runs: dict[str, list[tuple[float, float, int]]], baseline: str) -> dict[str, dict]:
+    """Each contender's medians and its ratio to `baseline`: the median, over rounds, of the ratio of the two runs of
+    a round (wall and CPU apart); its peak memory is the highest of its rounds. Printed as a table, and returned."""
+    base = runs[baseline]
+    figures = {}
+    print(f"{'':<58} {'wall':>7} {'ratio':>6} {'CPU':>7} {'ratio':>6} {'peak':>9}")
+    for name, rows in runs.items():
+        wall = statistics.median(r[0] for r in rows)
+        cpu = statistics.median(r[1] for r in rows)
+        wall_ratio = statistics.median(r[0] / b[0] for r, b in zip(rows, base, strict=True))
+        cpu_ratio = statistics.median(r[1] / b[1] for r, b in zip(rows, base, strict=True))
+        peak = max(r[2] for r in rows)
+        print(f"{name:<58} {wall:6.2f}s {wall_ratio:5.2f}x {cpu:6.2f}s {cpu_ratio:5.2f}x {peak:5d} MiB")
+        figures[name] = {"wall": round(wall, 3), "wall_ratio": round(wall_ratio, 2), "cpu": round(cpu, 3),
+                         "cpu_ratio": round(cpu_ratio, 2), "peak_mib": peak}
+    return figures

@@ -4,10 +4,12 @@ typed as people type them (JJ/MM/AAAA or AAAA-MM-JJ)."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.abc
+import importlib.util
 import re
+import sys
 
 import typer
-from typer import rich_utils
 
 try:  # recent typer releases carry their own copy of click
     from typer._click import exceptions as click_errors
@@ -100,11 +102,50 @@ def _no_type(ctx) -> None:
     return None
 
 
+def _french_rich_utils(module) -> None:
+    for name, text in HELP_TEXTS.items():
+        if hasattr(module, name):
+            setattr(module, name, text)
+
+
+class _WhenRichUtilsLoads(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """typer imports its help renderer (rich markdown, syntax highlighting, tracebacks: a tenth of a second) only to
+    show help or an error: its texts are made French when it loads, not at every start."""
+
+    NAME = "typer.rich_utils"
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.NAME:
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return None
+        self._loader = spec.loader
+        spec.loader = self
+        return spec
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self._loader.exec_module(module)
+        _french_rich_utils(module)
+
+
+def _french_help_texts() -> None:
+    if "typer.rich_utils" in sys.modules:
+        _french_rich_utils(sys.modules["typer.rich_utils"])
+    elif not any(isinstance(finder, _WhenRichUtilsLoads) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _WhenRichUtilsLoads())
+
+
 def frenchify(command):
     """The click command tree of the app with French help: flags show no type, the help option speaks French."""
-    for name, text in HELP_TEXTS.items():
-        if hasattr(rich_utils, name):
-            setattr(rich_utils, name, text)
+    _french_help_texts()
     commands = [command, *getattr(command, "commands", {}).values()]
     for cmd in commands:
         help_option = cmd.get_help_option(Context(cmd))
