@@ -62,6 +62,23 @@ def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
 _FAR_REF = re.compile(rb'<c r="([A-Z]{2,}\d+|[A-Z]\d{6,})"')  # beyond column Z or row 99,999
 
 
+def _plain_cells(chunk: bytes) -> bool:
+    """Whether every cell of the chunk is written `<c r="...`, without a namespace prefix. Two counts answer for a
+    chunk of cells and rows (every tag starting `<c` is a cell with its reference, no `:c` anywhere); the exact test
+    runs only otherwise (`<cols>`, `<cfRule>`, `x14:cfRule`...).
+
+    >>> _plain_cells(b'<row r="1"><c r="A1"/><c r="B1" t="s"><v>0</v></c></row>'), _plain_cells(b'<c><v>1</v></c>')
+    (True, False)
+    >>> _plain_cells(b'<cols><col min="1"/></cols><c r="A1"/>'), _plain_cells(b'<x:c r="A1"/>')
+    (True, False)
+    """
+    referenced = chunk.count(b'<c r="')
+    if chunk.count(b"<c") == referenced and b":c" not in chunk:
+        return True
+    cells = chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b"<c/>")
+    return cells == referenced and b":c " not in chunk and b":c>" not in chunk and b":c/>" not in chunk
+
+
 def quick_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
     """An upper bound of (rows, columns) of an xlsx sheet, found fast: every cell is written `<c r="...`` (as Excel,
     LibreOffice and the usual libraries write them), and only references beyond Z or row 99,999 are read one by one.
@@ -69,8 +86,7 @@ def quick_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
     rows, columns = 99_999, 26
     with archive.open(part) as handle:
         for chunk in _chunks(handle):
-            cells = chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b"<c/>")
-            if cells != chunk.count(b'<c r="') or b":c " in chunk or b":c>" in chunk or b":c/>" in chunk:
+            if not _plain_cells(chunk):
                 return None
             for ref in _FAR_REF.findall(chunk):
                 digits = ref.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")

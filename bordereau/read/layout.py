@@ -4,6 +4,7 @@ and its dose rows. Labels are matched with `norm_label` (no case, accents, space
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from bordereau.read.workbook import RawSheet
 from bordereau.text import clean_text, norm_label
@@ -167,9 +168,10 @@ def find_table(sheet: RawSheet) -> Table | None:
     table = Table(sheet.name, best_index + 1, best, _read_block(sheet.rows[:best_index]))
     identity = [best[k].index for k in ("nir", "date_naissance", "date_administration") if k in best]
     amounts = [best[k].index for k in MONEY_COLUMNS if k in best]
+    identity_of = itemgetter(*identity) if len(identity) > 1 else lambda row: tuple(row[i] for i in identity)
     for index in range(best_index + 1, len(sheet.rows)):
         row = sheet.rows[index]
-        has_identity = all(row[i] != "" for i in identity)  # the common case: a dose line, no more to test
+        has_identity = "" not in identity_of(row)  # the common case: a dose line, no more to test
         if not has_identity and _is_empty(row):
             after = sum(1 for later in sheet.rows[index + 1:]
                         if any(later[i] not in ("", None) for i in identity if i < len(later)))
