@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -231,11 +232,10 @@ def to_frame(table: Table, path: str, regimes: dict[str, str] | None = None) -> 
     aliases = regime_aliases(regimes) if regimes else None
     n = len(table.rows)
     data: dict[str, object] = {"path": [path] * n, "sheet": [table.sheet] * n, "row": table.row_numbers}
-    cells = list(zip(*table.rows, strict=True)) if n else []  # one transposition: columns of raw values
     for key, parse in PARSERS.items():
         column = table.columns.get(key)
         if column is not None:
-            raw = cells[column.index] if n else []
+            raw = list(map(itemgetter(column.index), table.rows))  # only the columns read, not all the sheet's
         elif key.startswith("finess") and key in table.block:
             raw = [table.block[key][0]] * n
         else:
