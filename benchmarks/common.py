@@ -71,9 +71,15 @@ def report(rows: list[tuple[str, float, int]], baseline: str) -> None:
 
 # -- paired runs: every contender once per round, in turn, so that a busy machine slows them alike -----------------
 
-# the snippet's own CPU time (user + system, interpreter start included) and peak memory, on stderr's last line
-_COST = ("import resource, sys; _u = resource.getrusage(resource.RUSAGE_SELF)\n"
-         "sys.stderr.write(f'\\nCOST {_u.ru_utime + _u.ru_stime} {_u.ru_maxrss}\\n')")
+# the snippet's own CPU time (user + system, interpreter start included) and peak memory (KiB), on stderr's last line.
+# The peak is the process's VmHWM: Linux's ru_maxrss counts the parent's memory from before the exec, and the parent
+# here is the benchmark itself.
+_COST = ("import re, resource, sys; _u = resource.getrusage(resource.RUSAGE_SELF)\n"
+         "try:\n"
+         "    _peak = int(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1))\n"
+         "except (OSError, AttributeError):\n"
+         "    _peak = _u.ru_maxrss\n"
+         "sys.stderr.write(f'\\nCOST {_u.ru_utime + _u.ru_stime} {_peak}\\n')")
 
 
 def _once(code: str) -> tuple[float, float, int]:
