@@ -13,8 +13,9 @@ import pandera_schema
 import pytest
 from fuzzing import cases, write_case
 
-from bordereau import check, schema
-from bordereau.reference import load_reference
+import bordereau.check.run as check
+from bordereau.check import schema
+from bordereau.reference.data import load_reference
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.xlsx"))
 
