@@ -1,11 +1,11 @@
 """Column rules of the dose lines: required cells, readable values, allowed codes, each a mask over a whole column.
 
 The rules run on the typed frame of `lines.to_frame` (French decimals and dates are already parsed). Each rule is named
-by its finding code; `failures` gives (row index, column key, code) triples, column by column in the frame's order and
-rule by rule, as the pandera schema this module replaced did (tests/test_column_rules.py compares them): pandera cost
-a third of a second of imports at every start and as much again to validate 100,000 lines, for a handful of boolean
-masks. A rule that ignores empty cells passes them, as pandera's `ignore_na` did. Identifiers are validated once per
-distinct value.
+by its finding code; `failures` gives (row index, column key, code) triples, the same ones as the pandera schema this
+module replaced (tests/test_column_rules.py compares them; the order may differ, and check sorts its findings):
+pandera cost a third of a second of imports at every start and as much again to validate 100,000 lines, for a
+handful of boolean masks. A rule that ignores empty cells passes them, as pandera's `ignore_na` did. Identifiers are
+validated once per distinct value.
 """
 
 from __future__ import annotations
