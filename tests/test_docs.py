@@ -227,7 +227,8 @@ def test_every_path_the_docs_name_exists():
     named = {path for page in PAGES for path in re.findall(
         r"`((?:bordereau|templates|tarifs|tests|benchmarks|examples|docs)/[^`\s]*)`", page.read_text(encoding="utf-8"))}
     assert "bordereau/check/rules.py" in named
-    assert sorted(p for p in named - WRITTEN_BY_THE_TOOL if not (ROOT / p).exists()) == []
+    made_by_benchmarks = {p for p in named if p.startswith("benchmarks/data/")}  # not in a fresh clone
+    assert sorted(p for p in named - WRITTEN_BY_THE_TOOL - made_by_benchmarks if not (ROOT / p).exists()) == []
 
 
 def _tree(page: Path) -> list[str]:
