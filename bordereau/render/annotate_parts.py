@@ -305,7 +305,7 @@ def add_sheet(workbook: bytes, name: str, rel_id: str, sheet_ids: list[int]) -> 
 
 def write_zip(target: Path, source: zipfile.ZipFile, replaced: dict[str, bytes], added: dict[str, bytes]) -> None:
     """The copy: each part of `source` (or its replacement, in place), then the new parts."""
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
         for info in source.infolist():
             data = replaced[info.filename] if info.filename in replaced else source.read(info)
             if data is None:  # a part written later (Copy.stamp)
