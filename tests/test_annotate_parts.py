@@ -17,7 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from PIL import Image as PilImage
 from typer.testing import CliRunner
 
-from bordereau import provenance
+from bordereau.read import provenance
 from cli import app
 
 runner = CliRunner()
