@@ -204,7 +204,7 @@ def _stamp(book: openpyxl.Workbook, temp: Path, own: str) -> None:
 def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding], names: dict[str, str],
                     pupils: dict[tuple, str], taken: list[str] = ()) -> str:
     name = "Anomalies"
-    while name in book.sheetnames or name in taken:
+    while name.lower() in {n.lower() for n in (*book.sheetnames, *taken)}:  # Excel's names ignore case
         name += "_"
     ws = book.create_sheet(name, 0)
     ws.append(HEADERS)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,28 +21,20 @@ from types import SimpleNamespace
 from defusedxml import ElementTree
 from openpyxl.comments import Comment
 from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import get_column_letter
 from openpyxl.xml.functions import tostring
 
-from bordereau.findings import Finding
-from bordereau.render import xlsx_parts as parts
-from bordereau.render.xlsx import clean
-from bordereau.render.xlsx_parts import Unsupported
+from ..findings import Finding
+from ..xlsx import clean
+from . import annotate_sheet as sheet_xml
+from . import xlsx_parts as parts
+from .xlsx_parts import Unsupported
 
 ERROR_FILL = (b'<fill><patternFill patternType="solid"><fgColor rgb="00FF8080"/><bgColor rgb="00000000"/>'
               b"</patternFill></fill>")
 WARNING_FILL = (b'<fill><patternFill patternType="solid"><fgColor rgb="00FFC000"/><bgColor rgb="00000000"/>'
                 b"</patternFill></fill>")
 WORKBOOK = "xl/workbook.xml"
-_REF = re.compile(r"([A-Z]{1,3})([0-9]+)")
-_ROW = re.compile(rb"<row\b([^>]*?)(/?)>")
-_CELL = re.compile(rb"<c\b([^>]*?)(/?)>")
-_R = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
-_MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+[0-9]+):([A-Z]+[0-9]+)"')
-# the children of a worksheet that come after <legacyDrawing> (ECMA-376, CT_Worksheet)
-_AFTER_LEGACY = {b"legacyDrawingHF", b"drawingHF", b"picture", b"oleObjects", b"controls", b"webPublishItems",
-                 b"tableParts", b"extLst"}
-_TAG = re.compile(rb"<(/?)([A-Za-z_][\w.:-]*)[^>]*?(/?)>")
 
 
 @dataclass
@@ -53,13 +44,6 @@ class Sheet:
     data: bytes | None = None
     cells: dict = field(default_factory=dict)  # (row, column) -> findings
     merged: list = field(default_factory=list)  # merged ranges (first row, first column, last row, last column)
-
-
-def _split(ref: str) -> tuple[int, int]:
-    found = _REF.fullmatch(ref)
-    if not found:
-        raise Unsupported("cell reference")
-    return int(found.group(2)), column_index_from_string(found.group(1))
 
 
 def _sheets(archive: zipfile.ZipFile) -> tuple[list[Sheet], bytes, list[dict]]:
@@ -75,137 +59,6 @@ def _sheets(archive: zipfile.ZipFile) -> tuple[list[Sheet], bytes, list[dict]]:
     if any(s.part not in names for s in sheets):
         raise Unsupported("chart sheet or missing part")
     return sheets, workbook, rels
-
-
-def _anchors(data: bytes) -> list[tuple[int, int, int, int]]:
-    merged = []
-    for first, last in _MERGE.findall(data):
-        (r1, c1), (r2, c2) = _split(first.decode()), _split(last.decode())
-        merged.append((r1, c1, r2, c2))
-    return merged
-
-
-def _anchor(merged, row: int, column: int) -> tuple[int, int]:
-    for r1, c1, r2, c2 in merged:
-        if r1 <= row <= r2 and c1 <= column <= c2:
-            return r1, c1
-    return row, column
-
-
-def _styled(cell_head: bytes, style: int) -> bytes:
-    return parts.set_attr(cell_head, b"s", str(style).encode())
-
-
-def _rewrite_row(row: bytes, number: int, wanted: dict[int, int]) -> bytes:
-    """A row's XML with the format of the cells of `wanted` ({column: format}) set; missing cells are added."""
-    head_end = row.index(b">") + 1
-    head, body, closing = row[:head_end], row[head_end:], b""
-    if head.endswith(b"/>"):
-        head, body, closing = head[:-2] + b">", b"", b"</row>"
-    else:
-        body, closing = body[:-len(b"</row>")], b"</row>"
-    out, pos, todo = [], 0, sorted(wanted)
-    added = len(todo)
-    for cell in _CELL.finditer(body):
-        found = _R.search(cell.group(0))
-        if not found:
-            raise Unsupported("cell without reference")
-        column = column_index_from_string(found.group(1).decode())
-        while todo and todo[0] < column:
-            c = todo.pop(0)
-            out.append(body[pos:cell.start()])
-            out.append(b'<c r="%s%d" s="%d"/>' % (get_column_letter(c).encode(), number, wanted[c]))
-            pos = cell.start()
-        if todo and todo[0] == column:
-            todo.pop(0)
-            added -= 1
-            out.append(body[pos:cell.start()])
-            out.append(_styled(cell.group(0), wanted[column]))
-            pos = cell.end()
-    out.append(body[pos:])
-    for c in todo:
-        out.append(b'<c r="%s%d" s="%d"/>' % (get_column_letter(c).encode(), number, wanted[c]))
-    if added:  # a cell was added: the row's span hint may no longer hold
-        head = parts.drop_attr(head, b"spans")
-    return head + b"".join(out) + closing
-
-
-def rewrite_sheet(data: bytes, wanted: dict[tuple[int, int], str], styles: parts.Styles) -> bytes:
-    """The sheet with each cell of `wanted` ({(row, column): fill}) filled; its own format kept otherwise."""
-    _, open_end, close = parts.block(data, b"sheetData")
-    by_row: dict[int, dict[int, str]] = defaultdict(dict)
-    for (r, c), fill in wanted.items():
-        by_row[r][c] = fill
-    rows = sorted(by_row)
-    out, pos = [data[:open_end]], open_end
-    for match in _ROW.finditer(data, open_end, close):
-        found = re.search(rb'\sr="([0-9]+)"', match.group(1))
-        if not found:
-            raise Unsupported("row without number")
-        number = int(found.group(1))
-        while rows and rows[0] < number:
-            r = rows.pop(0)
-            out.append(data[pos:match.start()])
-            out.append(_new_row(r, by_row[r], styles))
-            pos = match.start()
-        if not rows or rows[0] != number:
-            continue
-        rows.pop(0)
-        end = match.end() if match.group(2) else data.index(b"</row>", match.end()) + len(b"</row>")
-        row = data[match.start():end]
-        out.append(data[pos:match.start()])
-        out.append(_rewrite_row(row, number, _formats(row, by_row[number], styles)))
-        pos = end
-    out.append(data[pos:close])
-    for r in rows:
-        out.append(_new_row(r, by_row[r], styles))
-    out.append(data[close:])
-    return b"".join(out)
-
-
-def _formats(row: bytes, fills: dict[int, bytes], styles: parts.Styles) -> dict[int, int]:
-    """{column: the format of that cell with its fill}, from the cell's own format (or the row's, or 0)."""
-    own: dict[int, int] = {}
-    for cell in _CELL.finditer(row):
-        found = _R.search(cell.group(0))
-        if found and (column := column_index_from_string(found.group(1).decode())) in fills:
-            style = re.search(rb'\ss="([0-9]+)"', cell.group(0))
-            own[column] = int(style.group(1)) if style else 0
-    head = row[:row.index(b">") + 1]
-    row_style = re.search(rb'\ss="([0-9]+)"', head) if b'customFormat="1"' in head else None
-    default = int(row_style.group(1)) if row_style else 0
-    return {c: styles.with_fill(own.get(c, default), fill) for c, fill in fills.items()}
-
-
-def _new_row(number: int, fills: dict[int, bytes], styles: parts.Styles) -> bytes:
-    cells = b"".join(b'<c r="%s%d" s="%d"/>' % (get_column_letter(c).encode(), number, styles.with_fill(0, fill))
-                     for c, fill in sorted(fills.items()))
-    return b'<row r="%d">%s</row>' % (number, cells)
-
-
-def add_legacy_drawing(data: bytes, rel_id: str) -> bytes:
-    """The sheet with `<legacyDrawing r:id=...>` where the schema wants it."""
-    root = re.search(rb"<worksheet\b[^>]*>", data)
-    if root is None:
-        raise Unsupported("worksheet prefix")
-    prefix = re.search(rb'xmlns:([\w.-]+)="' + parts.REL.encode() + b'"', root.group(0))
-    attr = (prefix.group(1) + b":id") if prefix else b'xmlns:r="' + parts.REL.encode() + b'" r:id'
-    _, _, close = parts.block(data, b"sheetData")
-    depth, insert = 0, data.rindex(b"</worksheet>")
-    for tag in _TAG.finditer(data, close + len(b"</sheetData>"), insert):
-        closing, name, empty = tag.groups()
-        if closing:
-            depth -= 1
-            continue
-        if depth == 0:
-            if name == b"legacyDrawing":
-                raise Unsupported("legacy drawing")
-            if name in _AFTER_LEGACY:
-                insert = tag.start()
-                break
-        if not empty:
-            depth += 1
-    return data[:insert] + b"<legacyDrawing " + attr + b'="' + rel_id.encode() + b'"/>' + data[insert:]
 
 
 def comment_parts(cells: dict[tuple[int, int], list[Finding]]) -> tuple[bytes, bytes]:
@@ -232,9 +85,9 @@ def findings_by_cell(sheets: list[Sheet], findings: list[Finding], archive: zipf
             continue
         if sheet.data is None:
             sheet.data = archive.read(sheet.part)
-            sheet.merged = _anchors(sheet.data)
+            sheet.merged = sheet_xml.anchors(sheet.data)
         todo[sheet.name] = sheet
-        sheet.cells.setdefault(_anchor(sheet.merged, *_split(f.cell)), []).append(f)
+        sheet.cells.setdefault(sheet_xml.anchor(sheet.merged, *sheet_xml.split(f.cell)), []).append(f)
     return list(todo.values())
 
 
@@ -259,14 +112,6 @@ def anomalies_parts(book_bytes: bytes) -> tuple[bytes, bytes | None, bytes, byte
 def restyle(sheet: bytes, mapping: dict[int, int]) -> bytes:
     return re.sub(rb'(<(?:c|row)\b[^>]*?\ss=")([0-9]+)"',
                   lambda m: m.group(1) + str(mapping[int(m.group(2))]).encode() + b'"', sheet)
-
-
-def unselect(data: bytes) -> bytes:
-    """A sheet's XML with its tab no longer selected (only « Anomalies » is)."""
-    view = re.search(rb"<sheetView\b[^>]*>", data[:data.find(b"<sheetData")] if b"<sheetData" in data else data)
-    if view is None or b'tabSelected="1"' not in view.group(0):
-        return data
-    return data[:view.start()] + parts.set_attr(view.group(0), b"tabSelected", b"0") + data[view.end():]
 
 
 def defined_names(workbook: bytes, small_workbook: bytes) -> bytes:
@@ -321,6 +166,7 @@ def _sheet_ids(workbook: bytes) -> list[int]:
 
 
 CUSTOM = "docProps/custom.xml"
+MAX_SMALL_PART = 8 * 2**20  # bytes: workbook.xml, styles.xml, relationships, custom properties are small
 CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 
@@ -358,6 +204,9 @@ def prepare(source: Path, findings: list[Finding], anomalies: bytes, name: str) 
     wrote, holding only the sheet `name`) first. Raises Unsupported when only openpyxl can do it."""
     with zipfile.ZipFile(source) as archive:
         names = set(archive.namelist())
+        if any(info.file_size > MAX_SMALL_PART and (info.filename in (WORKBOOK, "xl/styles.xml", CUSTOM)
+                                                    or info.filename.endswith(".rels")) for info in archive.infolist()):
+            raise Unsupported("a large part these edits would scan")  # hostile, or unusual: openpyxl's road
         sheets, workbook, workbook_rels = _sheets(archive)
         if b"<x:" in workbook[:2000] or "xl/styles.xml" not in names:
             raise Unsupported("prefixed workbook")
@@ -374,12 +223,12 @@ def prepare(source: Path, findings: list[Finding], anomalies: bytes, name: str) 
                 raise Unsupported("comments already")
             wanted = {cell: fills["error" if any(f.severity == "error" for f in items) else "warning"]
                       for cell, items in sheet.cells.items()}
-            data = rewrite_sheet(unselect(sheet.data), wanted, styles)
+            data = sheet_xml.rewrite_sheet(sheet_xml.unselect(sheet.data), wanted, styles)
             comments, vml = comment_parts(sheet.cells)
             comments_name = parts.free_name(names, "xl/comments/comment{}.xml")
             vml_name = parts.free_name(names, "xl/drawings/commentsDrawing{}.vml")
             vml_id = parts.new_id(rels, "rIdVml")
-            data = add_legacy_drawing(data, vml_id)
+            data = sheet_xml.add_legacy_drawing(data, vml_id)
             folder = sheet.part.rsplit("/", 1)[0]
             replaced[rels_name] = parts.add_relationships(rels_data, [
                 (parts.new_id(rels, "rIdComments"), parts.REL + "/comments", _relative(folder, comments_name)),
@@ -392,16 +241,16 @@ def prepare(source: Path, findings: list[Finding], anomalies: bytes, name: str) 
         for sheet in sheets:
             if sheet.part not in replaced:
                 head = archive.read(sheet.part)
-                changed = unselect(head)
+                changed = sheet_xml.unselect(head)
                 if changed is not head:
                     replaced[sheet.part] = changed
-        sheet_xml, sheet_rels, small_styles, small_workbook = anomalies_parts(anomalies)
-        sheet_xml = restyle(sheet_xml, styles.graft(small_styles))
+        own_xml, sheet_rels, small_styles, small_workbook = anomalies_parts(anomalies)
+        own_xml = restyle(own_xml, styles.graft(small_styles))
         part = parts.free_name(names, "xl/worksheets/sheet{}.xml")
         rel_id = parts.new_id(workbook_rels, "rId")
         replaced[parts.rels_of(WORKBOOK)] = parts.add_relationships(
             archive.read(parts.rels_of(WORKBOOK)), [(rel_id, parts.REL + "/worksheet", _relative("xl", part))])
-        added[part] = sheet_xml
+        added[part] = own_xml
         if sheet_rels is not None:
             added[parts.rels_of(part)] = sheet_rels
         overrides.append((part, parts.WORKSHEET_TYPE))
