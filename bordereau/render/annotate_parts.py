@@ -223,12 +223,11 @@ def prepare(source: Path, findings: list[Finding], anomalies: bytes, name: str) 
                 raise Unsupported("comments already")
             wanted = {cell: fills["error" if any(f.severity == "error" for f in items) else "warning"]
                       for cell, items in sheet.cells.items()}
-            data = sheet_xml.rewrite_sheet(sheet_xml.unselect(sheet.data), wanted, styles)
             comments, vml = comment_parts(sheet.cells)
             comments_name = parts.free_name(names, "xl/comments/comment{}.xml")
             vml_name = parts.free_name(names, "xl/drawings/commentsDrawing{}.vml")
             vml_id = parts.new_id(rels, "rIdVml")
-            data = sheet_xml.add_legacy_drawing(data, vml_id)
+            data = sheet_xml.rewrite_sheet(sheet.data, wanted, styles, vml_id)
             folder = sheet.part.rsplit("/", 1)[0]
             replaced[rels_name] = parts.add_relationships(rels_data, [
                 (parts.new_id(rels, "rIdComments"), parts.REL + "/comments", _relative(folder, comments_name)),

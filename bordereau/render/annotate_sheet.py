@@ -7,7 +7,7 @@ openpyxl road)."""
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
@@ -18,6 +18,7 @@ _REF = re.compile(r"([A-Z]{1,3})([0-9]+)")
 _ROW = re.compile(rb"<row\b([^>]*?)(/?)>")
 _CELL = re.compile(rb"<c\b([^>]*?)(/?)>")
 _R = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
+_ROW_NUMBER = re.compile(rb'\sr="([0-9]+)"')
 _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+[0-9]+):([A-Z]+[0-9]+)"')
 # the children of a worksheet that come after <legacyDrawing> (ECMA-376, CT_Worksheet)
 _AFTER_LEGACY = {b"legacyDrawingHF", b"drawingHF", b"picture", b"oleObjects", b"controls", b"webPublishItems",
@@ -33,8 +34,9 @@ def split(ref: str) -> tuple[int, int]:
 
 
 def anchors(data: bytes) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a sheet (they follow its cells)."""
     merged = []
-    for first, last in _MERGE.findall(data):
+    for first, last in _MERGE.findall(data, max(data.rfind(b"</sheetData>"), 0)):
         (r1, c1), (r2, c2) = split(first.decode()), split(last.decode())
         merged.append((r1, c1, r2, c2))
     return merged
@@ -85,27 +87,32 @@ def _rewrite_row(row: bytes, number: int, wanted: dict[int, int]) -> bytes:
     return head + b"".join(out) + closing
 
 
-def rewrite_sheet(data: bytes, wanted: dict[tuple[int, int], str], styles: parts.Styles) -> bytes:
-    """The sheet with each cell of `wanted` ({(row, column): fill}) filled; its own format kept otherwise."""
+def rewrite_sheet(data: bytes, wanted: dict[tuple[int, int], bytes], styles: parts.Styles, drawing: str) -> bytes:
+    """The sheet with each cell of `wanted` ({(row, column): fill}) filled (its own format kept otherwise), its tab
+    not selected, and `<legacyDrawing r:id="drawing">` for the comments' shapes. The sheet's bytes are copied once:
+    only the rows that change and the parts before and after <sheetData> are rewritten."""
     _, open_end, close = parts.block(data, b"sheetData")
-    by_row: dict[int, dict[int, str]] = defaultdict(dict)
+    by_row: dict[int, dict[int, bytes]] = defaultdict(dict)
     for (r, c), fill in wanted.items():
         by_row[r][c] = fill
-    rows = sorted(by_row)
-    out, pos = [data[:open_end]], open_end
+    rows = deque(sorted(by_row))
+    head = data[:open_end]
+    out, pos = [unselect(head)], open_end
     for match in _ROW.finditer(data, open_end, close):
-        found = re.search(rb'\sr="([0-9]+)"', match.group(1))
+        if not rows:
+            break
+        found = _ROW_NUMBER.search(match.group(1))
         if not found:
             raise Unsupported("row without number")
         number = int(found.group(1))
         while rows and rows[0] < number:
-            r = rows.pop(0)
+            r = rows.popleft()
             out.append(data[pos:match.start()])
             out.append(_new_row(r, by_row[r], styles))
             pos = match.start()
         if not rows or rows[0] != number:
             continue
-        rows.pop(0)
+        rows.popleft()
         end = match.end() if match.group(2) else data.index(b"</row>", match.end()) + len(b"</row>")
         row = data[match.start():end]
         out.append(data[pos:match.start()])
@@ -114,7 +121,7 @@ def rewrite_sheet(data: bytes, wanted: dict[tuple[int, int], str], styles: parts
     out.append(data[pos:close])
     for r in rows:
         out.append(_new_row(r, by_row[r], styles))
-    out.append(data[close:])
+    out.append(add_legacy_drawing(head, data[close:], drawing))
     return b"".join(out)
 
 
@@ -138,16 +145,16 @@ def _new_row(number: int, fills: dict[int, bytes], styles: parts.Styles) -> byte
     return b'<row r="%d">%s</row>' % (number, cells)
 
 
-def add_legacy_drawing(data: bytes, rel_id: str) -> bytes:
-    """The sheet with `<legacyDrawing r:id=...>` where the schema wants it."""
-    root = re.search(rb"<worksheet\b[^>]*>", data)
+def add_legacy_drawing(head: bytes, tail: bytes, rel_id: str) -> bytes:
+    """The end of a sheet (from </sheetData>) with `<legacyDrawing r:id=...>` where the schema wants it; `head` is
+    the sheet's start, whose root element names the relationships' prefix."""
+    root = re.search(rb"<worksheet\b[^>]*>", head)
     if root is None:
         raise Unsupported("worksheet prefix")
     prefix = re.search(rb'xmlns:([\w.-]+)="' + parts.REL.encode() + b'"', root.group(0))
     attr = (prefix.group(1) + b":id") if prefix else b'xmlns:r="' + parts.REL.encode() + b'" r:id'
-    _, _, close = parts.block(data, b"sheetData")
-    depth, insert = 0, data.rindex(b"</worksheet>")
-    for tag in _TAG.finditer(data, close + len(b"</sheetData>"), insert):
+    depth, insert = 0, tail.rindex(b"</worksheet>")
+    for tag in _TAG.finditer(tail, len(b"</sheetData>"), insert):
         closing, name, empty = tag.groups()
         if closing:
             depth -= 1
@@ -160,12 +167,13 @@ def add_legacy_drawing(data: bytes, rel_id: str) -> bytes:
                 break
         if not empty:
             depth += 1
-    return data[:insert] + b"<legacyDrawing " + attr + b'="' + rel_id.encode() + b'"/>' + data[insert:]
+    return b"".join((tail[:insert], b"<legacyDrawing ", attr, b'="', rel_id.encode(), b'"/>', tail[insert:]))
 
 
 def unselect(data: bytes) -> bytes:
-    """A sheet's XML with its tab no longer selected (only « Anomalies » is)."""
-    view = re.search(rb"<sheetView\b[^>]*>", data[:data.find(b"<sheetData")] if b"<sheetData" in data else data)
+    """A sheet's XML (or its start) with its tab no longer selected (only « Anomalies » is)."""
+    end = data.find(b"<sheetData")
+    view = re.compile(rb"<sheetView\b[^>]*>").search(data, 0, end if end >= 0 else len(data))
     if view is None or b'tabSelected="1"' not in view.group(0):
         return data
-    return data[:view.start()] + parts.set_attr(view.group(0), b"tabSelected", b"0") + data[view.end():]
+    return b"".join((data[:view.start()], parts.set_attr(view.group(0), b"tabSelected", b"0"), data[view.end():]))
