@@ -146,7 +146,7 @@ def _by_parts(source: Path, findings: list[Finding], target: Path, inputs: tuple
               pupils: dict[tuple, str]) -> bool:
     """The copy made by editing the workbook's parts (annotate_parts), fast and keeping everything else byte for
     byte; False when that road cannot make it (openpyxl then does)."""
-    from . import annotate_parts
+    from bordereau.render import annotate_parts
 
     try:
         sheet_names = [s.name for s in annotate_parts.sheet_list(source)]

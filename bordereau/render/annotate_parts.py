@@ -24,11 +24,11 @@ from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
 from openpyxl.utils import get_column_letter
 from openpyxl.xml.functions import tostring
 
-from ..findings import Finding
-from ..xlsx import clean
-from . import annotate_sheet as sheet_xml
-from . import xlsx_parts as parts
-from .xlsx_parts import Unsupported
+from bordereau.findings import Finding
+from bordereau.render import annotate_sheet as sheet_xml
+from bordereau.render import xlsx_parts as parts
+from bordereau.render.xlsx import clean
+from bordereau.render.xlsx_parts import Unsupported
 
 ERROR_FILL = (b'<fill><patternFill patternType="solid"><fgColor rgb="00FF8080"/><bgColor rgb="00000000"/>'
               b"</patternFill></fill>")

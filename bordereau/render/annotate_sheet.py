@@ -11,8 +11,8 @@ from collections import defaultdict, deque
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from . import xlsx_parts as parts
-from .xlsx_parts import Unsupported
+from bordereau.render import xlsx_parts as parts
+from bordereau.render.xlsx_parts import Unsupported
 
 _REF = re.compile(r"([A-Z]{1,3})([0-9]+)")
 _ROW = re.compile(rb"<row\b([^>]*?)(/?)>")
