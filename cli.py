@@ -185,7 +185,7 @@ def annotated_copies(result, inputs: tuple[Path, ...], folder: Path) -> list[tup
     from bordereau.render.annotate import CopyFailed, annotate
 
     names = distinct_names(list(inputs), "-anomalies.xlsx")
-    pupils = result.pupils()
+    pupils = result.pupils({(f.path, f.sheet, f.row) for f in result.findings})  # only the lines named in a finding
     copies = []
     for source in inputs:
         mine = [f for f in result.findings if f.path == str(source)]

@@ -37,12 +37,18 @@ class CheckResult(CountsFindings):
     def as_json(self) -> dict:
         return {"files": [s.as_dict() for s in self.files], "findings": [f.as_dict() for f in self.findings]}
 
-    def pupils(self) -> dict[tuple, str]:
-        """The pupil of each dose line, as findings name it beside the cell: (path, sheet, row) -> « NOM P. »."""
+    def pupils(self, only: set[tuple] | None = None) -> dict[tuple, str]:
+        """The pupil of each dose line (of those `only` names, when given), as findings name it beside the cell:
+        (path, sheet, row) -> « NOM P. »."""
         if self.lines.empty or "nom" not in self.lines:
             return {}
-        keys = zip(self.lines["path"], self.lines["sheet"], self.lines["row"], strict=True)
-        names = map(pupil_name, self.lines["nom"], self.lines["prenom"])
+        lines = self.lines
+        keys = zip(lines["path"].tolist(), lines["sheet"].tolist(), lines["row"].tolist(), strict=True)
+        if only is not None:
+            at = [k in only for k in keys]
+            lines = lines[at]
+            keys = zip(lines["path"].tolist(), lines["sheet"].tolist(), lines["row"].tolist(), strict=True)
+        names = map(pupil_name, lines["nom"].tolist(), lines["prenom"].tolist())
         return {key: name for key, name in zip(keys, names, strict=True) if name}
 
     def shown(self) -> CheckResult:

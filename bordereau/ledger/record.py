@@ -27,6 +27,8 @@ import sqlalchemy as sa
 from bordereau.errors import BordereauError
 from bordereau.files import owner_tag
 from bordereau.identifiers import hide_nirs, nir_mask
+from bordereau.ledger import bulk
+from bordereau.ledger.bulk import values
 from bordereau.ledger.schema import billed_lines, bordereaux, counters, exports, fir_lines
 
 MARKER = ".bordereau-export"
@@ -82,22 +84,21 @@ def _insert_bordereau(connection, export_id: int, b, created: dt.datetime, hashe
         total=int(b.sums.total * 100), file_name=b.file_name, refers_to=",".join(b.refers_to) or None))
     lines = b.lines
     keys = hashes.loc[lines.index]
-    nirs = lines["nir"].map(nir_mask, na_action="ignore")
-    rows = pd.DataFrame({
-        "bordereau": b.number, "line_no": range(1, len(lines) + 1), "dose_key": keys["dose_key"],
-        "beneficiary_key": keys["beneficiary_key"], "vaccine_code": lines["vaccin_id"], "classe": lines["classe"],
-        "administered_on": lines["date_administration"].dt.date, "coverage": lines["prise_en_charge"],
-        "regime": lines["code_regime"], "prix": lines["prix_unitaire"], "amo": lines["amo"],
-        "complementaire": lines["complementaire"], "total": lines["total"], "state": "billed",
-        "rebills": keys.get("rebills"), "nom": lines["nom"].map(hide_nirs, na_action="ignore"),
-        "prenom": lines["prenom"].map(hide_nirs, na_action="ignore"),
-        "birth_date": lines["date_naissance"].dt.date, "nir_masked": nirs,
-    }).astype(object)
-    rows = rows.where(rows.notna(), None)
-    for column in ("prix", "amo", "complementaire", "total", "line_no"):
-        rows[column] = [int(v) for v in rows[column]]
-    if len(rows):
-        connection.execute(billed_lines.insert(), rows.to_dict("records"))
+    n = len(lines)
+    bulk.insert(connection, billed_lines, {
+        "bordereau": [b.number] * n, "line_no": list(range(1, n + 1)), "dose_key": values(keys["dose_key"]),
+        "beneficiary_key": values(keys["beneficiary_key"]), "vaccine_code": values(lines["vaccin_id"]),
+        "classe": values(lines["classe"]), "administered_on": values(lines["date_administration"].dt.date),
+        "coverage": values(lines["prise_en_charge"]), "regime": values(lines["code_regime"]),
+        **{column: [int(v) for v in lines[source]] for column, source in (
+            ("prix", "prix_unitaire"), ("amo", "amo"), ("complementaire", "complementaire"), ("total", "total"))},
+        "state": ["billed"] * n,
+        "rebills": values(keys["rebills"]) if "rebills" in keys else [None] * n,
+        "nom": values(lines["nom"].map(hide_nirs, na_action="ignore")),
+        "prenom": values(lines["prenom"].map(hide_nirs, na_action="ignore")),
+        "birth_date": values(lines["date_naissance"].dt.date),
+        "nir_masked": values(lines["nir"].map(nir_mask, na_action="ignore")),
+    })
 
 
 def _insert_fir(connection, export_id: int, lines: pd.DataFrame, hashes: pd.DataFrame) -> None:
@@ -105,12 +106,12 @@ def _insert_fir(connection, export_id: int, lines: pd.DataFrame, hashes: pd.Data
     if lines.empty:
         return
     keys = hashes.loc[lines.index]
-    rows = pd.DataFrame({
-        "export_id": export_id, "dose_key": keys["dose_key"], "beneficiary_key": keys["beneficiary_key"],
-        "finess_geographique": lines["finess_geographique"], "vaccine_code": lines["vaccin_id"],
-        "classe": lines["classe"], "administered_on": lines["date_administration"].dt.date,
-        "prix": [int(v) for v in lines["prix_unitaire"]], "fir": [int(v) for v in lines["fir"]]}).astype(object)
-    connection.execute(fir_lines.insert(), rows.to_dict("records"))
+    bulk.insert(connection, fir_lines, {
+        "export_id": [export_id] * len(lines), "dose_key": values(keys["dose_key"]),
+        "beneficiary_key": values(keys["beneficiary_key"]),
+        "finess_geographique": values(lines["finess_geographique"]), "vaccine_code": values(lines["vaccin_id"]),
+        "classe": values(lines["classe"]), "administered_on": values(lines["date_administration"].dt.date),
+        "prix": [int(v) for v in lines["prix_unitaire"]], "fir": [int(v) for v in lines["fir"]]})
 
 
 def complete(ledger, export_id: int, out: Path) -> None:

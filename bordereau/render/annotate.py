@@ -9,6 +9,7 @@ their values, show dates as dates and amounts in euros."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -118,11 +119,13 @@ def annotate(source: Path, findings: list[Finding], folder: Path, name: str | No
     """Write the annotated copy of `source` into `folder`; returns its path and a note when the copy could not keep
     the original's formatting. Raises CopyFailed when no copy could be written. `pupils` names the pupil of each
     line, (path, sheet, row) -> « NOM P. »."""
+    target = output_path(source, folder, name)
+    if source.suffix.lower() in (".xlsx", ".xlsm") and _by_parts(source, findings, target, inputs, pupils or {}):
+        return target, None
     try:
         book, names, note = _load(source)
     except Exception as exc:
         raise CopyFailed(f"classeur illisible pour la copie ({exc.__class__.__name__})") from None
-    target = output_path(source, folder, name)
     try:
         own = _mark(book, findings, names, pupils or {})
         with atomic_path(target, inputs=(source, *inputs)) as temp:
@@ -133,6 +136,42 @@ def annotate(source: Path, findings: list[Finding], folder: Path, name: str | No
     except Exception as exc:  # openpyxl cannot write what it loaded
         raise CopyFailed(f"écriture de la copie impossible ({exc.__class__.__name__})") from None
     return target, note
+
+
+class _OtherRoad(Exception):
+    """The copy cannot be made by editing the workbook's parts: openpyxl makes it."""
+
+
+def _by_parts(source: Path, findings: list[Finding], target: Path, inputs: tuple[Path, ...],
+              pupils: dict[tuple, str]) -> bool:
+    """The copy made by editing the workbook's parts (annotate_parts), fast and keeping everything else byte for
+    byte; False when that road cannot make it (openpyxl then does)."""
+    from bordereau.render import annotate_parts
+
+    try:
+        sheet_names = [s.name for s in annotate_parts.sheet_list(source)]
+    except Exception:  # a part missing or damaged: openpyxl, or the copy of the values, will say
+        return False
+    try:
+        with atomic_path(target, inputs=(source, *inputs)) as temp:
+            small = openpyxl.Workbook()
+            small.remove(small.active)
+            own = _findings_sheet(small, findings, {n: n for n in sheet_names}, pupils, taken=sheet_names)
+            buffer = io.BytesIO()
+            small.save(buffer)
+            try:
+                copy = annotate_parts.prepare(source, findings, buffer.getvalue(), own)
+            except Exception:  # Unsupported, or a part these edits do not understand
+                raise _OtherRoad from None
+            copy.write(temp)
+            copy.stamp(temp, provenance.PROPERTY, provenance.record(open_sheets(temp), [own]))
+    except _OtherRoad:
+        return False
+    except (OSError, UsageError):
+        raise
+    except Exception as exc:  # openpyxl cannot write the findings
+        raise CopyFailed(f"écriture de la copie impossible ({exc.__class__.__name__})") from None
+    return True
 
 
 def _mark(book: openpyxl.Workbook, findings: list[Finding], names: dict[str, str], pupils: dict[tuple, str]) -> str:
@@ -163,9 +202,9 @@ def _stamp(book: openpyxl.Workbook, temp: Path, own: str) -> None:
 
 
 def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding], names: dict[str, str],
-                    pupils: dict[tuple, str]) -> str:
+                    pupils: dict[tuple, str], taken: list[str] = ()) -> str:
     name = "Anomalies"
-    while name in book.sheetnames:
+    while name.lower() in {n.lower() for n in (*book.sheetnames, *taken)}:  # Excel's names ignore case
         name += "_"
     ws = book.create_sheet(name, 0)
     ws.append(HEADERS)

@@ -38,9 +38,9 @@ TABLE = (
 
 
 def _column_values(lines: pd.DataFrame, column: str, kind: str) -> list:
-    values = lines[column]
     if kind == "date":
-        return [None if pd.isna(v) else v for v in values.dt.to_pydatetime()]
+        return [None if pd.isna(v) else v for v in lines[column].dt.to_pydatetime()]
+    values = lines[column].tolist()  # plain Python values: iterating a pandas column makes an object per cell
     if kind == "money":
         return [None if pd.isna(v) else int(v) / 100 for v in values]
     if kind == "coverage":

@@ -41,14 +41,19 @@ def text(value) -> str:
     return "" if value is None or (isinstance(value, float) and value != value) or value is pd.NA else str(value)
 
 
+FIELDS = ("nom", "prenom", "nir", "date_naissance", "code_regime", "prise_en_charge", "vaccin", "code_vaccin",
+          "date_administration", "dose", "prix_unitaire", "amo", "complementaire", "total")
+
+
 def rows(b: Bordereau) -> list[list[str]]:
     lines = b.lines
     out = []
-    for n, r in enumerate(lines.itertuples(index=False), start=1):
-        out.append([str(n), text(r.nom), text(r.prenom), text(r.nir), day(r.date_naissance), text(r.code_regime),
-                    COVERAGE_LABELS.get(r.prise_en_charge, ""), text(r.vaccin), text(r.code_vaccin),
-                    day(r.date_administration), text(r.dose), eur(r.prix_unitaire), eur(r.amo),
-                    eur(r.complementaire), eur(r.total)])
+    columns = [lines[name].tolist() for name in FIELDS]  # whole columns: no pandas object per cell
+    for n, (nom, prenom, nir, born, regime, coverage, vaccin, code, given, dose, prix, amo, amc, total) in enumerate(
+            zip(*columns, strict=True), start=1):
+        out.append([str(n), text(nom), text(prenom), text(nir), day(born), text(regime),
+                    COVERAGE_LABELS.get(coverage, ""), text(vaccin), text(code), day(given), text(dose), eur(prix),
+                    eur(amo), eur(amc), eur(total)])
     s = b.sums
     out.append(["", "TOTAL", "", "", "", "", "", "", "", "", "", eur(s.prix), eur(s.amo), eur(s.complementaire),
                 eur(s.total)])

@@ -27,6 +27,7 @@ class Grid:
             self.xs.append(self.xs[-1] + w)
         self.top = 0.0
         self._head: list[list[str]] | None = None
+        self._placed: dict[tuple[int, str], tuple[str, str]] = {}  # (column, text) -> its x and its text operator
 
     # -- pieces --------------------------------------------------------------------------------------------------
 
@@ -89,8 +90,12 @@ class Grid:
             doc.text(self.xs[0], y, "")  # selects the font on this page
         font, k, h = doc.current_font, doc.k, doc.h
         base = (h - (y + GAP / 2 + 0.78 * self.line)) * k
-        ops = [f"BT {self._x(c, text) * k:.2f} {base:.2f} Td {font.encode_text(text)} ET"
-               for c, text in enumerate(row) if text]
+        placed, ops, at = self._placed, [], f"{base:.2f}"
+        for c, text in enumerate(row):
+            if text:  # a column repeats a few values (dates, vaccines, amounts): each is placed once
+                if (part := placed.get((c, text))) is None:
+                    part = placed[(c, text)] = (f"{self._x(c, text) * k:.2f}", font.encode_text(text))
+                ops.append(f"BT {part[0]} {at} Td {part[1]} ET")
         if ops:
             doc._out(" ".join(ops))  # fpdf2's own way of writing to the page, as its text() does
 

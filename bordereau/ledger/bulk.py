@@ -1,0 +1,67 @@
+"""Inserting many rows at once through each engine's bulk path, inside the caller's transaction: PostgreSQL's `COPY`
+(psycopg 3's `cursor.copy`), SQLite's one prepared statement run for every row (`executemany`).
+
+The rows are given as columns (name -> list of Python values, None for nothing), so that no dictionary is built per
+row. The caller's transaction keeps its guarantees: a unique index broken by one row fails the whole insert with
+SQLAlchemy's IntegrityError, as a plain `insert` would, and nothing of it stays once the transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+
+
+def values(series: pd.Series) -> list:
+    """A column as a list of plain Python values (numpy scalars unboxed), None where pandas has nothing."""
+    return series.astype(object).where(series.notna(), None).tolist()
+
+
+def insert(connection: sa.Connection, table: sa.Table, columns: dict[str, list]) -> None:
+    """Insert the rows held by `columns` into `table`, in the transaction of `connection`."""
+    names = list(columns)
+    rows = list(zip(*columns.values(), strict=True))
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, names, rows)
+    else:
+        _executemany(connection, table, names, rows)
+
+
+def _sqlite_value(value):
+    """What SQLAlchemy's SQLite types store: dates and times as ISO text."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _executemany(connection: sa.Connection, table: sa.Table, names: list[str], rows: list[tuple]) -> None:
+    dated = [i for i, name in enumerate(names) if isinstance(table.c[name].type, sa.Date | sa.DateTime)]
+    if dated:
+        rows = [tuple(_sqlite_value(v) if i in dated else v for i, v in enumerate(row)) for row in rows]
+    quoted = ", ".join(f'"{name}"' for name in names)
+    marks = ", ".join("?" for _ in names)
+    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', rows)
+
+
+def _copy(connection: sa.Connection, table: sa.Table, names: list[str], rows: list[tuple]) -> None:
+    import psycopg
+
+    quoted = ", ".join(f'"{name}"' for name in names)
+    raw = connection.connection.driver_connection
+    try:
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.errors.IntegrityError as exc:
+        raise sa.exc.IntegrityError(f"COPY {table.name}", None, exc) from None
+    except psycopg.errors.DiskFull as exc:
+        from bordereau.errors import BordereauError
+
+        raise BordereauError(f"registre {connection.engine.url.render_as_string(hide_password=True)} : "
+                             "écriture impossible, disque plein") from exc

@@ -1,0 +1,53 @@
+"""The ledger's bulk insert (issue 12): PostgreSQL's COPY and SQLite's prepared statement keep the guarantees of a
+plain insert, on both engines: the values read back as written, a dose billed twice fails the whole insert, and
+nothing of it stays."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from test_ledger import db, rows  # noqa: F401 - db is a fixture
+
+from bordereau.ledger import bulk, open_ledger
+from bordereau.ledger.schema import billed_lines, bordereaux, exports
+
+
+def _lines(number: str, doses: list[str]) -> dict[str, list]:
+    n = len(doses)
+    return {"bordereau": [number] * n, "line_no": list(range(1, n + 1)), "dose_key": doses,
+            "beneficiary_key": ["b" * 64] * n, "vaccine_code": ["3400930056202"] * n, "classe": ["HPV"] * n,
+            "administered_on": [dt.date(2026, 10, 5)] * n, "coverage": ["droit_commun"] * n,
+            "regime": [None] * n, "prix": [13568] * n, "amo": [8819] * n, "complementaire": [0] * n,
+            "total": [8819] * n, "state": ["billed"] * n, "nom": ["O'HARA, Zoé\t«»"] * n, "prenom": [None] * n,
+            "birth_date": [dt.date(2013, 3, 12)] * n}
+
+
+def _bordereau(connection, number: str) -> None:
+    export_id = connection.execute(exports.insert().values(
+        created=dt.datetime(2026, 11, 23, 10), out_dir="/x", state="done").returning(exports.c.id)).scalar_one()
+    connection.execute(bordereaux.insert().values(
+        number=number, export_id=export_id, cpam="595", finess_geographique="590780102", centre="Lille",
+        period_start=dt.date(2026, 10, 1), period_end=dt.date(2026, 10, 31), created=dt.datetime(2026, 11, 23),
+        lines=2, prix=0, amo=0, complementaire=0, total=0, file_name=f"{number}.xlsx"))
+
+
+def test_bulk_lines_read_back_as_written(db, tmp_path):  # noqa: F811
+    ledger = open_ledger(db, tmp_path / "key")
+    with ledger.engine.begin() as connection:
+        _bordereau(connection, "HPV-1")
+        bulk.insert(connection, billed_lines, _lines("HPV-1", ["d" * 64, "e" * 64]))
+    [first, second] = sorted(rows(db, billed_lines), key=lambda r: r["line_no"])
+    assert (first["dose_key"], second["dose_key"]) == ("d" * 64, "e" * 64)
+    assert first["administered_on"] == dt.date(2026, 10, 5) and first["birth_date"] == dt.date(2013, 3, 12)
+    assert (first["nom"], first["prenom"], first["regime"], first["total"]) == ("O'HARA, Zoé\t«»", None, None, 8819)
+
+
+def test_a_dose_billed_twice_fails_the_whole_bulk_insert(db, tmp_path):  # noqa: F811
+    ledger = open_ledger(db, tmp_path / "key")
+    with ledger.engine.begin() as connection:
+        _bordereau(connection, "HPV-1")
+    with pytest.raises(sa.exc.IntegrityError), ledger.engine.begin() as connection:
+        bulk.insert(connection, billed_lines, _lines("HPV-1", ["d" * 64, "d" * 64]))
+    assert rows(db, billed_lines) == [] and len(rows(db, bordereaux)) == 1
