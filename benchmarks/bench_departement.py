@@ -30,7 +30,7 @@ TODAY = dt.date(2026, 11, 23)
 
 
 def monthly_workbooks(lines: int = 2_000) -> list[Path]:
-    from bordereau.reference import load_reference
+    from bordereau.reference.data import load_reference
     from bordereau.samples import campaign_lines, write_bordereau
 
     ref = load_reference()
@@ -67,7 +67,7 @@ def through_the_service(files: list[Path], db: str | None, folder: Path) -> floa
 
     from bordereau.ledger import open_ledger
     from bordereau.ledger.accounts import add_user
-    from bordereau.reference import load_reference
+    from bordereau.reference.data import load_reference
     from bordereau.web import create_app
 
     url, key = fresh_db(db, folder, "service"), folder / "service.key"

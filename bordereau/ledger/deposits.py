@@ -7,8 +7,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from ..errors import BordereauError
-from .service_tables import uploads
+from bordereau.errors import BordereauError
+from bordereau.ledger.service_tables import uploads
 
 SILENT_AFTER = 7  # days without any upload
 MAX_SPAN = 366  # days in one request

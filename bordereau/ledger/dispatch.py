@@ -1,6 +1,6 @@
 """Exports made through the service (`POST /api/exports`): which deposited uploads went into which export and which
 bordereau, the zipped PETRA folder (stored once under its SHA-256, as uploaded files are), and when it was sent.
-Created by migration 10 (schema.py).
+Its tables (dispatch_tables.py) are created by migration 10.
 
 The export itself is the `export` command's (export.run, ledger included): these tables only tie its result to the
 uploads. A CPAM account sees the exports addressed to its CPAM; the Département sees all; anyone else none.
@@ -14,40 +14,14 @@ import json
 
 import sqlalchemy as sa
 
-from .. import clock
-from ..errors import BordereauError
-from .journal import log_event
-from .schema import metadata
-from .service_tables import insert_ignoring_duplicates, stored_files, uploads
+from bordereau import clock
+from bordereau.errors import BordereauError
+from bordereau.ledger.dispatch_tables import exported_uploads, service_exports
+from bordereau.ledger.journal import log_event
+from bordereau.ledger.service_tables import insert_ignoring_duplicates, stored_files, uploads
 
 EXPORTED, SENT = "exporté", "envoyé"
 DEPOSITED = "déposé"
-
-service_exports = sa.Table(
-    "service_exports", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("export_id", sa.Integer, nullable=False, unique=True),  # the ledger's exports.id
-    sa.Column("cpam", sa.String(3), nullable=False, index=True),
-    sa.Column("created", sa.DateTime, nullable=False),
-    sa.Column("created_by", sa.String(60), nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),  # the zip, in stored_files
-    sa.Column("folder", sa.Text, nullable=False),  # the CPAM's folder in the zip (595-Lille/)
-    sa.Column("manifest", sa.Text, nullable=False),  # that folder's manifest.json
-    sa.Column("numbers", sa.Text, nullable=False),  # JSON list of the bordereau numbers
-    sa.Column("lines", sa.Integer, nullable=False),
-    sa.Column("total", sa.String(20), nullable=False),  # as the manifest writes it ("123.45")
-    sa.Column("sent_on", sa.Date),
-    sa.Column("sent_by", sa.String(60)),
-)
-
-exported_uploads = sa.Table(
-    "exported_uploads", metadata,
-    sa.Column("upload_id", sa.Integer, primary_key=True),
-    sa.Column("export_ref", sa.Integer, nullable=False, index=True),  # service_exports.id
-    sa.Column("bordereau", sa.String(40), index=True),
-)
-
-DISPATCH_TABLES = [service_exports, exported_uploads]
 
 
 class Conflict(BordereauError):
@@ -133,7 +107,7 @@ def archive(ledger, row) -> bytes | None:
 def mark_sent(ledger, user, ref: int, on: dt.date) -> dict | None:
     """`sent` for every bordereau of an export (status.mark_sent, same checks), then the export and its uploads are
     `envoyé`. None when the account may not see the export."""
-    from .status import mark_sent as sent
+    from bordereau.ledger.status import mark_sent as sent
 
     row = find(ledger, user, ref)
     if row is None or user.role != "departement":
@@ -154,7 +128,7 @@ def mark_sent(ledger, user, ref: int, on: dt.date) -> dict | None:
 def follow(connection: sa.Connection, items: list[dict], today: dt.date) -> list[dict]:
     """The uploads list with the ledger's word on exported ones: `payé`, `partiel` or `rejeté` once the CPAM paid or
     refused (ledger.status), the bordereau's number beside."""
-    from .status import follow_up
+    from bordereau.ledger.status import follow_up
 
     ids = [i["id"] for i in items if i["state"] in (EXPORTED, SENT)]
     if not ids:

@@ -264,7 +264,7 @@ def _v8(connection: sa.Connection) -> None:
 def _v10(connection: sa.Connection) -> None:
     """The service's exports (part 2, the Département): which uploads went into which export and bordereau, the
     zipped folder, when it was sent. (v9 and v11 are the other parts' of the service.)"""
-    from .dispatch import DISPATCH_TABLES
+    from bordereau.ledger.dispatch_tables import DISPATCH_TABLES
 
     metadata.create_all(connection, tables=DISPATCH_TABLES)
 

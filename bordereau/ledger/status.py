@@ -98,7 +98,7 @@ def follow_up(connection, numbers: list[str], today: dt.date) -> dict[str, str]:
     """What the service shows of exported bordereaux once the CPAM answered: `payé` (nothing left, something paid,
     or paid beyond), `rejeté` (every line refused), `partiel` (something paid, something still due). A bordereau the
     CPAM has not answered yet is not in the result."""
-    frame = _amounts(connection)
+    frame = amounts(connection)
     frame = frame[frame["number"].isin(numbers)]
     found = {}
     for r in frame.itertuples():

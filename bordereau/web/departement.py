@@ -10,14 +10,15 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from .. import clock
-from ..cli_french import parse_day
-from ..errors import BordereauError
-from ..ledger import deposits, dispatch, journal
-from ..ledger.status import status
+from bordereau import clock
+from bordereau.cli_french import parse_day
+from bordereau.errors import BordereauError
+from bordereau.ledger import deposits, dispatch, journal
+from bordereau.ledger.status import status
+from bordereau.web.security import NotFound, check_csrf, session_of
+from bordereau.web.views import download, error
+
 from . import exports, statements
-from .security import NotFound, check_csrf, session_of
-from .views import download, error
 
 router = APIRouter(prefix="/api")
 ZIP, PDF = "application/zip", "application/pdf"

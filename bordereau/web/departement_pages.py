@@ -10,15 +10,16 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from .. import clock
-from ..errors import BordereauError
-from ..ledger import deposits, dispatch, journal
-from ..ledger.status import status
-from ..render.ledger_views import status_context
+from bordereau import clock
+from bordereau.errors import BordereauError
+from bordereau.ledger import deposits, dispatch, journal
+from bordereau.ledger.status import status
+from bordereau.render.ledger_views import status_context
+from bordereau.web.departement import day, departement, make_export, span
+from bordereau.web.views import page
+
 from . import exports, statements
 from . import security as sec
-from .departement import day, departement, make_export, span
-from .views import page
 
 router = APIRouter()
 ACTIONS = {"login": "connexion", "login_failed": "connexion refusée", "logout": "déconnexion", "upload": "envoi",

@@ -18,12 +18,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import export as exporting
-from ..check import check_files
-from ..errors import BordereauError
-from ..ledger import dispatch, uploads
-from ..ledger.record import MARKER
-from ..upload import SUFFIXES
+import bordereau.export.run as exporting
+from bordereau.check.run import check_files
+from bordereau.errors import BordereauError
+from bordereau.ledger import dispatch, uploads
+from bordereau.ledger.record import MARKER
+from bordereau.web.upload import SUFFIXES
 
 
 class Refused(BordereauError):

@@ -11,12 +11,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import clock
-from ..errors import BordereauError
-from ..ledger.journal import log
-from ..upload import display_name
-from .checker import Config, _context
-from .security import MAX_UPLOAD, TooLarge
+from bordereau import clock
+from bordereau.errors import BordereauError
+from bordereau.ledger.journal import log
+from bordereau.web.checker import Config, _context
+from bordereau.web.security import MAX_UPLOAD, TooLarge
+from bordereau.web.upload import display_name
 
 STATEMENT_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods")
 
@@ -38,8 +38,8 @@ def _staged(content: bytes, name: str) -> Iterator[Path]:
 
 
 def _reconcile(config: Config, path: str, today: dt.date) -> dict:
-    from ..ledger.payments import reconcile, unmatched
-    from ..render.ledger_views import reconcile_json
+    from bordereau.ledger.payments import reconcile, unmatched
+    from bordereau.render.ledger_views import reconcile_json
 
     reference, ledger = _context(config)
     with clock.fixed(today):
@@ -48,8 +48,8 @@ def _reconcile(config: Config, path: str, today: dt.date) -> dict:
 
 
 def _reject(config: Config, path: str, today: dt.date) -> dict:
-    from ..ledger.rejects import reject
-    from ..render.ledger_views import reject_json
+    from bordereau.ledger.rejects import reject
+    from bordereau.render.ledger_views import reject_json
 
     _reference, ledger = _context(config)
     with clock.fixed(today):
