@@ -378,7 +378,7 @@ def reconcile(
     from bordereau.ledger import manual
     from bordereau.ledger.payments import reconcile as run
     from bordereau.ledger.payments import unmatched
-    from bordereau.render.ledger_views import print_manual, print_reconcile, print_unmatched
+    from bordereau.render.ledger_views import print_manual, print_reconcile, print_unmatched, reconcile_json
 
     if not statements and not ignore and not assign:
         raise UsageError("donnez un relevé à importer, ou --ignorer ID, ou --affecter ID NUMERO")
@@ -389,12 +389,7 @@ def reconcile(
     found, problems = run(ledger, statements, _reference(ref)) if statements else ([], [])
     left = unmatched(ledger)
     if as_json:
-        typer.echo(json.dumps({"payments": [p.as_json() for p in found],
-                               "unmatched": [p.as_json() for p in left],
-                               "unreadable": [{"file": u.source, "row": u.row, "reason": u.reason} for u in problems],
-                               "manual": [{"id": row["id"], "action": what, "bordereau": number}
-                                          for what, row, number in done]},
-                              ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(reconcile_json(found, left, problems, done), ensure_ascii=False, indent=2))
     else:
         print_manual(out, done)
         if statements:

@@ -35,6 +35,14 @@ EXPECTED = {
     "GET /bordereaux/{id}": statuses(303, 200, 404, 200, 404, 404),
     "POST /bordereaux/{id}/depot": statuses(303, 303, 404, 404, 404, 404),
     "GET /cpam": statuses(303, 404, 404, 404, 200, 200),
+    "GET /api/depots": statuses(401, 404, 404, 200, 404, 404),
+    "GET /api/exports": statuses(401, 404, 404, 200, 200, 200),
+    "GET /api/exports/1.zip": statuses(401, 404, 404, 404, 404, 404),  # no export yet
+    "GET /api/suivi": statuses(401, 404, 404, 200, 404, 404),
+    "GET /api/journal": statuses(401, 404, 404, 200, 404, 404),
+    "GET /departement": statuses(303, 404, 404, 200, 404, 404),
+    "GET /suivi": statuses(303, 404, 404, 200, 404, 404),
+    "GET /journal": statuses(303, 404, 404, 200, 404, 404),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from bordereau import clock
@@ -20,8 +22,24 @@ def log(ledger, login: str | None, action: str, detail: str = "") -> None:
         log_event(connection, login, action, detail)
 
 
-def events(ledger, limit: int = 200) -> list[dict]:
-    """The latest entries, newest first."""
+def events(ledger, limit: int = 200, action: str | None = None, start: dt.date | None = None,
+           end: dt.date | None = None, login: str | None = None) -> list[dict]:
+    """The latest entries, newest first; only one action's, one span of days' or one account's when asked."""
+    c = audit_log.c
+    query = sa.select(audit_log).order_by(c.id.desc()).limit(limit)
+    if action:
+        query = query.where(c.action == action)
+    if login:
+        query = query.where(c.login == login)
+    if start:
+        query = query.where(c.at >= dt.datetime.combine(start, dt.time()))
+    if end:
+        query = query.where(c.at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
     with ledger.engine.connect() as connection:
-        rows = connection.execute(sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)).mappings()
-        return [dict(r) for r in rows]
+        return [dict(r) for r in connection.execute(query).mappings()]
+
+
+def actions(ledger) -> list[str]:
+    """The actions the log holds, for a filter's choices."""
+    with ledger.engine.connect() as connection:
+        return sorted(connection.execute(sa.select(audit_log.c.action).distinct()).scalars())

@@ -94,6 +94,24 @@ def status(ledger, today: dt.date) -> Status:
     return Status(frame, today, unmatched(ledger))
 
 
+def follow_up(connection, numbers: list[str], today: dt.date) -> dict[str, str]:
+    """What the service shows of exported bordereaux once the CPAM answered: `payé` (nothing left, something paid,
+    or paid beyond), `rejeté` (every line refused), `partiel` (something paid, something still due). A bordereau the
+    CPAM has not answered yet is not in the result."""
+    frame = amounts(connection)
+    frame = frame[frame["number"].isin(numbers)]
+    found = {}
+    for r in frame.itertuples():
+        state = state_of(int(r.outstanding), int(r.paid), r.deposited_on, today)
+        if state in ("payé", "trop-perçu"):
+            found[r.number] = "payé"
+        elif state == "rejeté":
+            found[r.number] = "rejeté"
+        elif r.paid > 0:
+            found[r.number] = "partiel"
+    return found
+
+
 def mark_sent(ledger, numbers: list[str], on: dt.date) -> None:
     """Record that bordereaux were deposited on PETRA (all of them, or none when one is unknown)."""
     from bordereau.errors import BordereauError

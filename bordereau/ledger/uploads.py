@@ -1,7 +1,8 @@
 """Bordereaux sent to the service: the file (stored once under its SHA-256), its check, its state, who sees it.
 
 States: `contrôlé` (checked, with or without errors), `déposé` (handed to the Département), `remplacé` (a later upload
-for the same centre and period took its place; kept in the history). A centre account sees only its centres'
+for the same centre and period took its place; kept in the history), then `exporté` and `envoyé` (ledger.dispatch),
+and `payé` / `partiel` / `rejeté` as the ledger says once the CPAM answered. A centre account sees only its centres'
 uploads, the Département everything, a CPAM none: anything else is "not found", never "forbidden".
 """
 
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 
 from bordereau import clock
 from bordereau.errors import BordereauError
+from bordereau.ledger.dispatch import follow
 from bordereau.ledger.journal import log_event
 from bordereau.ledger.service_tables import insert_ignoring_duplicates, stored_files, uploads
 
@@ -101,7 +103,7 @@ def listing(ledger, user) -> list[dict]:
              .where(_visible(user)).order_by(c.id.desc()))
     with ledger.engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
-    return [_item(r) for r in rows]
+        return follow(connection, [_item(r) for r in rows], clock.today())
 
 
 def _item(r) -> dict:

@@ -69,6 +69,11 @@ def chart(status: Status, cpam_names: dict[str, str], width: int = 640) -> dict:
 
 
 def status_page(status: Status, cpam_names: dict[str, str]) -> str:
+    return render("status.html.j2", **status_context(status, cpam_names))
+
+
+def status_context(status: Status, cpam_names: dict[str, str]) -> dict:
+    """What the follow-up's page shows (status_body.html.j2): the chart, the rows in euros, the unmatched payments."""
     rows = [{**r._asdict(), "deposited": f"{r.deposited_on:%d/%m/%Y}" if r.deposited_on else "–",
              "days_text": "" if r.days != r.days else str(int(r.days)), "total_eur": eur(r.total),
              "rejected_eur": eur(r.rejected), "paid_eur": eur(r.paid), "outstanding_eur": eur(r.outstanding)}
@@ -77,8 +82,8 @@ def status_page(status: Status, cpam_names: dict[str, str]) -> str:
               "paid": eur(r.paid), "outstanding": eur(r.outstanding)} for r in status.by_cpam().itertuples()]
     unmatched = [{"id": u.id, "date": f"{u.paid_on:%d/%m/%Y}", "payer": u.payer, "amount": eur(u.amount),
                   "label": u.label} for u in status.unmatched]
-    return render("status.html.j2", today=status.today, rows=rows, cpams=cpams, chart=chart(status, cpam_names),
-                  unmatched=unmatched)
+    return {"today": status.today, "rows": rows, "cpams": cpams, "chart": chart(status, cpam_names),
+            "unmatched": unmatched}
 
 
 def print_reconcile(console: Console, found: list) -> None:
@@ -146,3 +151,23 @@ def print_purge_plan(console: Console, plan) -> None:
         console.print(f"Bordereaux non soldés, lignes {verb} :")
         for number, (lines, state) in plan.open.items():
             console.print(f"  {escape(number)} : {lines} ligne(s), {state}")
+
+
+def reconcile_json(found: list, left: list, problems: list, done: list) -> dict:
+    """What `reconcile --json` prints (and POST /api/paiements answers)."""
+    return {"payments": [p.as_json() for p in found],
+            "unmatched": [p.as_json() for p in left],
+            "unreadable": [{"file": u.source, "row": u.row, "reason": u.reason} for u in problems],
+            "manual": [{"id": row["id"], "action": what, "bordereau": number} for what, row, number in done]}
+
+
+def reject_json(result) -> dict:
+    """The lines of a rejection import (`reject`; POST /api/rejets answers it): applied, already known, unknown to
+    the ledger, and not applied with why."""
+    def line(r) -> dict:
+        return {"bordereau": r.bordereau, "line": r.line_no, "code": r.code, "reason": r.reason,
+                "amount": None if r.amount is None else f"{r.amount / 100:.2f}", "source": r.source, "row": r.row}
+
+    return {"applied": [line(r) for r in result.applied], "already": [line(r) for r in result.already],
+            "unknown": [line(r) for r in result.unknown],
+            "invalid": [{**line(r), "why": why} for r, why in result.invalid]}

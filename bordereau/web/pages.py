@@ -24,7 +24,7 @@ def _see_other(url: str) -> RedirectResponse:
 @router.get("/")
 def home(request: Request) -> Response:
     user = sec.session_of(request).user
-    return _see_other("/cpam" if user.role == "cpam" else "/bordereaux")
+    return _see_other({"cpam": "/cpam", "departement": "/departement"}.get(user.role, "/bordereaux"))
 
 
 def _login_page(request: Request, status: int = 200, message: str | None = None) -> Response:
