@@ -712,8 +712,9 @@ def serve(
         "--forwarded-allow-ips", metavar="ADRESSES",
         help="Adresses du serveur frontal dont on croit les en-têtes X-Forwarded-For et X-Forwarded-Proto "
              "(séparées par des virgules ; défaut : 127.0.0.1).")] = None,
-    pool: Annotated[int, typer.Option("--connexions", min=1, max=100, help="Connexions PostgreSQL gardées "
-                                      "par processus (autant de plus en pointe).")] = 5,
+    pool: Annotated[int, typer.Option("--connexions", min=1, max=100, metavar="NOMBRE",
+                                      help="Connexions PostgreSQL gardées par processus (autant de plus en "
+                                      "pointe).")] = 5,
     certfile: Annotated[Path | None, typer.Option("--certificat", help="Certificat TLS (PEM), pour servir "
                                                   "en HTTPS sans serveur frontal.")] = None,
     keyfile: Annotated[Path | None, typer.Option("--cle-tls", help="Clé privée du certificat TLS (PEM).")] = None,

@@ -82,9 +82,9 @@ def second_ledger(db: str, folder: Path) -> str:
 
 
 def export_part(db: str, key: Path, ref) -> dict:
+    import bordereau.export.run as exporting
     from bordereau import clock
-    from bordereau import export as exporting
-    from bordereau.check import check_files
+    from bordereau.check.run import check_files
     from bordereau.ledger import open_ledger
 
     folder = Path(tempfile.mkdtemp(prefix="bench-export-"))

@@ -16,8 +16,8 @@ import sys
 import threading
 from pathlib import Path
 
-from bordereau import clock
 import bordereau.export.run as exporting
+from bordereau import clock
 from bordereau.check.run import check_files
 from bordereau.errors import BordereauError
 from bordereau.ledger import open_ledger
