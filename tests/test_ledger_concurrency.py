@@ -105,3 +105,53 @@ def test_a_process_killed_during_an_export_leaves_all_or_nothing_beside_another(
     assert len(lines) == 25 and len({line["dose_key"] for line in lines}) == 25
     assert [e["state"] for e in rows(db, exports)] == ["done", "done"]
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_on_postgresql_a_pending_export_of_another_machine_is_kept_while_its_process_lives(db, ref, tmp_path: Path,
+                                                                                          monkeypatch):
+    """Its owner holds the export's advisory lock: another process, on any machine, leaves it alone; once the owner
+    is gone, the next opening of the ledger recovers it at once (not an hour later)."""
+    import threading
+
+    import sqlalchemy as sa
+
+    import bordereau.export.run as exporting
+    from bordereau import clock
+    from bordereau.check.run import check_files
+    from bordereau.ledger import open_ledger
+
+    if "://" not in db:
+        pytest.skip("a SQLite ledger lives on one machine: its host and pid say whether its process lives")
+    key, book = tmp_path / "ledger.key", lille(ref, tmp_path, "a.xlsx", range(6))
+    ledger = open_ledger(db, key)
+    written, go = threading.Event(), threading.Event()
+    real_write = exporting.write
+
+    def slow_write(*args, **kwargs):
+        written.set()
+        go.wait(120)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(exporting, "write", slow_write)
+    result = check_files([book], ref, clock.today(), ledger)
+    thread = threading.Thread(target=exporting.run, args=(result, ref, tmp_path / "a", (book,),
+                                                          clock.now().astimezone(), ledger))
+    thread.start()
+    assert written.wait(120)
+    engine = sa.create_engine(db.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:  # as if it ran on another machine, under a pid that means nothing here
+        connection.execute(exports.update().values(host="autre-machine", pid=1))
+    open_ledger(db, key).engine.dispose()  # another process opens the ledger: the export is alive, left alone
+    assert [e["state"] for e in rows(db, exports)] == ["pending"] and len(rows(db, billed_lines)) == 6
+    go.set()
+    thread.join(120)
+    assert [e["state"] for e in rows(db, exports)] == ["done"] and (tmp_path / "a").is_dir()
+
+    other = lille(ref, tmp_path, "b.xlsx", range(10, 14))
+    killed = start(db, key, [(other, tmp_path / "b")], env={"BORDEREAU_TEST_CRASH": "after-reserve"})
+    together(killed)
+    with engine.begin() as connection:  # killed on "another machine", a minute ago
+        connection.execute(exports.update().where(exports.c.state == "pending").values(host="autre-machine", pid=1))
+    engine.dispose()
+    open_ledger(db, key).engine.dispose()  # its lock went with its process: undone at once
+    assert [e["state"] for e in rows(db, exports)] == ["done"] and len(rows(db, billed_lines)) == 6
