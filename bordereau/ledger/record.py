@@ -7,8 +7,8 @@
 3. `complete`, one transaction: the files' checksums, and the export becomes `done`.
 A crash between 1 and 3 leaves a `pending` export whose process is gone (on PostgreSQL: whose advisory lock no
 process holds any more, whatever machine it ran on, see owners.py; on SQLite: whose host and pid say so): `recover`
-(run whenever the ledger is opened) completes it if its folder was renamed into place, and deletes it otherwise. Either the whole export is
-recorded and written, or nothing is.
+(run whenever the ledger is opened) completes it if its folder was renamed into place, and deletes it otherwise.
+Either the whole export is recorded and written, or nothing is.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Starting `bordereau serve` with one worker or several, alone or as one of several instances.
 
-Nothing that a second worker needs lives in a worker: sessions, login counters, uploaded files, exports and the audit
-log are in the ledger's database; each worker holds only what it can rebuild from the files it was started with (the
-reference data, the key, a small pool of checking processes, its own database connections). So the workers share
-what `bordereau serve` sets in their environment (below), and every instance must be started with the same reference
-data and the same key file.
+Nothing that a second worker needs lives in a worker: sessions, login counters, uploaded files, the ledger's exports
+and the audit log are in the ledger's database; each worker holds only what it can rebuild from the files it was
+started with (the reference data, the key, a small pool of checking processes, its own database connections). So the
+workers share what `bordereau serve` sets in their environment (below), and every instance must be started with the
+same reference data and the same key file.
 
 A SQLite ledger is shared safely by the processes of one computer (WAL, writers serialised by BEGIN IMMEDIATE, a
 busy timeout of a minute: the CLI's own rule), not over a network share, where its locks cannot be trusted: there, or
