@@ -94,6 +94,8 @@ def export_part(db: str, key: Path, ref) -> dict:
     served, in_process, answers = [], [], []
     try:
         departement, csrf = session(url, "departement-banc")
+        if departement.get("/api/exports").status_code == 404:  # the Département's routes are not there yet
+            return {"absent": "GET /api/exports répond 404 : les routes d'export ne sont pas encore dans le service"}
         centres = {finess: session(url, f"centre-{finess}") for finess in {f for r in plan for f, _ in r}}
         for number, books in enumerate(plan):
             for finess, path in books:  # deposits, not timed
