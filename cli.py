@@ -699,9 +699,17 @@ def users_password(login: Annotated[str, typer.Argument(show_default=False)], pa
 def serve(
     host: Annotated[str, typer.Option("--host", help="Adresse d'écoute.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port d'écoute.")] = 8000,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processus (registre PostgreSQL conseillé "
-                                         "au-delà de 1).")] = 1,
-    https: Annotated[bool, typer.Option("--https", help="Service joint en HTTPS : cookies Secure, HSTS.")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processus ; plusieurs partagent le registre "
+                                         "(PostgreSQL pour plusieurs machines).")] = 1,
+    https: Annotated[bool, typer.Option("--https", help="Service joint en HTTPS (ou derrière un serveur frontal "
+                                        "HTTPS) : cookies Secure, HSTS.")] = False,
+    forwarded: Annotated[str | None, typer.Option(
+        "--forwarded-allow-ips", metavar="ADRESSES",
+        help="Adresses du serveur frontal dont on croit les en-têtes X-Forwarded-For et X-Forwarded-Proto "
+             "(séparées par des virgules ; défaut : 127.0.0.1).")] = None,
+    pool: Annotated[int, typer.Option("--connexions", min=1, max=100, metavar="NOMBRE",
+                                      help="Connexions PostgreSQL gardées par processus (autant de plus en "
+                                      "pointe).")] = 5,
     certfile: Annotated[Path | None, typer.Option("--certificat", help="Certificat TLS (PEM), pour servir "
                                                   "en HTTPS sans serveur frontal.")] = None,
     keyfile: Annotated[Path | None, typer.Option("--cle-tls", help="Clé privée du certificat TLS (PEM).")] = None,
@@ -714,24 +722,26 @@ def serve(
 
     from bordereau.ledger.accounts import count_users
     from bordereau.ledger.db import default_db
+    from bordereau.ledger.keys import default_key_file
+    from bordereau.web import launch
 
     db = db or default_db()
     _reference(ref)  # invalid reference data: one line and exit 2 before anything listens
-    ledger = _ledger(db, key_file, create=True)
     if (certfile is None) != (keyfile is None):
         raise BordereauError("--certificat et --cle-tls vont ensemble")
-    os.environ["BORDEREAU_DB"] = db
-    for name, value in (("BORDEREAU_KEY_FILE", key_file), ("BORDEREAU_REF", ref)):
-        if value:
-            os.environ[name] = str(Path(value).resolve())
-    if https or certfile:
-        os.environ["BORDEREAU_HTTPS"] = "1"
+    launch.check_shared(db, workers)
+    ledger = _ledger(db, key_file, create=True)
+    launch.share_with_workers(db, key_file or default_key_file(), ref, https or certfile is not None, pool)
     if not count_users(ledger):
         err.print("Aucun compte : créez-en un avec bordereau users add LOGIN --role ...")
-    out.print(f"Service sur http{'s' if certfile else ''}://{host}:{port}/ (registre : {ledger.describe()})")
+    where = ledger.describe()
+    if ledger.engine.dialect.name == "postgresql":
+        where += f", {launch.connections(workers, pool)} connexions au plus"
+    ledger.engine.dispose()
+    out.print(f"Service sur http{'s' if certfile else ''}://{host}:{port}/ ({workers} processus ; registre : {where})")
     uvicorn.run("bordereau.web:create_app", factory=True, host=host, port=port, workers=workers,
                 ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None,
-                proxy_headers=True, log_level="warning", server_header=False)
+                proxy_headers=True, forwarded_allow_ips=forwarded, log_level="warning", server_header=False)
 
 
 def command():

@@ -6,7 +6,15 @@
 2. 10 centres uploading at once (each its own account and a 200-line bordereau, one request after another) for a
    minute against `bordereau serve --workers 2`: p50, p95 and errors.
 
-    .venv/bin/python benchmarks/bench_serve.py [--seconds 60] [--db postgresql://...]
+Issue 11 (bench_serve_cycle.py, run from here):
+3. The Département's export of 10 deposited bordereaux of one CPAM (2,000 lines each, 20,000 in all) through the
+   service (`POST /api/exports`, SERVICE.md) against the same export by the library in one warm process (what
+   `export` does once started), each over its own ledger. Median of 3 rounds, alternated. Target: at most 1.3x.
+4. A soak: 10 centres and 2 CPAM agents for 5 minutes against `bordereau serve --workers 2` on PostgreSQL: p95,
+   errors (none), and the memory of each worker (with its checking processes) sampled every 10 s (flat).
+
+    .venv/bin/python benchmarks/bench_serve.py [--seconds 60] [--soak-seconds 300] [--db postgresql://...]
+        [--parts single,crowd,export,soak]
 """
 
 from __future__ import annotations
@@ -49,11 +57,11 @@ def centre_workbooks(ref, lines: int) -> dict[str, Path]:
     return out
 
 
-def start(db: str, key: Path, workers: int) -> tuple[subprocess.Popen, str]:
+def start(db: str, key: Path, workers: int, *options: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "BORDEREAU_DB": db, "BORDEREAU_KEY_FILE": str(key)}
     process = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port),
-                                "--workers", str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+                                "--workers", str(workers), *options], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(1200):
         try:
@@ -73,11 +81,13 @@ def session(url: str, login: str) -> tuple[httpx.Client, str]:
     return client, csrf
 
 
-def upload(client: httpx.Client, csrf: str, path: Path) -> tuple[float, int]:
+def upload(client: httpx.Client, csrf: str, path: Path, answer: bool = False):
+    """(seconds, status), and the answer's JSON when `answer`."""
     content = path.read_bytes()
     begin = time.perf_counter()
-    answer = client.post("/api/bordereaux", files={"fichier": (path.name, content)}, headers={"X-CSRF-Token": csrf})
-    return time.perf_counter() - begin, answer.status_code
+    sent = client.post("/api/bordereaux", files={"fichier": (path.name, content)}, headers={"X-CSRF-Token": csrf})
+    elapsed = time.perf_counter() - begin
+    return (elapsed, sent.status_code, sent.json()) if answer else (elapsed, sent.status_code)
 
 
 def single(db: str, key: Path, ref) -> dict:
@@ -138,8 +148,11 @@ def crowd(db: str, key: Path, ref, seconds: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--db", default=None, help="registre (défaut : un SQLite neuf)")
+    parser.add_argument("--soak-seconds", type=float, default=300)
+    parser.add_argument("--db", default=None, help="registre (défaut : un SQLite neuf ; PostgreSQL pour 3 et 4)")
+    parser.add_argument("--parts", default="single,crowd,export,soak")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     from bordereau.ledger import open_ledger
     from bordereau.ledger.accounts import add_user
     from bordereau.reference.data import load_reference
@@ -151,12 +164,18 @@ def main() -> None:
     for finess in ref.centre_by_finess:
         add_user(ledger, ref, f"centre-{finess}", PASSWORD, "centre", [finess])
     ledger.engine.dispose()
-    results = {"single_2000_lines": single(db, key, ref), "ten_centres_two_workers": crowd(db, key, ref, args.seconds)}
-    one = results["single_2000_lines"]
-    print(f"2 000 lignes : check {one['check_s']:.3f} s, service {one['serve_s']:.3f} s ({one['ratio']:.2f}x)")
-    many = results["ten_centres_two_workers"]
-    print(f"10 centres, {many['seconds']:.0f} s, 2 workers : {many['uploads']} envois, p50 {many['p50_s']:.3f} s, "
-          f"p95 {many['p95_s']:.3f} s, erreurs {many['errors']}")
+    results = {}
+    if "single" in parts:
+        results["single_2000_lines"] = one = single(db, key, ref)
+        print(f"2 000 lignes : check {one['check_s']:.3f} s, service {one['serve_s']:.3f} s ({one['ratio']:.2f}x)")
+    if "crowd" in parts:
+        results["ten_centres_two_workers"] = many = crowd(db, key, ref, args.seconds)
+        print(f"10 centres, {many['seconds']:.0f} s, 2 workers : {many['uploads']} envois, p50 {many['p50_s']:.3f} s, "
+              f"p95 {many['p95_s']:.3f} s, erreurs {many['errors']}")
+    if parts & {"export", "soak"}:
+        import bench_serve_cycle
+
+        results.update(bench_serve_cycle.run(parts, db, key, ref, args.soak_seconds))
     print(json.dumps(results))
 
 

@@ -138,7 +138,7 @@ def test_a_read_only_ledger(ref, tmp_path, monkeypatch):
     monkeypatch.setenv("BORDEREAU_DB", str(url))
     invoke("export", workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 10, 5), 1)]), "--out", tmp_path / "e1")
     make = ledger_db.make_engine
-    monkeypatch.setattr(ledger_db, "make_engine", lambda where: make(f"sqlite:///file:{where}?mode=ro&uri=true"))
+    monkeypatch.setattr(ledger_db, "make_engine", lambda where, pool=None: make(f"sqlite:///file:{where}?mode=ro&uri=true"))
     later = workbook(ref, tmp_path / "b.xlsx", [(1, dt.date(2026, 10, 6), 1)])
     status, _, stderr = _run("export", later, "--out", tmp_path / "e2", *TODAY)
     assert status == 2 and stderr.startswith(f"Erreur : registre file:{url}") and "lecture seule" in stderr

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import httpx
-from service import LILLE, PASSWORD, REF, far_cell, workbook
+import pytest
+from service import ENGINES, LILLE, PASSWORD, REF, far_cell, fresh_db, workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,3 +53,38 @@ def test_serve_with_two_workers_survives_a_reader_abort(tmp_path: Path):
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_a_sqlite_ledger_on_a_network_share_is_refused_with_several_workers(tmp_path: Path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bordereau.ledger.db import network_filesystem
+    from cli import app
+
+    mounts = tmp_path / "mounts"
+    mounts.write_text(f"/dev/sda1 / ext4 rw 0 0\nnas:/partage {tmp_path}/nas nfs4 rw 0 0\n"
+                      f"//srv/d {tmp_path}/mon\\040dossier cifs rw 0 0\n", encoding="utf-8")
+    assert network_filesystem(tmp_path / "nas" / "ledger.sqlite", mounts) == "nfs4"
+    assert network_filesystem(tmp_path / "mon dossier" / "ledger.sqlite", mounts) == "cifs"
+    assert network_filesystem(tmp_path / "nasse" / "ledger.sqlite", mounts) is None
+    assert network_filesystem(tmp_path / "ledger.sqlite", mounts) is None
+    monkeypatch.setattr("bordereau.web.launch.network_filesystem", lambda path: "nfs4")
+    db = tmp_path / "nas" / "ledger.sqlite"
+    result = CliRunner().invoke(app, ["serve", "--workers", "2", "--db", str(db), "--key-file",
+                                      str(tmp_path / "ledger.key")])
+    assert result.exit_code == 2
+    assert "partage réseau (nfs4)" in result.stderr and "PostgreSQL" in result.stderr
+    assert not db.exists()  # refused before the ledger was opened
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_each_worker_keeps_the_pool_of_connections_it_is_given(engine: str, tmp_path: Path):
+    from bordereau.web import create_app
+    from bordereau.web.launch import connections
+
+    app = create_app(fresh_db(engine, tmp_path), tmp_path / "ledger.key", checkers=1, pool=3)
+    pool = app.state.ledger.engine.pool
+    if engine == "postgresql":
+        assert (pool.size(), pool._max_overflow) == (3, 3)
+    app.state.ledger.engine.dispose()
+    assert connections(workers=4, pool=5) == 56  # what `serve` prints: 2 x 5 per worker, 2 per checking process

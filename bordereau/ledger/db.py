@@ -24,23 +24,46 @@ def default_db() -> str:
     return os.environ.get(DB_ENV) or str(Path(platformdirs.user_data_dir("bordereau")) / "ledger.sqlite")
 
 
-def make_engine(db: str) -> sa.Engine:
-    """An engine for a path (SQLite) or a URL (postgresql://..., sqlite:///...)."""
+def make_engine(db: str, pool: int | None = None) -> sa.Engine:
+    """An engine for a path (SQLite) or a URL (postgresql://..., sqlite:///...). `pool`: the connections this process
+    keeps open to PostgreSQL (as many more may open at a peak); each worker of the service has its own."""
     if "://" not in db:
         path = Path(db).expanduser()
         path.parent.mkdir(parents=True, exist_ok=True)
         db = f"sqlite:///{path}"
     if db.startswith(("postgresql://", "postgres://")):
         db = "postgresql+psycopg://" + db.split("://", 1)[1]
+    sizes = {"pool_size": pool, "max_overflow": pool} if pool and not db.startswith("sqlite") else {}
     try:
         engine = sa.create_engine(db, connect_args={"timeout": 60} if db.startswith("sqlite") else {},
-                                  pool_pre_ping=not db.startswith("sqlite"))
+                                  pool_pre_ping=not db.startswith("sqlite"), **sizes)
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise BordereauError(f"base du registre invalide : {exc.__class__.__name__}") from None
     if engine.dialect.name == "sqlite":
         _sqlite_pragmas(engine)
     _storage_errors(engine)
     return engine
+
+
+NETWORK_FILESYSTEMS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "ceph", "glusterfs",
+                       "fuse.glusterfs", "lustre", "davfs", "fuse.davfs2")
+
+
+def network_filesystem(path: Path, mounts: Path = Path("/proc/self/mounts")) -> str | None:
+    """The type of the network file system that holds `path` (nfs, cifs...), None for a local disk or where the
+    system does not say (no /proc/self/mounts). SQLite's locking, which lets several processes share a ledger file,
+    cannot be trusted there."""
+    try:
+        table = [line.split()[1:3] for line in mounts.read_text(encoding="utf-8", errors="replace").splitlines()]
+    except OSError:
+        return None
+    target = str(Path(path).expanduser().resolve())
+    best = ("", None)
+    for point, kind in table:
+        point = point.replace("\\040", " ")
+        if (target == point or target.startswith(point.rstrip("/") + "/")) and len(point) >= len(best[0]):
+            best = (point, kind)
+    return best[1] if best[1] in NETWORK_FILESYSTEMS else None
 
 
 _STORAGE = (("disk is full", "disque plein"), ("diskfull", "disque plein"), ("no space left", "disque plein"),
@@ -100,14 +123,15 @@ class Ledger:
         return self.engine.url.render_as_string(hide_password=True)
 
 
-def open_ledger(db: str | None = None, key_file: Path | None = None, create: bool = True) -> Ledger:
+def open_ledger(db: str | None = None, key_file: Path | None = None, create: bool = True,
+                pool: int | None = None) -> Ledger:
     """Open (and create, when `create`, or migrate) the ledger, then finish or undo any export a crash interrupted."""
     from bordereau.ledger.record import recover
 
     db = db or default_db()
     if not create and "://" not in db and not Path(db).expanduser().exists():
         raise BordereauError(f"registre introuvable : {db} (le premier export le crée ; vérifiez --db)")
-    engine = make_engine(db)
+    engine = make_engine(db, pool)
     try:
         migrate(engine)
     except sa.exc.OperationalError as exc:

@@ -5,9 +5,10 @@
    of the same line fail here, before any file is written.
 2. the files are written in a temporary folder and renamed into place (export.write);
 3. `complete`, one transaction: the files' checksums, and the export becomes `done`.
-A crash between 1 and 3 leaves a `pending` export whose process is gone: `recover` (run whenever the ledger is
-opened) completes it if its folder was renamed into place, and deletes it otherwise. Either the whole export is
-recorded and written, or nothing is.
+A crash between 1 and 3 leaves a `pending` export whose process is gone (on PostgreSQL: whose advisory lock no
+process holds any more, whatever machine it ran on, see owners.py; on SQLite: whose host and pid say so): `recover`
+(run whenever the ledger is opened) completes it if its folder was renamed into place, and deletes it otherwise.
+Either the whole export is recorded and written, or nothing is.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 from bordereau.errors import BordereauError
 from bordereau.files import owner_tag
 from bordereau.identifiers import hide_nirs, nir_mask
-from bordereau.ledger import bulk
+from bordereau.ledger import bulk, owners
 from bordereau.ledger.bulk import values
 from bordereau.ledger.schema import billed_lines, bordereaux, counters, exports, fir_lines
 
@@ -53,13 +54,15 @@ def reserve(ledger, plan, out: Path, hashes: pd.DataFrame, temp: Path | None = N
     `hashes` holds, per line index of the check, `beneficiary_key` and `dose_key`.
     """
     created = plan.created.replace(tzinfo=None)
+    connection = ledger.engine.connect()
     try:
-        with ledger.engine.begin() as connection:
+        with connection.begin():
             export_id = connection.execute(exports.insert().values(
                 # the real time, not the export's date: it says how long the export has been running
                 created=dt.datetime.now(), out_dir=str(out.resolve()), temp_dir=str(temp) if temp else None,
                 state="pending", host=ledger.host, pid=os.getpid(), made_on=plan.created.date(),
             ).returning(exports.c.id)).scalar_one()
+            owners.hold(connection, export_id)  # this process's, until complete or cancel (owners.py)
             for code, items in plan.bordereaux.items():
                 renumbered = []
                 for b in items:
@@ -71,8 +74,13 @@ def reserve(ledger, plan, out: Path, hashes: pd.DataFrame, temp: Path | None = N
                 plan.bordereaux[code] = renumbered
             _insert_fir(connection, export_id, plan.no_rights_lines, hashes)
     except sa.exc.IntegrityError:
+        owners.drop(connection)
         raise BordereauError("une ligne de cet export vient d'être facturée par un autre export en cours : "
                              "relancez la commande pour voir lesquelles") from None
+    except BaseException:
+        owners.drop(connection)
+        raise
+    owners.keep(connection, export_id)
     return export_id
 
 
@@ -115,23 +123,37 @@ def _insert_fir(connection, export_id: int, lines: pd.DataFrame, hashes: pd.Data
 
 
 def complete(ledger, export_id: int, out: Path) -> None:
-    """Step 3: record the checksums written in the manifests, and mark the export done."""
-    with ledger.engine.begin() as connection:
-        _complete(connection, export_id, out)
+    """Step 3: record the checksums written in the manifests, and mark the export done.
+
+    Should the export be gone from the ledger (this process lost its connection to PostgreSQL, and with it its lock,
+    for long enough that another process undid the export as abandoned), its folder is removed: nothing of it stays.
+    """
+    try:
+        with ledger.engine.begin() as connection:
+            if not _complete(connection, export_id, out):
+                shutil.rmtree(out, ignore_errors=True)
+                raise BordereauError("export annulé pendant son écriture (connexion au registre perdue) : rien n'a "
+                                     "été enregistré ni écrit, relancez la commande")
+    finally:
+        owners.release(export_id)
 
 
-def _complete(connection, export_id: int, out: Path) -> None:
+def _complete(connection, export_id: int, out: Path) -> bool:
     for manifest in out.glob("*/manifest.json"):
         for item in json.loads(manifest.read_text(encoding="utf-8"))["files"]:
             connection.execute(bordereaux.update().where(bordereaux.c.number == item["number"])
                                .values(sha256=item["sha256"]))
-    connection.execute(exports.update().where(exports.c.id == export_id).values(state="done"))
+    return bool(connection.execute(exports.update().where(exports.c.id == export_id, exports.c.state == "pending")
+                                   .values(state="done")).rowcount)
 
 
 def cancel(ledger, export_id: int) -> None:
     """Undo step 1 after a failure to write the files."""
-    with ledger.engine.begin() as connection:
-        _delete(connection, export_id)
+    try:
+        with ledger.engine.begin() as connection:
+            _delete(connection, export_id)
+    finally:
+        owners.release(export_id)
 
 
 def _delete(connection, export_id: int) -> None:
@@ -219,7 +241,8 @@ def recover(ledger) -> list[str]:
     with ledger.engine.begin() as connection:
         pending = connection.execute(sa.select(exports).where(exports.c.state == "pending")).all()
         for row in pending:
-            if _alive(row, ledger.host):
+            gone = owners.orphaned(connection, row.id) if owners.locks(connection) else not _alive(row, ledger.host)
+            if not gone:
                 continue
             out = Path(row.out_dir)
             mark = out / MARKER

@@ -3,7 +3,8 @@
     uvicorn --factory bordereau.web:create_app
 
 Configuration comes from the arguments, or from the environment that `bordereau serve` sets for its workers:
-BORDEREAU_DB (the ledger), BORDEREAU_KEY_FILE, BORDEREAU_REF (reference data folder), BORDEREAU_HTTPS.
+BORDEREAU_DB (the ledger), BORDEREAU_KEY_FILE, BORDEREAU_REF (reference data folder), BORDEREAU_HTTPS,
+BORDEREAU_DB_POOL (connections per worker). See bordereau.web.launch for what the workers share.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bordereau.ledger.db import default_db
 from bordereau.reference.data import load_reference
 from bordereau.web import api, departement, departement_pages, pages
 from bordereau.web.checker import Checker, Config
+from bordereau.web.launch import CHECKERS, DEFAULT_POOL, pool_from_env
 from bordereau.web.security import MESSAGE_413, Forbidden, Guard, NotFound, NotLoggedIn, TooLarge
 from bordereau.web.views import error, is_api
 
@@ -28,13 +30,13 @@ REF_ENV, HTTPS_ENV = "BORDEREAU_REF", "BORDEREAU_HTTPS"
 
 
 def create_app(db: str | None = None, key_file: Path | None = None, ref: Path | None = None,
-               https: bool | None = None, checkers: int = 2) -> FastAPI:
+               https: bool | None = None, checkers: int = CHECKERS, pool: int | None = None) -> FastAPI:
     """The service over the ledger `db` (default: the CLI's); the reference data of `ref` (default: shipped)."""
     db = db or default_db()
     key_file = key_file or (Path(os.environ["BORDEREAU_KEY_FILE"]) if os.environ.get("BORDEREAU_KEY_FILE") else None)
     ref = ref or (Path(os.environ[REF_ENV]) if os.environ.get(REF_ENV) else None)
     https = bool(os.environ.get(HTTPS_ENV)) if https is None else https
-    ledger = open_ledger(db, key_file, create=True)
+    ledger = open_ledger(db, key_file, create=True, pool=pool or pool_from_env() or DEFAULT_POOL)
     checker = Checker(Config(db, str(key_file) if key_file else None, str(ref) if ref else None), checkers)
 
     @asynccontextmanager

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bordereau.findings import make
+from bordereau.web.launch import CHECKER_POOL
 from bordereau.web.upload import CheckedUpload, staged
 
 MEMORY_CAP = 6 * 2**30  # bytes of address space per child
@@ -49,7 +50,8 @@ def _context(config: Config):
         from bordereau.reference.data import load_reference
 
         _open[config] = (load_reference(Path(config.ref) if config.ref else None),
-                         open_ledger(config.db, Path(config.key_file) if config.key_file else None, create=True))
+                         open_ledger(config.db, Path(config.key_file) if config.key_file else None, create=True,
+                                     pool=CHECKER_POOL))
     return _open[config]
 
 
