@@ -261,7 +261,22 @@ def _v8(connection: sa.Connection) -> None:
         connection.exec_driver_sql("ALTER TABLE exports ADD COLUMN made_on DATE")
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(connection: sa.Connection) -> None:
+    """Reserved for the service's deployment on several workers (issue 11, part C): nothing here on this branch."""
+
+
+def _v10(connection: sa.Connection) -> None:
+    """Reserved for the Département's pages (issue 11, part A): nothing here on this branch."""
+
+
+def _v11(connection: sa.Connection) -> None:
+    """The CPAM agents' audits through the service: who audited what, its answer and its files."""
+    from bordereau.ledger.service_tables import service_audits
+
+    service_audits.create(connection, checkfirst=True)
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11]
 
 
 MIGRATION_LOCK = 7461_2001  # PostgreSQL advisory lock: one process migrates at a time

@@ -26,6 +26,10 @@ MEMORY_CAP = 6 * 2**30  # bytes of address space per child
 TIME_LIMIT = 120  # seconds for one check
 
 
+class Unreadable(Exception):
+    """A file killed or hung the child that read it: nothing was audited."""
+
+
 @dataclass(frozen=True)
 class Config:
     db: str
@@ -86,7 +90,8 @@ class Checker:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["bordereau.web.checker", "bordereau.check.run", "bordereau.web.upload"])
+                context.set_forkserver_preload(["bordereau.web.checker", "bordereau.check.run", "bordereau.web.upload",
+                                                 "bordereau.audit.run"])
                 self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_limit_memory)
             return self._pool
 
@@ -130,6 +135,18 @@ class Checker:
     def annotate(self, content: bytes, name: str, findings: list[dict]) -> bytes:
         with staged(content, name) as path:
             return self._run(_annotate, str(path), findings)
+
+    def audit(self, cwd: str, names: list[str], cpam: str, today: dt.date):
+        """`audit --json` (and its report and statement) of `names` in `cwd`, recorded in the ledger; raises
+        Unreadable when a file kills or hangs the child."""
+        from bordereau.web.auditing import audit_in_child
+
+        try:
+            return self._run(audit_in_child, self.config, cwd, names, cpam, today)
+        except (cf.process.BrokenProcessPool, cf.TimeoutError, MemoryError) as exc:
+            raise Unreadable("lecture trop longue, abandonnée" if isinstance(exc, cf.TimeoutError) else
+                             "le lecteur de classeurs a échoué sur l'un de ces fichiers (cellules très éloignées du "
+                             "tableau, fichier endommagé ?)") from None
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,100 @@
+"""The CPAM agent's operations, shared by the API and the pages: the same library calls as `audit` and `export`'s
+folders, no business rule here. Every action is written in the audit log; whatever is not the agent's is 404."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.requests import Request
+
+from bordereau import clock
+from bordereau.ledger import audit_runs, exported
+from bordereau.ledger.journal import log
+from bordereau.web.auditing import stage
+from bordereau.web.checker import Unreadable
+from bordereau.web.security import MAX_UPLOAD, NotFound, TooLarge
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Refused(Exception):
+    """Nothing to audit, or a file the reader cannot survive (422, in French)."""
+
+
+@dataclass(frozen=True)
+class Done:
+    id: int
+    answer: str  # `audit --json`'s text
+
+
+def agent(user) -> None:
+    """Only a CPAM agent audits; to anyone else these routes do not exist."""
+    if user.role != "cpam" or not user.cpam:
+        raise NotFound()
+
+
+def run_audit(request: Request, user, files: list[tuple[str | None, bytes]], export_id: int | None) -> Done:
+    """Audit the files sent, or the agent's folder of an export, for the agent's caisse, as `audit` does with the
+    ledger; keep it (its history, answer, report and statement)."""
+    agent(user)
+    state = request.app.state
+    today = clock.today()
+    if export_id is not None:
+        folder = exported.folder(state.ledger, user, export_id)
+        if folder is None:
+            raise NotFound()
+        names, run = [folder.name], _audit(state, str(folder.parent), [folder.name], user.cpam, today)
+    else:
+        if not files:
+            raise Refused("Choisissez les classeurs reçus, ou un export, à auditer.")
+        if sum(len(content) for _, content in files) > MAX_UPLOAD:
+            raise TooLarge()
+        with tempfile.TemporaryDirectory(prefix="bordereau-audit-") as folder:
+            names = stage(Path(folder), files)
+            run = _audit(state, folder, names, user.cpam, today)
+    return Done(audit_runs.save(state.ledger, user, run, names, export_id), run.answer)
+
+
+def _audit(state, cwd: str, names: list[str], cpam: str, today):
+    try:
+        return state.checker.audit(cwd, names, cpam, today)
+    except Unreadable as unreadable:
+        raise Refused(f"Audit impossible : {unreadable}. Rien n'a été enregistré.") from None
+
+
+def audit_row(request: Request, user, audit_id: int, personal: bool = False):
+    """The agent's audit; with `personal`, only while its answer and statement are kept (not purged)."""
+    row = audit_runs.find(request.app.state.ledger, user, audit_id)
+    if row is None or (personal and row.purged_at is not None):
+        raise NotFound()
+    return row
+
+
+def statement(request: Request, user, audit_id: int, kind: str) -> tuple[bytes, str, str]:
+    """The rejection statement of an audit (`xlsx` as `audit --xlsx`, `pdf` as `audit --pdf`): bytes, name, type."""
+    row = audit_row(request, user, audit_id, personal=True)
+    content = row.statement_xlsx if kind == "xlsx" else row.statement_pdf
+    log(request.app.state.ledger, user.login, "statement", f"audit {audit_id} : état des rejets ({kind})")
+    name = f"REJETS-{row.cpam}-{row.audited_on:%Y%m%d}-{row.id}.{kind}"
+    return content, name, XLSX if kind == "xlsx" else "application/pdf"
+
+
+def report(request: Request, user, audit_id: int) -> str:
+    row = audit_row(request, user, audit_id, personal=True)
+    log(request.app.state.ledger, user.login, "report", f"audit {audit_id} : rapport")
+    return row.report
+
+
+def export_zip(request: Request, user, export_id: int) -> tuple[bytes, str]:
+    """The export's PETRA folder this account may download, zipped: a CPAM agent its caisse's folder only."""
+    if user.role not in ("cpam", "departement"):
+        raise NotFound()
+    ledger = request.app.state.ledger
+    folder = exported.folder(ledger, user, export_id)
+    if folder is None:
+        raise NotFound()
+    content = exported.zipped(folder)
+    log(ledger, user.login, "download", f"export {export_id} : {folder.name}.zip")
+    return content, f"{folder.name}.zip"
