@@ -239,3 +239,19 @@ def test_a_file_that_kills_the_reader_leaves_the_service_up(service, export: Pat
         assert "Rien n'a été enregistré" in answer.json()["detail"]
     [listed] = service.as_(A595).get("/api/exports").json()
     assert post_audit(service, A595, export=listed["id"]).status_code == 201
+
+
+def test_purge_removes_an_audits_answer_and_statement_and_keeps_its_totals(service, export: Path, tmp_path: Path):
+    sent = tmp_path / "envoi"
+    sent.mkdir()
+    answer = post_audit(service, A595, [forged(export, sent)])
+    audit_id = int(answer.headers["location"].rsplit("/", 1)[1])
+    result = cli_run(service, "purge", "--before", "2026-11-24", "--force", "--yes")
+    assert result.exit_code == 0, result.output
+    client = service.as_(A595)
+    for suffix in ("", "/rejets.xlsx", "/rejets.pdf", "/rapport.html"):
+        assert client.get(f"/api/audits/{audit_id}{suffix}").status_code == 404, suffix
+    [listed] = client.get("/api/audits").json()
+    assert listed["purged"] and listed["total"] == answer.json()["total"]
+    page = client.get(f"/cpam/audits/{audit_id}")
+    assert page.status_code == 200 and "ont été purgées" in page.text and "(2 14" not in page.text
