@@ -230,15 +230,44 @@ def test_the_agents_pages_work_without_javascript(service, export: Path, tmp_pat
     assert nothing.status_code == 422 and "Choisissez les classeurs reçus" in nothing.text
 
 
-def test_a_file_that_kills_the_reader_leaves_the_service_up(service, export: Path, tmp_path: Path):
-    from service import far_cell
+@pytest.mark.parametrize("kind", ["texte", "bombe", "xfd", "vide"])
+def test_a_hostile_file_gets_audit_jsons_answer_and_the_service_goes_on(service, export: Path, tmp_path: Path,
+                                                                          monkeypatch, kind: str):
+    from service import far_cell, zip_bomb
 
-    answer = post_audit(service, A595, [far_cell(tmp_path / "loin.xlsx")])
-    assert answer.status_code in (201, 422), answer.text
-    if answer.status_code == 422:
-        assert "Rien n'a été enregistré" in answer.json()["detail"]
+    sent = tmp_path / "envoi"
+    sent.mkdir()
+    def written(content: bytes):
+        def write(path: Path) -> Path:
+            path.write_bytes(content)
+            return path
+        return write
+
+    path = {"texte": written(b"ceci n'est pas un classeur\n" * 100), "bombe": zip_bomb, "xfd": far_cell,
+            "vide": written(b"")}[kind](sent / f"{kind}.xlsx")
+    answer = post_audit(service, A595, [path])
+    assert answer.status_code == 201, answer.text
+    assert [f["code"] for f in answer.json()["unread"]] == ["FILE_UNREADABLE"]
+    code, expected = audit_cli(service, sent, [path.name], monkeypatch)
+    assert code == 1 and answer.json() == expected
     [listed] = service.as_(A595).get("/api/exports").json()
     assert post_audit(service, A595, export=listed["id"]).status_code == 201
+
+
+def test_a_child_that_dies_during_an_audit_is_a_422_and_nothing_is_kept(service, export: Path, tmp_path: Path,
+                                                                          monkeypatch):
+    import concurrent.futures as cf
+
+    def dies(*_args):
+        raise cf.process.BrokenProcessPool("a child was killed")
+
+    monkeypatch.setattr(service.app.state.checker, "_run", dies)
+    before = (service.count("audits"), service.count("service_audits"))
+    answer = post_audit(service, A595, [workbook(tmp_path / "lille.xlsx", LILLE)])
+    assert answer.status_code == 422
+    assert "le lecteur de classeurs a échoué" in answer.json()["detail"]
+    assert "Rien n'a été enregistré" in answer.json()["detail"]
+    assert (service.count("audits"), service.count("service_audits")) == before
 
 
 def test_purge_removes_an_audits_answer_and_statement_and_keeps_its_totals(service, export: Path, tmp_path: Path):

@@ -29,9 +29,9 @@ def _cpam_of(user) -> str | None:
     raise LookupError(user.role)
 
 
-def listing(ledger, user) -> list[dict]:
-    """The finished exports this account may see, newest first, each with its bordereaux (the account's CPAM's only,
-    for a CPAM account): `GET /api/exports`."""
+def listing(ledger, user, export_id: int | None = None) -> list[dict]:
+    """The finished exports this account may see (or only `export_id`), newest first, each with its bordereaux (the
+    account's CPAM's only, for a CPAM account): `GET /api/exports`."""
     try:
         cpam = _cpam_of(user)
     except LookupError:
@@ -43,6 +43,8 @@ def listing(ledger, user) -> list[dict]:
              .order_by(e.id.desc(), b.cpam, b.number))
     if cpam is not None:
         query = query.where(b.cpam == cpam)
+    if export_id is not None:
+        query = query.where(e.id == export_id)
     items: dict[int, dict] = {}
     with ledger.engine.connect() as connection:
         for r in connection.execute(query):
@@ -62,7 +64,7 @@ def listing(ledger, user) -> list[dict]:
 
 def visible(ledger, user, export_id: int) -> dict | None:
     """The export as `listing` shows it, if this account may see it."""
-    return next((i for i in listing(ledger, user) if i["id"] == export_id), None)
+    return next(iter(listing(ledger, user, export_id)), None)
 
 
 def folder(ledger, user, export_id: int) -> Path | None:
