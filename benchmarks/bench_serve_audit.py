@@ -28,7 +28,7 @@ ROUNDS = 7
 
 
 def in_process(folder: Path, db: str, key: Path, ref) -> float:
-    from bordereau.audit import audit_files
+    from bordereau.audit.run import audit_files
     from bordereau.ledger import open_ledger
     from bordereau.ledger.audits import LedgerAuditHistory
     from bordereau.render.audit_files import audit_report, write_statement
@@ -54,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     from bordereau.ledger import open_ledger
     from bordereau.ledger.accounts import add_user
-    from bordereau.reference import load_reference
+    from bordereau.reference.data import load_reference
 
     ref = load_reference()
     temp = Path(tempfile.mkdtemp(prefix="bench-serve-audit-"))
