@@ -70,6 +70,35 @@ def _annotate(path: str, findings: list[dict]) -> bytes:
     return annotated_copy(Path(path), findings)
 
 
+def _audit(config: Config, cwd: str, names: list[str], cpam: str, today: dt.date):
+    """`audit NAMES --cpam CPAM --json --report --xlsx --pdf` run in `cwd` with the ledger (its history), as an
+    AuditRun; run in `cwd` so that the answer, paths included, is the one the CLI gives there."""
+    import tempfile
+
+    from bordereau import clock
+    from bordereau.audit.run import audit_files
+    from bordereau.ledger.audit_runs import AuditRun
+    from bordereau.ledger.audits import LedgerAuditHistory
+    from bordereau.render.audit_files import audit_report, write_statement
+    from bordereau.render.audit_json import dumps
+    from bordereau.render.pdf_rejections import write_rejections_pdf
+
+    reference, ledger = _context(config)
+    history = LedgerAuditHistory(ledger)
+    here = os.getcwd()
+    with clock.fixed(today), tempfile.TemporaryDirectory(prefix="bordereau-audit-out-") as out:
+        os.chdir(cwd)
+        try:
+            result = audit_files([Path(n) for n in names], reference, today, cpam, history)
+            xlsx, pdf = Path(out) / "rejets.xlsx", Path(out) / "rejets.pdf"
+            write_statement(xlsx, result, (), reference)
+            write_rejections_pdf(pdf, result, (), reference)
+            return AuditRun(dumps(result), audit_report(result), xlsx.read_bytes(), pdf.read_bytes(),
+                            history.recorded, today)
+        finally:
+            os.chdir(here)
+
+
 def _warm(config: Config) -> int:
     _context(config)
     return os.getpid()
@@ -139,10 +168,8 @@ class Checker:
     def audit(self, cwd: str, names: list[str], cpam: str, today: dt.date):
         """`audit --json` (and its report and statement) of `names` in `cwd`, recorded in the ledger; raises
         Unreadable when a file kills or hangs the child."""
-        from bordereau.web.auditing import audit_in_child
-
         try:
-            return self._run(audit_in_child, self.config, cwd, names, cpam, today)
+            return self._run(_audit, self.config, cwd, names, cpam, today)
         except (cf.process.BrokenProcessPool, cf.TimeoutError, MemoryError) as exc:
             raise Unreadable("lecture trop longue, abandonnée" if isinstance(exc, cf.TimeoutError) else
                              "le lecteur de classeurs a échoué sur l'un de ces fichiers (cellules très éloignées du "

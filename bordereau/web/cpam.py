@@ -1,5 +1,9 @@
 """The CPAM agent's operations, shared by the API and the pages: the same library calls as `audit` and `export`'s
-folders, no business rule here. Every action is written in the audit log; whatever is not the agent's is 404."""
+folders, no business rule here. Every action is written in the audit log; whatever is not the agent's is 404.
+
+The audit itself runs in one of the checker's child processes (checker._audit): the files sent are written under
+their shown names in a private temporary folder and audited from there, an export's folder where `export` wrote it,
+so that the answer, paths included, is the one the CLI gives when run in that folder."""
 
 from __future__ import annotations
 
@@ -12,9 +16,9 @@ from starlette.requests import Request
 from bordereau import clock
 from bordereau.ledger import audit_runs, exported
 from bordereau.ledger.journal import log
-from bordereau.web.auditing import stage
 from bordereau.web.checker import Unreadable
 from bordereau.web.security import MAX_UPLOAD, NotFound, TooLarge
+from bordereau.web.upload import display_name
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -55,6 +59,21 @@ def run_audit(request: Request, user, files: list[tuple[str | None, bytes]], exp
             names = stage(Path(folder), files)
             run = _audit(state, folder, names, user.cpam, today)
     return Done(audit_runs.save(state.ledger, user, run, names, export_id), run.answer)
+
+
+def stage(folder: Path, files: list[tuple[str | None, bytes]]) -> list[str]:
+    """Write the files sent into `folder` under their shown names (made unique; never a path given by the sender);
+    returns those names."""
+    names: list[str] = []
+    for given, content in files:
+        name = display_name(given)
+        stem, suffix, n = Path(name).stem, Path(name).suffix, 1
+        while name in names:
+            n += 1
+            name = f"{stem} ({n}){suffix}"
+        (folder / name).write_bytes(content)
+        names.append(name)
+    return names
 
 
 def _audit(state, cwd: str, names: list[str], cpam: str, today):
