@@ -19,6 +19,7 @@ CHUNK = 500
 class LedgerAuditHistory:
     def __init__(self, ledger):
         self.ledger = ledger
+        self.recorded: int | None = None  # the id of the audit `record` kept
 
     def beneficiary_keys(self, identities: Collection[str]) -> dict[str, str]:
         return {i: self.ledger.hasher(f"B|{i}") for i in identities}
@@ -78,3 +79,4 @@ class LedgerAuditHistory:
                     "beneficiary_key": r["beneficiaire"], "vaccine_code": r["code_vaccin"], "classe": r["classe"],
                     "administered_on": r["date_administration"], "verdict": r["verdict"],
                     "accepted": r["accepted"]} for r in rows])
+        self.recorded = audit_id

@@ -51,8 +51,10 @@ def plan(ledger, before: dt.date, force: bool = False) -> PurgePlan:
 
 
 def apply(ledger, purge: PurgePlan) -> int:
-    """Purge the lines of `purge`'s bordereaux, and the service's uploads of periods ended before the date (stored
-    files, findings, pupils' names); returns how many lines were purged. The purge is written in the audit log."""
+    """Purge the lines of `purge`'s bordereaux, the service's uploads of periods ended before the date (stored
+    files, findings, pupils' names) and its CPAM audits made before it (answer, report, statement); returns how many
+    lines were purged. The purge is written in the audit log."""
+    from bordereau.ledger.audit_runs import purge_audits
     from bordereau.ledger.journal import log_event
     from bordereau.ledger.uploads import purge_uploads
 
@@ -71,6 +73,7 @@ def apply(ledger, purge: PurgePlan) -> int:
             connection.execute(rejections.update().where(rejections.c.bordereau.in_(numbers))
                                .values(reason=sa.func.coalesce(rejections.c.code, "(purgé)")))
         sent = purge_uploads(connection, purge.before)
+        audited = purge_audits(connection, purge.before)
         log_event(connection, None, "purge", f"avant le {purge.before:%d/%m/%Y} : {purged} ligne(s), "
-                                             f"{sent} envoi(s)")
+                                             f"{sent} envoi(s), {audited} audit(s) du service")
     return purged

@@ -261,15 +261,22 @@ def _v8(connection: sa.Connection) -> None:
         connection.exec_driver_sql("ALTER TABLE exports ADD COLUMN made_on DATE")
 
 
-def _v10(connection: sa.Connection) -> None:
-    """The service's exports (part 2, the Département): which uploads went into which export and bordereau, the
-    zipped folder, when it was sent. (v9 and v11 are the other parts' of the service.)"""
+def _v9(connection: sa.Connection) -> None:
+    """The service's exports (the Département's pages): which uploads went into which export and bordereau, the
+    zipped folder, when it was sent."""
     from bordereau.ledger.dispatch_tables import DISPATCH_TABLES
 
     metadata.create_all(connection, tables=DISPATCH_TABLES)
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v10]
+def _v10(connection: sa.Connection) -> None:
+    """The CPAM agents' audits through the service: who audited what, its answer and its files."""
+    from bordereau.ledger.service_tables import service_audits
+
+    service_audits.create(connection, checkfirst=True)
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 
 
 MIGRATION_LOCK = 7461_2001  # PostgreSQL advisory lock: one process migrates at a time

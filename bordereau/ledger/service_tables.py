@@ -81,6 +81,26 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False, default=""),  # NIRs masked before writing
 )
 
+# migration 11: a CPAM agent's audit through the service (its history of lines is the CLI's: audits, audited_*)
+service_audits = sa.Table(
+    "service_audits", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("audit_id", sa.Integer, sa.ForeignKey("audits.id", ondelete="SET NULL")),  # the ledger's history
+    sa.Column("cpam", sa.String(3), nullable=False, index=True),  # the agent's caisse: who may see it
+    sa.Column("login", sa.String(60), nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("audited_on", sa.Date, nullable=False),
+    sa.Column("export_id", sa.Integer),  # the export audited, or None (files sent)
+    sa.Column("files", sa.Text, nullable=False),  # JSON list of the names audited (never used as paths)
+    sa.Column("summary", sa.Text, nullable=False),  # JSON: `audit --json`'s total and numbers, no personal data
+    # personal data, removed by `purge`: the answer (`audit --json`), the report and the rejection statement
+    sa.Column("answer", sa.Text),
+    sa.Column("report", sa.Text),
+    sa.Column("statement_xlsx", sa.LargeBinary),
+    sa.Column("statement_pdf", sa.LargeBinary),
+    sa.Column("purged_at", sa.DateTime),
+)
+
 SERVICE_TABLES = [users, sessions, login_attempts, stored_files, uploads, audit_log]
 
 

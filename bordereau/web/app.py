@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse
 from bordereau.ledger import open_ledger
 from bordereau.ledger.db import default_db
 from bordereau.reference.data import load_reference
-from bordereau.web import api, departement, departement_pages, pages
+from bordereau.web import api, cpam_api, cpam_pages, departement, departement_pages, pages
 from bordereau.web.checker import Checker, Config
 from bordereau.web.launch import CHECKERS, DEFAULT_POOL, pool_from_env
 from bordereau.web.security import MESSAGE_413, Forbidden, Guard, NotFound, NotLoggedIn, TooLarge
@@ -50,8 +50,10 @@ def create_app(db: str | None = None, key_file: Path | None = None, ref: Path | 
         ledger, load_reference(ref), checker, https)
     app.include_router(api.router)
     app.include_router(departement.router)
+    app.include_router(cpam_api.router)
     app.include_router(pages.router)
     app.include_router(departement_pages.router)
+    app.include_router(cpam_pages.router)
     app.add_middleware(Guard, https=https)
 
     @app.exception_handler(NotLoggedIn)

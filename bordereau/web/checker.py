@@ -27,6 +27,10 @@ MEMORY_CAP = 6 * 2**30  # bytes of address space per child
 TIME_LIMIT = 120  # seconds for one check
 
 
+class Unreadable(Exception):
+    """A file killed or hung the child that read it: nothing was audited."""
+
+
 @dataclass(frozen=True)
 class Config:
     db: str
@@ -68,6 +72,35 @@ def _annotate(path: str, findings: list[dict]) -> bytes:
     return annotated_copy(Path(path), findings)
 
 
+def _audit(config: Config, cwd: str, names: list[str], cpam: str, today: dt.date):
+    """`audit NAMES --cpam CPAM --json --report --xlsx --pdf` run in `cwd` with the ledger (its history), as an
+    AuditRun; run in `cwd` so that the answer, paths included, is the one the CLI gives there."""
+    import tempfile
+
+    from bordereau import clock
+    from bordereau.audit.run import audit_files
+    from bordereau.ledger.audit_runs import AuditRun
+    from bordereau.ledger.audits import LedgerAuditHistory
+    from bordereau.render.audit_files import audit_report, write_statement
+    from bordereau.render.audit_json import dumps
+    from bordereau.render.pdf_rejections import write_rejections_pdf
+
+    reference, ledger = _context(config)
+    history = LedgerAuditHistory(ledger)
+    here = os.getcwd()
+    with clock.fixed(today), tempfile.TemporaryDirectory(prefix="bordereau-audit-out-") as out:
+        os.chdir(cwd)
+        try:
+            result = audit_files([Path(n) for n in names], reference, today, cpam, history)
+            xlsx, pdf = Path(out) / "rejets.xlsx", Path(out) / "rejets.pdf"
+            write_statement(xlsx, result, (), reference)
+            write_rejections_pdf(pdf, result, (), reference)
+            return AuditRun(dumps(result), audit_report(result), xlsx.read_bytes(), pdf.read_bytes(),
+                            history.recorded, today)
+        finally:
+            os.chdir(here)
+
+
 def _warm(config: Config) -> int:
     _context(config)
     return os.getpid()
@@ -88,7 +121,8 @@ class Checker:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["bordereau.web.checker", "bordereau.check.run", "bordereau.web.upload"])
+                context.set_forkserver_preload(["bordereau.web.checker", "bordereau.check.run", "bordereau.web.upload",
+                                                 "bordereau.audit.run"])
                 self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_limit_memory)
             return self._pool
 
@@ -137,6 +171,16 @@ class Checker:
     def annotate(self, content: bytes, name: str, findings: list[dict]) -> bytes:
         with staged(content, name) as path:
             return self._run(_annotate, str(path), findings)
+
+    def audit(self, cwd: str, names: list[str], cpam: str, today: dt.date):
+        """`audit --json` (and its report and statement) of `names` in `cwd`, recorded in the ledger; raises
+        Unreadable when a file kills or hangs the child."""
+        try:
+            return self._run(_audit, self.config, cwd, names, cpam, today)
+        except (cf.process.BrokenProcessPool, cf.TimeoutError, MemoryError) as exc:
+            raise Unreadable("lecture trop longue, abandonnée" if isinstance(exc, cf.TimeoutError) else
+                             "le lecteur de classeurs a échoué sur l'un de ces fichiers (cellules très éloignées du "
+                             "tableau, fichier endommagé ?)") from None
 
     def close(self) -> None:
         with self._lock:

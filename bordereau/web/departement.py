@@ -104,6 +104,8 @@ def visible_export(request: Request, ref: int):
     content = dispatch.archive(request.app.state.ledger, row)
     if content is None:
         raise NotFound()
+    if user.role == "cpam":  # the caisse's folder only, as PETRA gives it
+        content = exports.folder_only(content, row.folder)
     return user, row, content
 
 

@@ -102,6 +102,30 @@ def zipped(out: Path) -> bytes:
     return buffer.getvalue()
 
 
+def folder_only(archive: bytes, folder: str) -> bytes:
+    """The CPAM's own folder of an export's zip (`595-lille-douai/...`), without the Département's FIR statement and
+    lists of lines to correct: what a CPAM agent downloads, as PETRA would give it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as whole, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as mine:
+        for info in whole.infolist():
+            if folder and info.filename.startswith(f"{folder}/") and not info.is_dir():
+                mine.writestr(info, whole.read(info))
+    return buffer.getvalue()
+
+
+def unpack_folder(archive: bytes, folder: str, into: Path) -> Path:
+    """Write the CPAM's folder of an export's zip under `into` (names checked: no absolute path, no `..`)."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as whole:
+        for info in whole.infolist():
+            parts = Path(info.filename).parts
+            if info.is_dir() or not parts or parts[0] != folder or ".." in parts or Path(info.filename).is_absolute():
+                continue
+            target = into.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(whole.read(info))
+    return into / folder
+
+
 def member(archive: bytes, folder: str, name: str) -> bytes | None:
     """One file of the CPAM's folder in an export's zip, by its exact name (never used as a path)."""
     with zipfile.ZipFile(io.BytesIO(archive)) as zipped_export:

@@ -121,11 +121,3 @@ async def deposit(request: Request, upload_id: int) -> Response:
     if state is None:
         raise sec.NotFound()
     return _see_other(f"/bordereaux/{upload_id}")
-
-
-@router.get("/cpam")
-def cpam_page(request: Request) -> Response:
-    user = sec.session_of(request).user
-    if user.role != "cpam":
-        raise sec.NotFound()
-    return page(request, "web/cpam.html.j2")
