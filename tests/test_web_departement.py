@@ -180,6 +180,32 @@ def test_an_export_refused_by_the_check_exports_nothing(service, tmp_path: Path)
     assert service.as_(DEP).get("/api/bordereaux").json()[0]["state"] == "déposé"
 
 
+def test_the_services_record_of_an_export_and_the_ledgers_are_kept_together_or_not_at_all(service, tmp_path: Path,
+                                                                                          monkeypatch):
+    """The service's export (zip, uploads exported) is written in the transaction that completes the ledger's: when
+    it fails (a dying worker, a full disk), the ledger's export is undone too, and a later export goes through."""
+    from bordereau.ledger import dispatch
+
+    deposit(service, "centre_a", workbook(tmp_path / "lille.xlsx", LILLE, n=2))
+    real = dispatch.record
+
+    def fails(connection, *args, **kwargs):
+        real(connection, *args, **kwargs)  # written, then the transaction breaks before its commit
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(dispatch, "record", fails)
+    with pytest.raises(OSError):
+        service.as_(DEP).post("/api/exports", json={"cpam": "595"}, headers={"X-CSRF-Token": service.csrf[DEP]})
+    assert service.count("service_exports") == 0 and service.count("billed_lines") == 0
+    assert service.count("exports") == 0 and service.count("bordereaux") == 0
+    assert service.as_(DEP).get("/api/bordereaux").json()[0]["state"] == "déposé"
+    monkeypatch.setattr(dispatch, "record", real)
+    made = post(service, DEP, "/api/exports", json={"cpam": "595"})
+    assert made.status_code == 201, made.text
+    assert service.count("billed_lines") == 2 and service.count("service_exports") == 1
+    assert made.json()["manifest"]["files"][0]["number"].endswith("-2")  # a number is never given twice
+
+
 def test_exports_of_one_cpam_at_once_never_share_a_line_or_a_number(service, tmp_path: Path):
     three_centres(service, tmp_path / "envois")
     for k in range(4):  # four sessions of the Département, each in its own thread

@@ -71,8 +71,11 @@ def pause(stage: str) -> None:
 
 
 def run(result: CheckResult, ref: Reference, out: Path, inputs: tuple[Path, ...], created: dt.datetime,
-        ledger=None, steps: Steps = NONE) -> tuple[ExportPlan, list[Path]]:
-    """Plan, record in the ledger (when there is one) and write an export; all of it, or nothing."""
+        ledger=None, steps: Steps = NONE, on_complete=None) -> tuple[ExportPlan, list[Path]]:
+    """Plan, record in the ledger (when there is one) and write an export; all of it, or nothing.
+
+    `on_complete(connection, export_id, plan, out)` runs in the transaction that marks the export done (the service
+    keeps its zip and marks its uploads there); should it fail, the export is undone and its folder removed."""
     check_target(out)
     steps.add(3)
     steps.step("Préparation des bordereaux")
@@ -99,5 +102,11 @@ def run(result: CheckResult, ref: Reference, out: Path, inputs: tuple[Path, ...]
     except BaseException:
         record.cancel(ledger, export_id)
         raise
-    record.complete(ledger, export_id, out)
+    also = None if on_complete is None else (lambda connection: on_complete(connection, export_id, export, out))
+    try:
+        record.complete(ledger, export_id, out, also)
+    except BaseException:
+        record.cancel(ledger, export_id)
+        shutil.rmtree(out, ignore_errors=True)
+        raise
     return export, written

@@ -37,28 +37,28 @@ def deposited(ledger, cpam: str) -> list:
                                   .order_by(c.id)).all()
 
 
-def record(ledger, user, cpam: str, export_id: int, archive: bytes, folder: str, manifest: dict,
+def record(connection: sa.Connection, user, cpam: str, export_id: int, archive: bytes, folder: str, manifest: dict,
            bordereau_of: dict[int, str | None]) -> int:
-    """Keep what the export made (its zip, its manifest) and mark its uploads exported, in one transaction."""
+    """Keep what the export made (its zip, its manifest) and mark its uploads exported, in the transaction that
+    completes the ledger's export (record.complete): both are kept, or neither."""
     sha = hashlib.sha256(archive).hexdigest()
     now = clock.now()
     numbers = [f["number"] for f in manifest["files"]]
-    with ledger.engine.begin() as connection:
-        insert_ignoring_duplicates(connection, stored_files, sha256=sha, size=len(archive), content=archive,
-                                   stored_at=now)
-        ref = connection.execute(service_exports.insert().values(
-            export_id=export_id, cpam=cpam, created=now, created_by=user.login, sha256=sha, folder=folder,
-            manifest=json.dumps(manifest, ensure_ascii=False), numbers=json.dumps(numbers),
-            lines=manifest["total"]["lines"], total=str(manifest["total"]["total"])
-        ).returning(service_exports.c.id)).scalar_one()
-        if bordereau_of:
-            connection.execute(exported_uploads.insert(), [{"upload_id": upload, "export_ref": ref, "bordereau": number}
-                                                           for upload, number in bordereau_of.items()])
-            connection.execute(uploads.update().where(uploads.c.id.in_(list(bordereau_of)),
-                                                      uploads.c.state == DEPOSITED).values(state=EXPORTED))
-        log_event(connection, user.login, "export",
-                  f"export {ref} (CPAM {cpam}) : {len(numbers)} bordereau(x) {', '.join(numbers)} ; "
-                  f"envois {', '.join(str(u) for u in bordereau_of)}")
+    insert_ignoring_duplicates(connection, stored_files, sha256=sha, size=len(archive), content=archive,
+                               stored_at=now)
+    ref = connection.execute(service_exports.insert().values(
+        export_id=export_id, cpam=cpam, created=now, created_by=user.login, sha256=sha, folder=folder,
+        manifest=json.dumps(manifest, ensure_ascii=False), numbers=json.dumps(numbers),
+        lines=manifest["total"]["lines"], total=str(manifest["total"]["total"])
+    ).returning(service_exports.c.id)).scalar_one()
+    if bordereau_of:
+        connection.execute(exported_uploads.insert(), [{"upload_id": upload, "export_ref": ref, "bordereau": number}
+                                                       for upload, number in bordereau_of.items()])
+        connection.execute(uploads.update().where(uploads.c.id.in_(list(bordereau_of)),
+                                                  uploads.c.state == DEPOSITED).values(state=EXPORTED))
+    log_event(connection, user.login, "export",
+              f"export {ref} (CPAM {cpam}) : {len(numbers)} bordereau(x) {', '.join(numbers)} ; "
+              f"envois {', '.join(str(u) for u in bordereau_of)}")
     return ref
 
 

@@ -122,8 +122,9 @@ def _insert_fir(connection, export_id: int, lines: pd.DataFrame, hashes: pd.Data
         "prix": [int(v) for v in lines["prix_unitaire"]], "fir": [int(v) for v in lines["fir"]]})
 
 
-def complete(ledger, export_id: int, out: Path) -> None:
-    """Step 3: record the checksums written in the manifests, and mark the export done.
+def complete(ledger, export_id: int, out: Path, also=None) -> None:
+    """Step 3: record the checksums written in the manifests, and mark the export done; `also(connection)` runs in the
+    same transaction (the service records its own export there: both are kept, or neither).
 
     Should the export be gone from the ledger (this process lost its connection to PostgreSQL, and with it its lock,
     for long enough that another process undid the export as abandoned), its folder is removed: nothing of it stays.
@@ -134,6 +135,8 @@ def complete(ledger, export_id: int, out: Path) -> None:
                 shutil.rmtree(out, ignore_errors=True)
                 raise BordereauError("export annulé pendant son écriture (connexion au registre perdue) : rien n'a "
                                      "été enregistré ni écrit, relancez la commande")
+            if also is not None:
+                also(connection)
     finally:
         owners.release(export_id)
 

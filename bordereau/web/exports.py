@@ -73,16 +73,22 @@ def export_cpam(ledger, reference, user, cpam: str, today: dt.date, now: dt.date
             raise Refused(f"export refusé : {result.errors} erreur(s) dans les bordereaux déposés (déjà facturés par "
                           "un autre export ?) ; rien n'a été exporté", errors)
         out = Path(work) / f"export-{cpam}-{now:%Y%m%d-%H%M%S}"
-        plan, _written = exporting.run(result, reference, out, inputs, now.astimezone(), ledger)
-        export_id = json.loads((out / MARKER).read_text(encoding="utf-8"))["export_id"]
-        bordereau_of = {upload: None for upload in staged.values()}
-        for b in plan.bordereaux.get(cpam, []):
-            for path in set(b.lines["path"]):
-                if str(path) in staged:
-                    bordereau_of[staged[str(path)]] = b.number
-        folder_name, manifest = _manifest(out, cpam)
-        ref = dispatch.record(ledger, user, cpam, export_id, zipped(out), folder_name, manifest, bordereau_of)
-    return Made(ref, manifest)
+        made: list[Made] = []
+
+        def keep(connection, export_id: int, plan, written: Path) -> None:
+            """In the ledger's completing transaction: the zip, the service's export, the uploads exported."""
+            bordereau_of = {upload: None for upload in staged.values()}
+            for b in plan.bordereaux.get(cpam, []):
+                for path in set(b.lines["path"]):
+                    if str(path) in staged:
+                        bordereau_of[staged[str(path)]] = b.number
+            folder_name, manifest = _manifest(written, cpam)
+            ref = dispatch.record(connection, user, cpam, export_id, zipped(written), folder_name, manifest,
+                                  bordereau_of)
+            made.append(Made(ref, manifest))
+
+        exporting.run(result, reference, out, inputs, now.astimezone(), ledger, on_complete=keep)
+    return made[0]
 
 
 def _manifest(out: Path, cpam: str) -> tuple[str, dict]:
