@@ -6,36 +6,18 @@ Screenshots go to $BORDEREAU_SCREENSHOTS when set, else to the test's temporary 
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from service import PASSWORD, REF, TODAY, workbook
+from browsing import EXAMPLES, Screenshots, browser, pytestmark, serving  # noqa: F401 (fixture, skip mark)
+from service import PASSWORD, REF, workbook
 
-from bordereau import clock
-
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and DRIVER) and os.environ.get("CI") != "true",
-    reason="chromium et chromium-driver absents (apt-get install chromium chromium-driver)")
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DUNKERQUE = "590780045"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def server(tmp_path: Path):
     """The service on a loopback port, in a thread of this process (so that the fixed day applies to it)."""
-    import uvicorn
 
     from bordereau.ledger import open_ledger
     from bordereau.ledger.accounts import add_user
@@ -44,55 +26,17 @@ def server(tmp_path: Path):
     db, key = str(tmp_path / "ledger.sqlite"), tmp_path / "ledger.key"
     add_user(open_ledger(db, key), REF, "dunkerque", PASSWORD, "centre", [DUNKERQUE])
     app = create_app(db, key, checkers=1)
-    port = _free_port()
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    with clock.fixed(TODAY):
-        thread.start()
-        for _ in range(600):
-            if running.started:
-                break
-            time.sleep(0.05)  # waiting for the server to listen, not timing anything
-        yield f"http://127.0.0.1:{port}"
-        running.should_exit = True
-        thread.join(30)
+    with serving(app) as url:
+        yield url
 
 
-@pytest.fixture
-def browser(tmp_path: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    downloads = tmp_path / "telechargements"
-    downloads.mkdir()
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,768",
-                     "--lang=fr-FR"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.downloads = downloads
-    driver.implicitly_wait(10)
-    yield driver
-    driver.quit()
-
-
-def test_a_centre_manager_checks_and_deposits_in_a_browser(server, browser, tmp_path: Path):
+def test_a_centre_manager_checks_and_deposits_in_a_browser(server, browser, tmp_path: Path):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
 
-    shots = Path(os.environ.get("BORDEREAU_SCREENSHOTS") or tmp_path / "captures")
-    shots.mkdir(parents=True, exist_ok=True)
-    taken = []
-
-    def shot(name: str) -> None:
-        path = shots / f"{len(taken) + 1:02d}-{name}.png"
-        browser.save_screenshot(str(path))
-        taken.append(path)
+    shot = Screenshots(browser, tmp_path, "")
 
     def drop(path: Path) -> None:
         browser.find_element(By.ID, "fichiers").send_keys(str(path))
@@ -142,4 +86,4 @@ def test_a_centre_manager_checks_and_deposits_in_a_browser(server, browser, tmp_
     states = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "td .state")]
     assert states == ["déposé", "remplacé"]
     shot("envois")
-    assert all(p.stat().st_size > 10_000 for p in taken)
+    assert all(p.stat().st_size > 10_000 for p in shot.taken)

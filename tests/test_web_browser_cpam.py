@@ -7,21 +7,16 @@ Screenshots go to $BORDEREAU_SCREENSHOTS when set, else to the test's temporary 
 
 from __future__ import annotations
 
-import os
 import shutil
-import threading
-import time
 import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from browsing import EXAMPLES, Screenshots, browser, pytestmark, serving  # noqa: F401 (fixture, skip mark)
 from conftest import edit_workbook
 from service import LILLE as LILLE_FINESS
-from service import PASSWORD, REF, TODAY
-from test_web_browser import EXAMPLES, _free_port, browser, pytestmark  # noqa: F401 (fixture, skip mark)
-
-from bordereau import clock
+from service import PASSWORD, REF
 
 FIRST, TOTAL_COLUMN = 10, 15  # exported layout: first line on row 10, « Montant total » in column O
 
@@ -31,7 +26,6 @@ def server(tmp_path: Path):
     """The service on a loopback port, in a thread of this process, with an export of the SPS de Lille (CPAM 595)
     deposited by its centre and made by the Département through the service, and the agent `agent595`."""
     import httpx
-    import uvicorn
 
     from bordereau.ledger import open_ledger
     from bordereau.ledger.accounts import add_user
@@ -44,16 +38,7 @@ def server(tmp_path: Path):
     add_user(ledger, REF, "lille", PASSWORD, "centre", [LILLE_FINESS], None)
     add_user(ledger, REF, "finances", PASSWORD, "departement", None, None)
     app = create_app(db, key, checkers=1)
-    port = _free_port()
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    with clock.fixed(TODAY):
-        thread.start()
-        for _ in range(600):
-            if running.started:
-                break
-            time.sleep(0.05)  # waiting for the server to listen, not timing anything
-        url = f"http://127.0.0.1:{port}"
+    with serving(app) as url:
 
         def session(login: str) -> tuple[httpx.Client, dict]:
             client = httpx.Client(base_url=url, timeout=120)
@@ -70,8 +55,6 @@ def server(tmp_path: Path):
         [made] = departement.get("/api/exports").json()
         unpack_folder(departement.get(f"/api/exports/{made['id']}.zip").content, made["folder"], tmp_path / "petra")
         yield url, tmp_path / "petra"
-        running.should_exit = True
-        thread.join(30)
 
 
 def test_a_cpam_agent_audits_and_takes_the_rejection_statement_in_a_browser(server, browser, tmp_path: Path):  # noqa: F811
@@ -81,14 +64,7 @@ def test_a_cpam_agent_audits_and_takes_the_rejection_statement_in_a_browser(serv
     from selenium.webdriver.support.ui import WebDriverWait
 
     url, petra = server
-    shots = Path(os.environ.get("BORDEREAU_SCREENSHOTS") or tmp_path / "captures")
-    shots.mkdir(parents=True, exist_ok=True)
-    taken = []
-
-    def shot(name: str) -> None:
-        path = shots / f"cpam-{len(taken) + 1:02d}-{name}.png"
-        browser.save_screenshot(str(path))
-        taken.append(path)
+    shot = Screenshots(browser, tmp_path, "cpam-")
 
     def downloaded(name: str) -> Path:
         target = browser.downloads / name
@@ -140,4 +116,4 @@ def test_a_cpam_agent_audits_and_takes_the_rejection_statement_in_a_browser(serv
     assert len(rows) == 3  # the header, then the two audits
     browser.execute_script("document.getElementById('audits').scrollIntoView()")
     shot("historique")
-    assert all(p.stat().st_size > 10_000 for p in taken)
+    assert all(p.stat().st_size > 10_000 for p in shot.taken)

@@ -7,14 +7,11 @@ Screenshots go to $BORDEREAU_SCREENSHOTS when set, else to the test's temporary 
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from browsing import Screenshots, browser, pytestmark, serving  # noqa: F401 (the fixture and the skip mark)
 from service import CAMBRAI, LILLE, PASSWORD, REF, TODAY, workbook
-from test_web_browser import _free_port, browser, pytestmark  # noqa: F401 (the fixture and the skip mark)
 
 from bordereau import clock
 
@@ -22,7 +19,6 @@ from bordereau import clock
 @pytest.fixture
 def server(tmp_path: Path):
     """The service with three accounts, Lille and Cambrai having deposited their October bordereaux."""
-    import uvicorn
     from service import TestClient
 
     from bordereau.ledger import open_ledger
@@ -43,18 +39,8 @@ def server(tmp_path: Path):
             sent = client.post("/api/bordereaux", files={"fichier": (path.name, path.read_bytes())},
                                headers={"X-CSRF-Token": csrf}).json()
             client.post(f"/api/bordereaux/{sent['id']}/depot", headers={"X-CSRF-Token": csrf})
-    port = _free_port()
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    with clock.fixed(TODAY):
-        thread.start()
-        for _ in range(600):
-            if running.started:
-                break
-            time.sleep(0.05)  # waiting for the server to listen, not timing anything
-        yield f"http://127.0.0.1:{port}"
-        running.should_exit = True
-        thread.join(30)
+    with serving(app) as url:
+        yield url
     app.state.checker.close()
 
 
@@ -64,14 +50,7 @@ def test_the_departements_week_in_a_browser(server, browser, tmp_path: Path):
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
 
-    shots = Path(os.environ.get("BORDEREAU_SCREENSHOTS") or tmp_path / "captures")
-    shots.mkdir(parents=True, exist_ok=True)
-    taken = []
-
-    def shot(name: str) -> None:
-        path = shots / f"departement-{len(taken) + 1:02d}-{name}.png"
-        browser.save_screenshot(str(path))
-        taken.append(path)
+    shot = Screenshots(browser, tmp_path, "departement-")
 
     def wait_for(css: str):
         return WebDriverWait(browser, 60).until(ready.presence_of_element_located((By.CSS_SELECTOR, css)))
@@ -132,4 +111,4 @@ def test_the_departements_week_in_a_browser(server, browser, tmp_path: Path):
     for what in ("export", "envoyé", "téléchargement", "paiements", "rejets"):
         assert what in text
     shot("journal")
-    assert all(p.stat().st_size > 10_000 for p in taken)
+    assert all(p.stat().st_size > 10_000 for p in shot.taken)
