@@ -1,5 +1,5 @@
 """The weekly cycle end to end through the API alone: three centres deposit, the Département exports for CPAM 595
-and 599, the CPAM 595 agent audits a copy of its export whose Roubaix line is dated outside the bordereau's period
+and 599, the CPAM 595 agent audits a copy of its export whose Haubourdin line is dated outside the bordereau's period
 (rejected, for its whole amount) and takes the rejection statement its audit produced, the Département imports that
 statement and a bank statement; the follow-up is `status --json` of a ledger fed the same files by the CLI, cent for
 cent, and each bordereau's state is the one its payments and rejections make: payé, partiel, rejeté."""
@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import edit_workbook
 from service import CAMBRAI, ENGINES, LILLE, PASSWORD, REF, TODAY, make_service
-from test_web_departement import ROUBAIX, cli_run, post, three_centres
+from test_web_departement import ROUBAIX as HAUBOURDIN  # the SPS d'Haubourdin (590780094), CPAM 595
+from test_web_departement import cli_run, post, three_centres
 
 from bordereau import clock
 from bordereau.ledger.accounts import add_user
@@ -28,7 +29,7 @@ FIRST, DATE_COLUMN = 10, 10  # exported layout: first line on row 10, « Date d'
 @pytest.fixture(params=ENGINES)
 def service(request, tmp_path: Path):
     made = make_service(request.param, tmp_path)
-    add_user(made.ledger, REF, "centre_c", PASSWORD, "centre", [ROUBAIX])
+    add_user(made.ledger, REF, "centre_c", PASSWORD, "centre", [HAUBOURDIN])
     with clock.fixed(TODAY):
         yield made
     made.app.state.checker.close()
@@ -59,18 +60,18 @@ def test_the_weekly_cycle_through_the_api_alone(service, tmp_path: Path):
     second = post(service, DEP, "/api/exports", json={"cpam": "599"})
     assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
     first, second = first.json(), second.json()
-    roubaix, lille = first["manifest"]["files"]
+    haubourdin, lille = first["manifest"]["files"]
     [cambrai] = second["manifest"]["files"]
-    assert (roubaix["lines"], lille["lines"], cambrai["lines"]) == (1, 3, 2)
+    assert (haubourdin["lines"], lille["lines"], cambrai["lines"]) == (1, 3, 2)
 
-    # the agent of CPAM 595 sees its export only, takes its zip and audits a forged copy of Roubaix's bordereau
+    # the agent of CPAM 595 sees its export only, takes its zip and audits a forged copy of Haubourdin's bordereau
     [listed] = service.as_(AGENT).get("/api/exports").json()
     assert listed["id"] == first["id"]
     archive = service.as_(AGENT).get(f"/api/exports/{listed['id']}.zip")
     assert archive.status_code == 200
     petra = tmp_path / "petra"
     unpack_folder(archive.content, listed["folder"], petra)
-    [exported] = (petra / listed["folder"]).glob(f"HPV-595-{ROUBAIX}-*.xlsx")
+    [exported] = (petra / listed["folder"]).glob(f"HPV-595-{HAUBOURDIN}-*.xlsx")
     sent = tmp_path / "recu-par-la-cpam"
     sent.mkdir()
     audited = post(service, AGENT, "/api/audits",
@@ -80,7 +81,7 @@ def test_the_weekly_cycle_through_the_api_alone(service, tmp_path: Path):
     assert (total["lines"], total["rejected_lines"], total["accepted_lines"]) == (1, 1, 0)
     [line] = audited.json()["lines"]
     assert (line["verdict"], line["code"]) == ("rejeté", "DATE_OUTSIDE_PERIOD")
-    assert Decimal(total["rejected"]) == Decimal(roubaix["total"]) and total["accepted"] == "0.00"
+    assert Decimal(total["rejected"]) == Decimal(haubourdin["total"]) and total["accepted"] == "0.00"
     audit_id = int(audited.headers["location"].rsplit("/", 1)[1])
     statement = service.as_(AGENT).get(f"/api/audits/{audit_id}/rejets.xlsx")
     assert statement.status_code == 200 and statement.content[:2] == b"PK"
@@ -93,7 +94,7 @@ def test_the_weekly_cycle_through_the_api_alone(service, tmp_path: Path):
     rejected = post(service, DEP, "/api/rejets", files={"etat": (rejections.name, rejections.read_bytes())})
     assert rejected.status_code == 200, rejected.text
     assert [(r["bordereau"], r["line"], r["code"], r["amount"]) for r in rejected.json()["applied"]] == [
-        (roubaix["number"], 1, "DATE_OUTSIDE_PERIOD", roubaix["total"])]
+        (haubourdin["number"], 1, "DATE_OUTSIDE_PERIOD", haubourdin["total"])]
     bank = bank_statement(tmp_path / "releve.csv", lille, cambrai)
     paid = post(service, DEP, "/api/paiements", files={"releve": (bank.name, bank.read_bytes())})
     assert paid.status_code == 200, paid.text
@@ -102,7 +103,7 @@ def test_the_weekly_cycle_through_the_api_alone(service, tmp_path: Path):
     # the CLI on a ledger of its own, the same files, the same rejection statement, the same bank statement
     db, key = tmp_path / "cli.sqlite", tmp_path / "cli.key"
     cli_run("export", *files.values(), "--out", tmp_path / "export-cli", "--db", db, "--key-file", key)
-    cli_run("sent", lille["number"], roubaix["number"], cambrai["number"], "--on", "2026-11-23", "--db", db,
+    cli_run("sent", lille["number"], haubourdin["number"], cambrai["number"], "--on", "2026-11-23", "--db", db,
             "--key-file", key)
     cli_run("reject", rejections, "--db", db, "--key-file", key)
     expected_paid = json.loads(cli_run("reconcile", bank, "--json", "--db", db, "--key-file", key, code=None).stdout)
@@ -112,13 +113,13 @@ def test_the_weekly_cycle_through_the_api_alone(service, tmp_path: Path):
 
     by = {b["bordereau"]: b for b in follow["bordereaux"]}
     assert {n: b["state"] for n, b in by.items()} == {cambrai["number"]: "payé", lille["number"]: "partiel",
-                                                      roubaix["number"]: "rejeté"}
+                                                      haubourdin["number"]: "rejeté"}
     half = (Decimal(lille["total"]) / 2).quantize(Decimal("0.01"))
     assert Decimal(by[cambrai["number"]]["paid"]) == Decimal(cambrai["total"])
     assert Decimal(by[lille["number"]]["paid"]) == half
-    assert Decimal(by[roubaix["number"]]["paid"]) == 0
+    assert Decimal(by[haubourdin["number"]]["paid"]) == 0
     listed = service.as_(DEP).get("/api/bordereaux").json()
     assert {i["finess_geographique"]: i["state"] for i in listed} == {CAMBRAI: "payé", LILLE: "partiel",
-                                                                      ROUBAIX: "rejeté"}
+                                                                      HAUBOURDIN: "rejeté"}
     log = service.as_(DEP).get("/api/journal").json()
     assert {"deposit", "export", "download", "audit", "sent", "rejection", "payment"} <= {e["action"] for e in log}
