@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import threading
-import time
 import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from browsing import Screenshots, browser, pytestmark, serving  # noqa: F401 (the fixture and the skip mark)
 from conftest import edit_workbook
 from service import CAMBRAI, LILLE, PASSWORD, REF, TODAY, workbook
-from test_web_browser import _free_port, browser, pytestmark  # noqa: F401 (the fixture and the skip mark)
 
 from bordereau import clock
 
@@ -33,10 +30,8 @@ FIRST, DATE_COLUMN = 10, 10  # exported layout: first line on row 10, « Date d'
 
 @pytest.fixture
 def server(tmp_path: Path):
-    """The service on a loopback port, in a thread of this process (so that the fixed day applies to it), with the
-    three centres' accounts, the Département's and the CPAM 595 agent's; nothing deposited yet."""
-    import uvicorn
-
+    """The service on a loopback port (tests/browsing.py), with the three centres' accounts, the Département's and
+    the CPAM 595 agent's; nothing deposited yet."""
     from bordereau.ledger import open_ledger
     from bordereau.ledger.accounts import add_user
     from bordereau.web import create_app
@@ -48,18 +43,8 @@ def server(tmp_path: Path):
     add_user(ledger, REF, "finances", PASSWORD, "departement")
     add_user(ledger, REF, "agent595", PASSWORD, "cpam", None, "595")
     app = create_app(db, key, checkers=1)
-    port = _free_port()
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    with clock.fixed(TODAY):
-        thread.start()
-        for _ in range(600):
-            if running.started:
-                break
-            time.sleep(0.05)  # waiting for the server to listen, not timing anything
-        yield f"http://127.0.0.1:{port}"
-        running.should_exit = True
-        thread.join(30)
+    with serving(app) as url, clock.fixed(TODAY):
+        yield url
     app.state.checker.close()
 
 
@@ -69,14 +54,7 @@ def test_the_weekly_cycle_in_a_browser(server, browser, tmp_path: Path):  # noqa
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
 
-    shots = Path(os.environ.get("BORDEREAU_SCREENSHOTS") or tmp_path / "captures")
-    shots.mkdir(parents=True, exist_ok=True)
-    taken = []
-
-    def shot(name: str) -> None:
-        path = shots / f"cycle-{len(taken) + 1:02d}-{name}.png"
-        browser.save_screenshot(str(path))
-        taken.append(path)
+    shot = Screenshots(browser, tmp_path, "cycle-")
 
     def wait_for(css: str, seconds: int = 60):
         return WebDriverWait(browser, seconds).until(ready.presence_of_element_located((By.CSS_SELECTOR, css)))
@@ -206,4 +184,4 @@ def test_the_weekly_cycle_in_a_browser(server, browser, tmp_path: Path):  # noqa
     states = sorted(e.text for e in browser.find_elements(By.CSS_SELECTOR, "td .state"))
     assert states == ["partiel", "payé", "rejeté"]
     shot("bordereaux-des-centres")
-    assert all(p.stat().st_size > 10_000 for p in taken)
+    assert all(p.stat().st_size > 10_000 for p in shot.taken)
