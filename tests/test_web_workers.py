@@ -6,6 +6,7 @@ worker killed (SIGKILL) is replaced, and its replacement finishes the ledger's r
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import os
 import signal
 import subprocess
@@ -133,3 +134,122 @@ def test_a_killed_worker_is_replaced_and_its_replacement_recovers_an_interrupted
         assert connection.execute(sa.select(sa.func.count()).select_from(exports)).scalar_one() == 0
     engine.dispose()
     assert not (tmp_path / "e").exists() and served.process.poll() is None
+
+
+def deposit(served, login_name: str, path: Path, worker: int) -> int:
+    """A centre uploads and deposits a workbook through `worker`; the upload's id."""
+    centre = visitor(served)
+    csrf = login(centre, login_name, worker)
+    sent = centre.call("POST", "/api/bordereaux", worker, files={"fichier": (path.name, path.read_bytes())},
+                       headers={"X-CSRF-Token": csrf})
+    assert sent.status == 201, sent.body
+    done = centre.call("POST", f"/api/bordereaux/{sent.json()['id']}/depot", worker, headers={"X-CSRF-Token": csrf})
+    assert done.json()["state"] == "déposé", done.body
+    return sent.json()["id"]
+
+
+def agree(db: str) -> tuple[list, list]:
+    """The ledger's exports and the service's export records must agree (each done export has its record, no
+    pending one is left); the service's export ids, and the bordereau numbers of the ledger."""
+    engine = sa.create_engine(db.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        ledger = connection.exec_driver_sql("SELECT id, state FROM exports ORDER BY id").all()
+        service = connection.exec_driver_sql("SELECT id, export_id FROM service_exports ORDER BY export_id").all()
+        numbers = connection.exec_driver_sql("SELECT number FROM bordereaux ORDER BY number").scalars().all()
+        lines = connection.exec_driver_sql("SELECT count(*), count(DISTINCT dose_key) FROM billed_lines").one()
+    engine.dispose()
+    assert [(r.export_id, "done") for r in service] == [tuple(r) for r in ledger], (ledger, service)
+    assert lines[0] == lines[1]  # no line billed twice
+    return [r.id for r in service], numbers
+
+
+def test_four_exports_of_one_cpam_over_both_workers_never_share_a_line_or_a_number(served, tmp_path: Path):
+    import threading
+
+    a, b = served.workers()
+    deposit(served, "lille", workbook(tmp_path / "lille.xlsx", LILLE, n=5, first=100), a)
+    sessions = [visitor(served) for _ in range(4)]
+    workers = [a, b, a, b]
+    tokens = [login(s, "departement", w) for s, w in zip(sessions, workers, strict=True)]
+    answers: list = [None] * 4
+    start = threading.Barrier(4)
+
+    def run(k: int) -> None:
+        start.wait()
+        answers[k] = sessions[k].call("POST", "/api/exports", workers[k], {"cpam": "595"},
+                                      headers={"X-CSRF-Token": tokens[k]})
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {x.pid for x in answers} == {a, b}  # both workers exported at once
+    assert sorted(x.status for x in answers) == [201, 409, 409, 409], [x.body[:300] for x in answers]
+    made = next(x.json() for x in answers if x.status == 201)
+    service, numbers = agree(served.db)
+    assert made["id"] in service and [f["number"] for f in made["manifest"]["files"]] == [
+        n for n in numbers if n.startswith("HPV-595-")][-len(made["manifest"]["files"]):]
+    # then two exports whose deposits differ (one per CPAM), at once on both workers: both made, distinct numbers
+    deposit(served, "lille", workbook(tmp_path / "lille2.xlsx", LILLE, n=2, first=200), b)
+    deposit(served, "cambrai", workbook(tmp_path / "cambrai.xlsx", CAMBRAI, n=2, first=300), a)
+    answers = [None] * 2
+    start = threading.Barrier(2)
+
+    def other(k: int, cpam: str) -> None:
+        start.wait()
+        answers[k] = sessions[k].call("POST", "/api/exports", workers[k], {"cpam": cpam},
+                                      headers={"X-CSRF-Token": tokens[k]})
+
+    threads = [threading.Thread(target=other, args=(k, cpam)) for k, cpam in enumerate(("595", "599"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [x.status for x in answers] == [201, 201], [x.body[:300] for x in answers]
+    mine = [f["number"] for x in answers for f in x.json()["manifest"]["files"]]
+    _, numbers = agree(served.db)
+    assert len(set(mine)) == len(mine) == 2 and set(mine) <= set(numbers) and len(set(numbers)) == len(numbers)
+
+
+@pytest.mark.parametrize("stage", ["after-reserve", "after-rename"])
+def test_a_worker_killed_during_an_export_through_the_service_leaves_all_or_nothing(served, tmp_path: Path, stage):
+    """Another instance of the service on the same database, whose export kills its worker (SIGKILL) at `stage`:
+    after its replacement opened the ledger, the ledger and the service's export records agree, the upload is
+    « déposé » again (nothing exported), and a later export through the service makes it."""
+    first = {"after-reserve": 400, "after-rename": 500}[stage]  # pupils of their own
+    upload = deposit(served, "cambrai", workbook(tmp_path / "cambrai.xlsx", CAMBRAI, n=3, first=first),
+                     served.workers()[0])
+    before, _ = agree(served.db)
+    crashing = serve(served.db, served.key, env={"BORDEREAU_TEST_CRASH": stage})
+    try:
+        client = visitor(crashing)
+        [doomed, _other] = crashing.workers()
+        csrf = login(client, "departement", doomed)
+        try:
+            answer = client.call("POST", "/api/exports", doomed, {"cpam": "599"}, headers={"X-CSRF-Token": csrf})
+        except (ConnectionError, OSError, http.client.HTTPException):
+            answer = None  # the worker died under the request
+        assert answer is None or answer.status >= 500
+        for _ in range(1200):  # the supervisor starts another worker, which recovers (waiting, not timing)
+            now = crashing.workers()
+            if len(now) == 2 and doomed not in now:
+                break
+            time.sleep(0.1)
+        replacement = next(pid for pid in crashing.workers() if pid != _other)
+        assert client.call("GET", "/connexion", replacement).status == 200
+    finally:
+        crashing.stop()
+    after, _ = agree(served.db)
+    assert after == before  # nothing half made: no export in the ledger without the service's record
+    departement = visitor(served)
+    login(departement, "departement", served.workers()[1])
+    listed = {i["id"]: i["state"] for i in departement.call("GET", "/api/bordereaux", served.workers()[1]).json()}
+    assert listed[upload] == "déposé"
+    csrf = login(departement, "departement", served.workers()[0])
+    later = departement.call("POST", "/api/exports", served.workers()[0], {"cpam": "599"},
+                             headers={"X-CSRF-Token": csrf})
+    assert later.status == 201, later.body
+    assert agree(served.db)[0] == [*before, later.json()["id"]]
+    listed = {i["id"]: i["state"] for i in departement.call("GET", "/api/bordereaux", served.workers()[1]).json()}
+    assert listed[upload] == "exporté"

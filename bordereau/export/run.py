@@ -98,7 +98,8 @@ def run(result: CheckResult, ref: Reference, out: Path, inputs: tuple[Path, ...]
     pause("after-reserve")
     steps.step("Écriture des fichiers")
     try:
-        written = write(export, out, inputs, temp, {record.MARKER: record.marker(export_id, ledger)})
+        mark = record.marker(export_id, ledger, hooked=on_complete is not None)
+        written = write(export, out, inputs, temp, {record.MARKER: mark})
     except BaseException:
         record.cancel(ledger, export_id)
         raise

@@ -7,7 +7,9 @@
 3. `complete`, one transaction: the files' checksums, and the export becomes `done`.
 A crash between 1 and 3 leaves a `pending` export whose process is gone (on PostgreSQL: whose advisory lock no
 process holds any more, whatever machine it ran on, see owners.py; on SQLite: whose host and pid say so): `recover`
-(run whenever the ledger is opened) completes it if its folder was renamed into place, and deletes it otherwise.
+(run whenever the ledger is opened) completes it if its folder was renamed into place, and deletes it otherwise. An
+export whose completion also records its caller's part (the service's export record) is deleted even so, its folder
+with it: that part died with the process, and the ledger alone would bill lines the service never handed over.
 Either the whole export is recorded and written, or nothing is.
 """
 
@@ -167,9 +169,12 @@ def _delete(connection, export_id: int) -> None:
     connection.execute(exports.delete().where(exports.c.id == export_id))
 
 
-def marker(export_id: int, ledger) -> str:
-    """The text of the marker file an export folder carries, tying it to its ledger entry."""
-    return json.dumps({"export_id": export_id, "ledger": hashlib.sha256(ledger.describe().encode()).hexdigest()[:16]})
+def marker(export_id: int, ledger, hooked: bool = False) -> str:
+    """The text of the marker file an export folder carries, tying it to its ledger entry. `hooked`: the export's
+    completion also records its caller's part (the service's export record, in the same transaction), which a
+    recovery cannot replay: such an export is undone, never completed, when its process died before completing."""
+    fields = {"export_id": export_id, "ledger": hashlib.sha256(ledger.describe().encode()).hexdigest()[:16]}
+    return json.dumps({**fields, "hooked": True} if hooked else fields)
 
 
 def _alive(row, host: str) -> bool:
@@ -249,11 +254,14 @@ def recover(ledger) -> list[str]:
                 continue
             out = Path(row.out_dir)
             mark = out / MARKER
-            if mark.exists() and json.loads(mark.read_text(encoding="utf-8")).get("export_id") == row.id:
+            found = json.loads(mark.read_text(encoding="utf-8")) if mark.exists() else {}
+            if found.get("export_id") == row.id and not found.get("hooked"):
                 _complete(connection, row.id, out)
                 done.append(f"export {row.id} terminé ({out})")
             else:
                 _delete(connection, row.id)
+                if found.get("export_id") == row.id:  # written, but its caller's part is lost with its process
+                    shutil.rmtree(out, ignore_errors=True)
                 done.append(f"export {row.id} annulé")
             if row.temp_dir:
                 shutil.rmtree(row.temp_dir, ignore_errors=True)
