@@ -149,20 +149,24 @@ def check(
 
     Avec un registre (--db ou $BORDEREAU_DB), signale aussi les doses déjà facturées et tient compte des doses
     antérieures pour les intervalles."""
+    import contextlib
+
     from bordereau.check.run import check_files, expand
     from bordereau.files import write_text
+    from bordereau.read import provenance
     from bordereau.render.terminal import print_check
 
     reference = _reference(ref)
     ledger = _ledger(db, key_file) if db or _ledger_exists() else None
-    with _steps(as_json) as steps:
-        result = check_files(files, reference, clock.today(), ledger, steps)
-    inputs = tuple(expand(files))
-    if report:
-        from bordereau.render.html import check_report
+    with provenance.keeping() if annotate else contextlib.nullcontext():  # the copies record the sheets as read
+        with _steps(as_json) as steps:
+            result = check_files(files, reference, clock.today(), ledger, steps)
+        inputs = tuple(expand(files))
+        if report:
+            from bordereau.render.html import check_report
 
-        write_text(report, check_report(result), inputs)
-    copies = annotated_copies(result, inputs, annotate) if annotate else []
+            write_text(report, check_report(result), inputs)
+        copies = annotated_copies(result, inputs, annotate) if annotate else []
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:

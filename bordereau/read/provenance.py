@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from defusedxml import ElementTree
@@ -19,6 +20,7 @@ PROPERTY = "bordereau-copie"
 _CUSTOM = "docProps/custom.xml"
 _MAX_CUSTOM_BYTES = 2**20
 _VT = "{http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes}"
+_kept: dict[tuple, dict[str, str]] | None = None  # while keeping(): (file, size, mtime) -> {sheet: digest}
 
 
 def sheet_digest(name: str, rows: list[list]) -> str:
@@ -40,6 +42,41 @@ def record(sheets, own: list[str]) -> str:
     which `own` are the tool's alone."""
     return json.dumps({"outil": own, "feuilles": {s.name: sheet_digest(s.name, s.rows) for s in sheets}},
                       ensure_ascii=False)
+
+
+def record_of(own: str, own_digest: str, digests: dict[str, str]) -> str:
+    """The property's value for a copy made of the sheet `own` (the tool's, first) and sheets whose values are
+    those of `digests` ({name: digest}, in their order): the same text as record() of the copy read back."""
+    return json.dumps({"outil": [own], "feuilles": {own: own_digest, **digests}}, ensure_ascii=False)
+
+
+def _file_key(path: Path) -> tuple | None:
+    try:
+        stat = path.stat()
+        return str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino
+    except OSError:
+        return None
+
+
+@contextmanager
+def keeping():
+    """While active, the digest of every sheet the check reads (tool_sheets sees them all) is kept, so that the
+    annotated copy of that file records its sheets' digests without reading the copy back (kept())."""
+    global _kept
+    previous, _kept = _kept, {}
+    try:
+        yield
+    finally:
+        _kept = previous
+
+
+def kept(path: Path) -> dict[str, str] | None:
+    """{sheet: digest} of every sheet of `path` as the check read it, in order, while keeping() is active and the
+    file has not changed since (same size, time and inode); otherwise None."""
+    if _kept is None:
+        return None
+    key = _file_key(path)
+    return _kept.get(key) if key is not None else None
 
 
 def recorded(path: Path) -> dict | None:
@@ -64,7 +101,10 @@ def _matches(note: dict, sheet) -> bool:
 
 
 def tool_sheets(path: Path, sheets) -> set[str]:
-    """Names of the sheets of `path` that the tool wrote itself (« Anomalies ») and nobody edited since."""
+    """Names of the sheets of `path` that the tool wrote itself (« Anomalies ») and nobody edited since. While
+    keeping() is active, the digests of all of `sheets` are kept for the annotated copy of `path`."""
+    if _kept is not None and (key := _file_key(path)) is not None:
+        _kept[key] = {s.name: sheet_digest(s.name, s.rows) for s in sheets}
     note = recorded(path)
     if note is None:
         return set()

@@ -164,7 +164,7 @@ def _by_parts(source: Path, findings: list[Finding], target: Path, inputs: tuple
             except Exception:  # Unsupported, or a part these edits do not understand
                 raise _OtherRoad from None
             copy.write(temp)
-            copy.stamp(temp, provenance.PROPERTY, provenance.record(open_sheets(temp), [own]))
+            copy.stamp(temp, provenance.PROPERTY, _record(source, temp, own, buffer.getvalue()))
     except _OtherRoad:
         return False
     except (OSError, UsageError):
@@ -172,6 +172,21 @@ def _by_parts(source: Path, findings: list[Finding], target: Path, inputs: tuple
     except Exception as exc:  # openpyxl cannot write the findings
         raise CopyFailed(f"écriture de la copie impossible ({exc.__class__.__name__})") from None
     return True
+
+
+def _record(source: Path, temp: Path, own: str, small: bytes) -> str:
+    """The provenance record of the copy `temp` of `source`: its sheets' values are the source's (only formats,
+    comments and « Anomalies » are added), so the digests the check kept of them (provenance.keeping) are the copy's,
+    and « Anomalies »' values are those of the small workbook openpyxl wrote; without kept digests, the copy is
+    read back. tests/test_annotate_parts.py proves both give the same record."""
+    digests = provenance.kept(source)
+    if digests is None:
+        return provenance.record(open_sheets(temp), [own])
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(small))
+    rows = book.get_sheet_by_name(own).to_python(skip_empty_area=False)
+    return provenance.record_of(own, provenance.sheet_digest(own, rows), digests)
 
 
 def _mark(book: openpyxl.Workbook, findings: list[Finding], names: dict[str, str], pupils: dict[tuple, str]) -> str:
