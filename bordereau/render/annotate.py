@@ -32,6 +32,7 @@ from bordereau.render.xlsx_print import setup_openpyxl
 
 ERROR_FILL = PatternFill("solid", fgColor="FF8080")
 WARNING_FILL = PatternFill("solid", fgColor="FFC000")
+LINK_FONT = Font(color="0563C1", underline="single")
 HEADERS = ("Gravité", "Code", "Feuille", "Cellule", "Élève", "Message", "Pour corriger")
 DATE_FORMAT = "DD/MM/YYYY"
 EURO_FORMAT = '#,##0.00\\ "€"'
@@ -225,15 +226,14 @@ def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding], names: dic
     ws.append(HEADERS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for f in findings:
-        row = ws.max_row + 1
+    for row, f in enumerate(findings, start=2):  # one row each, below the headers (ws.max_row scans every cell)
         put(ws.cell(row, 1), "erreur" if f.severity == "error" else "avertissement")
         put(ws.cell(row, 2), f.code)
         put(ws.cell(row, 3), f.sheet or "")
         link = put(ws.cell(row, 4), f.cell or "")
         if f.cell and f.sheet in names:
             link.hyperlink = f"#{quote_sheetname(names[f.sheet])}!{f.cell}"
-            link.font = Font(color="0563C1", underline="single")
+            link.font = LINK_FONT
         put(ws.cell(row, 5), pupils.get((f.path, f.sheet, f.row), ""))
         put(ws.cell(row, 6), f.message)
         put(ws.cell(row, 7), fix(f.code))
