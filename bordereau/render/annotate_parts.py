@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,16 +149,33 @@ def add_sheet(workbook: bytes, name: str, rel_id: str, sheet_ids: list[int]) -> 
     return workbook
 
 
-def write_zip(target: Path, source: zipfile.ZipFile, replaced: dict[str, bytes], added: dict[str, bytes]) -> None:
-    """The copy: each part of `source` (or its replacement, in place), then the new parts."""
+def write_zip(target: Path, source: zipfile.ZipFile, replaced: dict[str, bytes | list | None],
+              added: dict[str, bytes]) -> None:
+    """The copy: each part of `source` (or its replacement, in place), then the new parts. A replacement may be a
+    list of pieces (a sheet's XML, rewritten by annotate_sheet): they are compressed one after the other, never
+    joined into one copy of the sheet."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
         for info in source.infolist():
             data = replaced[info.filename] if info.filename in replaced else source.read(info)
             if data is None:  # a part written later (Copy.stamp)
                 continue
-            out.writestr(info.filename, data, compress_type=zipfile.ZIP_DEFLATED)
+            if isinstance(data, list):
+                _write_pieces(out, info.filename, data)
+            else:
+                out.writestr(info.filename, data, compress_type=zipfile.ZIP_DEFLATED)
         for name, data in added.items():
             out.writestr(name, data)
+
+
+def _write_pieces(out: zipfile.ZipFile, name: str, pieces: list[bytes | memoryview]) -> None:
+    """A part made of `pieces`, written as writestr writes the joined bytes (same entry, same header)."""
+    info = zipfile.ZipInfo(name, date_time=time.localtime(time.time())[:6])
+    info.compress_type, info._compresslevel = zipfile.ZIP_DEFLATED, out.compresslevel
+    info.external_attr = 0o600 << 16
+    info.file_size = sum(len(p) for p in pieces)
+    with out.open(info, "w") as entry:
+        for piece in pieces:
+            entry.write(piece)
 
 
 def _sheet_ids(workbook: bytes) -> list[int]:
@@ -239,9 +257,8 @@ def prepare(source: Path, findings: list[Finding], anomalies: bytes, name: str) 
             defaults.append(("vml", parts.VML_TYPE))
         for sheet in sheets:
             if sheet.part not in replaced:
-                head = archive.read(sheet.part)
-                changed = sheet_xml.unselect(head)
-                if changed is not head:
+                changed = sheet_xml.unselect_pieces(archive.read(sheet.part))
+                if changed is not None:
                     replaced[sheet.part] = changed
         own_xml, sheet_rels, small_styles, small_workbook = anomalies_parts(anomalies)
         own_xml = restyle(own_xml, styles.graft(small_styles))

@@ -23,6 +23,7 @@ _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+[0-9]+):([A-Z]+[0-9]+)"')
 # the children of a worksheet that come after <legacyDrawing> (ECMA-376, CT_Worksheet)
 _AFTER_LEGACY = {b"legacyDrawingHF", b"drawingHF", b"picture", b"oleObjects", b"controls", b"webPublishItems",
                  b"tableParts", b"extLst"}
+_SHEET_VIEW = re.compile(rb"<sheetView\b[^>]*>")
 _TAG = re.compile(rb"<(/?)([A-Za-z_][\w.:-]*)[^>]*?(/?)>")
 
 
@@ -87,11 +88,14 @@ def _rewrite_row(row: bytes, number: int, wanted: dict[int, int]) -> bytes:
     return head + b"".join(out) + closing
 
 
-def rewrite_sheet(data: bytes, wanted: dict[tuple[int, int], bytes], styles: parts.Styles, drawing: str) -> bytes:
+def rewrite_sheet(data: bytes, wanted: dict[tuple[int, int], bytes], styles: parts.Styles,
+                  drawing: str) -> list[bytes | memoryview]:
     """The sheet with each cell of `wanted` ({(row, column): fill}) filled (its own format kept otherwise), its tab
-    not selected, and `<legacyDrawing r:id="drawing">` for the comments' shapes. The sheet's bytes are copied once:
-    only the rows that change and the parts before and after <sheetData> are rewritten."""
+    not selected, and `<legacyDrawing r:id="drawing">` for the comments' shapes, as pieces to write one after the
+    other: the rows that change and the parts before and after <sheetData> rewritten, the rest views of `data`
+    (never copied: the zip's compressor reads them)."""
     _, open_end, close = parts.block(data, b"sheetData")
+    view = memoryview(data)
     by_row: dict[int, dict[int, bytes]] = defaultdict(dict)
     for (r, c), fill in wanted.items():
         by_row[r][c] = fill
@@ -107,7 +111,7 @@ def rewrite_sheet(data: bytes, wanted: dict[tuple[int, int], bytes], styles: par
         number = int(found.group(1))
         while rows and rows[0] < number:
             r = rows.popleft()
-            out.append(data[pos:match.start()])
+            out.append(view[pos:match.start()])
             out.append(_new_row(r, by_row[r], styles))
             pos = match.start()
         if not rows or rows[0] != number:
@@ -115,14 +119,14 @@ def rewrite_sheet(data: bytes, wanted: dict[tuple[int, int], bytes], styles: par
         rows.popleft()
         end = match.end() if match.group(2) else data.index(b"</row>", match.end()) + len(b"</row>")
         row = data[match.start():end]
-        out.append(data[pos:match.start()])
+        out.append(view[pos:match.start()])
         out.append(_rewrite_row(row, number, _formats(row, by_row[number], styles)))
         pos = end
-    out.append(data[pos:close])
+    out.append(view[pos:close])
     for r in rows:
         out.append(_new_row(r, by_row[r], styles))
     out.append(add_legacy_drawing(head, data[close:], drawing))
-    return b"".join(out)
+    return out
 
 
 def _formats(row: bytes, fills: dict[int, bytes], styles: parts.Styles) -> dict[int, int]:
@@ -172,8 +176,16 @@ def add_legacy_drawing(head: bytes, tail: bytes, rel_id: str) -> bytes:
 
 def unselect(data: bytes) -> bytes:
     """A sheet's XML (or its start) with its tab no longer selected (only « Anomalies » is)."""
+    pieces = unselect_pieces(data)
+    return data if pieces is None else b"".join(pieces)
+
+
+def unselect_pieces(data: bytes) -> list[bytes | memoryview] | None:
+    """unselect(), as pieces of the sheet to write one after the other (views of `data`, never copied); None when
+    the tab is not selected (the sheet stays as it is)."""
     end = data.find(b"<sheetData")
-    view = re.compile(rb"<sheetView\b[^>]*>").search(data, 0, end if end >= 0 else len(data))
+    view = _SHEET_VIEW.search(data, 0, end if end >= 0 else len(data))
     if view is None or b'tabSelected="1"' not in view.group(0):
-        return data
-    return b"".join((data[:view.start()], parts.set_attr(view.group(0), b"tabSelected", b"0"), data[view.end():]))
+        return None
+    whole = memoryview(data)
+    return [whole[:view.start()], parts.set_attr(view.group(0), b"tabSelected", b"0"), whole[view.end():]]
