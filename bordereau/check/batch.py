@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from bordereau.findings import Finding, make
@@ -35,6 +36,7 @@ class Batch:
     code_problems: dict[str, str] = field(default_factory=dict)
     billed: pd.DataFrame | None = None  # with a ledger: its lines of these doses (dose_key, bordereau, line_no, state)
     history: pd.DataFrame | None = None  # with a ledger: earlier HPV doses of the same beneficiaries
+    doses: np.ndarray | None = None  # derived: a code per (beneficiary, vaccine, day), -1 when one is unknown
 
     def line(self, code: str, i: object, key: str | None, **values: object) -> Finding:
         """A finding about line `i` (frame index), at the cell of column `key`."""

@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+import numpy as np
 import pandas as pd
 
 from bordereau.check.batch import Batch, fr_date
 from bordereau.check.schema import failures
+from bordereau.distinct import group_codes, present_groups
 from bordereau.findings import Finding
-from bordereau.identifiers import nir_birth_mismatch, nir_birth_month, nir_mask
+from bordereau.identifiers import nir_birth_month, nir_birth_months, nir_mask
 from bordereau.money import LINE_LIMIT, format_eur, from_cents, parse_amount
 from bordereau.price.split import age_on
 from bordereau.read.layout import COLUMNS
@@ -216,14 +218,14 @@ def amounts(b: Batch) -> Iterable[Finding]:
 
 @rule("DUPLICATE_LINE")
 def duplicates(b: Batch) -> Iterable[Finding]:
-    d = b.derived
-    keyed = d.loc[d["beneficiaire"].notna() & d["vaccin_id"].notna() & b.frame["date_administration"].notna()]
-    keys = keyed[["beneficiaire", "vaccin_id"]].assign(day=b.frame["date_administration"])
-    repeated = keys.duplicated(keep="first")
-    first = keys.drop_duplicates(keep="first").reset_index().set_index(["beneficiaire", "vaccin_id", "day"])["index"]
-    for i in keys.index[repeated]:
-        original = first[tuple(keys.loc[i])]
-        yield b.line("DUPLICATE_LINE", i, "date_administration", other=b.where(original))
+    repeated = np.flatnonzero(b.derived["doublon"].to_numpy(dtype=bool))
+    if not len(repeated):
+        return
+    keyed = np.flatnonzero(b.doses >= 0)
+    firsts = keyed[np.unique(b.doses[keyed], return_index=True)[1]]  # the first line of each dose, by its code
+    index = b.frame.index
+    for at in repeated:
+        yield b.line("DUPLICATE_LINE", index[at], "date_administration", other=b.where(index[firsts[b.doses[at]]]))
 
 
 @rule("ALREADY_BILLED")
@@ -304,44 +306,74 @@ def derive(b: Batch) -> pd.DataFrame:
     d["vaccin_id"] = d["cip13"].where(d["cip13"].notna(), f["code_vaccin"])
     d["parent_nir"] = _parent_nir(b)
     d["who"], d["beneficiaire"] = _beneficiary(b, d["parent_nir"])
-    keys = pd.DataFrame({"w": d["beneficiaire"], "v": d["vaccin_id"], "t": f["date_administration"]})
-    d["doublon"] = keys.notna().all(axis=1) & keys.duplicated(keep="first")
+    # the same dose twice: same beneficiary, vaccine and day (-1: one of them unknown)
+    b.doses = present_groups([d["beneficiaire"], d["vaccin_id"], f["date_administration"]])
+    d["doublon"] = (b.doses >= 0) & pd.Series(b.doses).duplicated(keep="first").to_numpy()
     return d
 
 
 def _parent_nir(b: Batch) -> pd.Series:
-    """Lines whose valid NIR states another year and month of birth than the pupil's (a parent's NIR, most often)."""
+    """Lines whose valid NIR states another year and month of birth than the pupil's (a parent's NIR, most often).
+    Each distinct NIR is read once."""
     f = b.frame
-    usable = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems)) & f["date_naissance"].notna()
-    parent = pd.Series(False, index=f.index)
-    parent[usable] = nir_birth_mismatch(f.loc[usable, "nir"], f.loc[usable, "date_naissance"])
-    return parent
+    usable = (f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems)) & f["date_naissance"].notna()).to_numpy()
+    parent = np.zeros(len(f), dtype=bool)
+    if usable.any():
+        codes, nirs = pd.factorize(f["nir"].to_numpy(dtype=object)[usable])
+        year, month, known = nir_birth_months(pd.Series(nirs, dtype=object))
+        births = f["date_naissance"][usable]
+        parent[usable] = known[codes] & ((year[codes] != births.dt.year.to_numpy() % 100)
+                                         | (month[codes] != births.dt.month.to_numpy()))
+    return pd.Series(parent, index=f.index)
 
 
 def _beneficiary(b: Batch, parent: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Who each line is for: the NIR and date of birth (and the first name under a parent's NIR), or, without a valid
     NIR, the last name, first name and date of birth, normalised; as text (None when unknown; hashed before it
-    reaches the ledger) and as an integer id. Kept in memory only."""
+    reaches the ledger) and as an integer id (numbered in order of first appearance). Kept in memory only.
+
+    Each distinct identity is spelt once: 'N<nir>', 'N<nir>|<first name>' (a parent's NIR: it is shared with
+    brothers and sisters, twins included, and the first name tells them apart), 'P<last name>|<first name>'."""
     f = b.frame
-    valid_nir = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems))
-    names = _normalised(f["nom"]) + "|" + _normalised(f["prenom"])
-    by_nir = "N" + f["nir"].astype(object).where(valid_nir, "")
-    # a pupil billed under a parent's NIR shares it with brothers and sisters, twins included: the first name tells
-    # them apart
-    by_nir = by_nir.where(~parent, by_nir + "|" + _normalised(f["prenom"]).fillna(""))
-    who = pd.DataFrame({"id": by_nir.where(valid_nir, "P" + names), "birth": f["date_naissance"]})
-    ids = who.groupby(["id", "birth"], sort=False).ngroup()  # -1 where a part is missing
-    births = pd.Series(f["date_naissance"].to_numpy().astype("datetime64[D]").astype(str), index=f.index)
-    text = (who["id"] + "|" + births).where(ids >= 0, None)
-    return text, ids.astype("Int64").where(ids >= 0)
+    valid_nir = (f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems))).to_numpy()
+    nir_codes, nirs = pd.factorize(f["nir"].to_numpy(dtype=object))
+    nom_codes, noms = _folded(f["nom"])
+    prenom_codes, prenoms = _folded(f["prenom"])
+    kind = np.where(valid_nir, np.where(parent.to_numpy(dtype=bool), 2, 1),
+                    np.where((nom_codes >= 0) & (prenom_codes >= 0), 3, 0))
+    first = np.where(kind == 3, nom_codes, np.where(kind > 0, nir_codes, -1))
+    second = np.where(kind >= 2, prenom_codes, -1)
+    combos, firsts = group_codes([kind, first, second])
+
+    def identity(k: int, i: int, j: int) -> str | None:
+        if k == 0:
+            return None
+        if k == 3:
+            return f"P{noms[i]}|{prenoms[j]}"
+        return f"N{nirs[i]}" if k == 1 else f"N{nirs[i]}|{prenoms[j] if j >= 0 else ''}"
+
+    spelt = np.empty(len(firsts), dtype=object)
+    nirs, noms, prenoms = nirs.tolist(), list(noms), list(prenoms)
+    spelt[:] = [identity(*keys) for keys in zip(kind[firsts].tolist(), first[firsts].tolist(),
+                                                  second[firsts].tolist(), strict=True)]
+    by_spelling, spellings = pd.factorize(spelt)
+    ident = by_spelling[combos]
+    ids = present_groups([pd.arrays.IntegerArray(ident.astype(np.int64), ident < 0), f["date_naissance"]])
+    known = ids >= 0
+    text = np.full(len(f), None, dtype=object)
+    if known.any():
+        _, group_firsts = np.unique(ids[known], return_index=True)
+        rows = np.flatnonzero(known)[group_firsts]
+        births = f["date_naissance"].to_numpy()[rows].astype("datetime64[D]").astype(str)
+        labels = np.empty(len(rows), dtype=object)
+        labels[:] = [f"{who}|{birth}" for who, birth in zip(spellings[ident[rows]].tolist(), births.tolist(),
+                                                             strict=True)]
+        text[known] = labels[ids[known]]
+    return (pd.Series(text, index=f.index),
+            pd.Series(pd.arrays.IntegerArray(np.where(known, ids, 0), ~known), index=f.index))
 
 
-def _normalised(names: pd.Series) -> pd.Series:
-    """Names folded by norm_label, as text (None where empty, a column of nothing but empty names included).
-
-    >>> _normalised(pd.Series([None, None])).tolist(), _normalised(pd.Series(["Dupont ", None])).tolist()
-    ([None, None], ['dupont', None])
-    """
-    distinct = names.dropna().unique()
-    folded = names.map(dict(zip(distinct, map(norm_label, distinct), strict=True))).astype(object)
-    return folded.where(folded.notna(), None)
+def _folded(names: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(code of each name, -1 where empty; the distinct names folded by norm_label)."""
+    codes, distinct = pd.factorize(names.to_numpy(dtype=object))
+    return codes, [norm_label(name) for name in distinct]

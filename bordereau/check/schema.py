@@ -27,7 +27,8 @@ UNREADABLE_CODE = {
 
 def distinct_problems(values: pd.Series, problem) -> dict[str, str]:
     """{value: reason} for the distinct non-empty values that `problem` rejects."""
-    return {v: reason for v in values.dropna().unique() if (reason := problem(v))}
+    distinct = pd.unique(values.to_numpy(dtype=object))
+    return {v: reason for v in distinct[pd.notna(distinct)] if (reason := problem(v))}
 
 
 def _passing_or_empty(passed: pd.Series, column: pd.Series) -> pd.Series:
