@@ -145,8 +145,9 @@ def nir_birth_months(nirs: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarra
     >>> [a.tolist() for a in nir_birth_months(pd.Series(["255331416802538", "1850320123456", None]))]
     [[55, 0, 0], [3, 0, 0], [True, False, False]]
     """
-    nirs = nirs.where(nirs.str.fullmatch(r"[0-9]{15}", na=False), "000000000000000")  # 2A/2B: no month
-    digits = np.array(nirs.tolist(), dtype="S15").view(np.uint8).reshape(-1, 15).astype(np.int16) - 48
+    plain = [v if isinstance(v, str) and len(v) == 15 and v.isascii() and v.isdigit() else "000000000000000"
+             for v in nirs.tolist()]  # 2A/2B: no month
+    digits = np.array(plain, dtype="S15").view(np.uint8).reshape(-1, 15).astype(np.int16) - 48
     year = digits[:, 1] * 10 + digits[:, 2]
     month = digits[:, 3] * 10 + digits[:, 4]
     month = np.where((month >= 31) & (month <= 42), month - 30, month)

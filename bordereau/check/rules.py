@@ -6,14 +6,15 @@ use the reference data and other lines. Each takes the Batch and yields findings
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
-from bordereau.check.batch import Batch, fr_date
-from bordereau.check.schema import failures
+from bordereau.check.batch import Batch, fr_date, values_at
+from bordereau.check.schema import failing_masks
 from bordereau.distinct import group_codes, present_groups
 from bordereau.findings import Finding
 from bordereau.identifiers import nir_birth_month, nir_birth_months, nir_mask
@@ -40,32 +41,39 @@ def all_rules() -> list[Rule]:
 
 
 def _eur(cents: object) -> str:
-    return format_eur(from_cents(int(cents)))
+    return _eur_of(int(cents))
+
+
+@functools.lru_cache(maxsize=4096)
+def _eur_of(cents: int) -> str:
+    return format_eur(from_cents(cents))
 
 
 @rule("REQUIRED_MISSING", "DATE_INVALID", "COVERAGE_UNKNOWN", "REGIME_UNKNOWN", "VACCINE_CODE_INVALID",
       "NIR_INVALID", "PRICE_INVALID", "LINE_NUMBER_INVALID")
 def column_rules(b: Batch) -> Iterable[Finding]:
     f = b.frame
-    for i, key, code in failures(f, set(b.ref.regimes), b.nir_problems, b.code_problems):
-        raw = f.at[i, f"{key}_raw"] if f"{key}_raw" in f else None
-        label = COLUMNS[key][0]
-        if code == "REQUIRED_MISSING":
-            yield b.line(code, i, key, label=label, hint="")
-        elif code == "NIR_INVALID":
-            value = f.at[i, key]
-            yield b.line(code, i, key, nir=nir_mask(value), reason=b.nir_problems[value])
-        elif code == "VACCINE_CODE_INVALID":
-            value = f.at[i, key]
-            yield b.line(code, i, key, value=value, reason=b.code_problems[value])
-        elif code == "REGIME_UNKNOWN":
-            yield b.line(code, i, key, value=f.at[i, key], hint=regime_hint(f.at[i, key]))
-        elif code == "COVERAGE_UNKNOWN":
-            yield b.line(code, i, key, value=fr_raw(raw), hint=coverage_hint(raw))
-        elif code == "PRICE_INVALID":
-            yield b.line(code, i, key, label=label, value=fr_raw(raw), reason=amount_problem(raw))
-        else:
-            yield b.line(code, i, key, label=label, value=fr_raw(raw))
+    for key, code, failing in failing_masks(f, set(b.ref.regimes), b.nir_problems, b.code_problems):
+        raws = f[f"{key}_raw"] if f"{key}_raw" in f else pd.Series(None, index=f.index, dtype=object)
+        for i, raw, value in values_at(failing, raws, f[key]):
+            yield _column_finding(b, code, i, key, raw, value)
+
+
+def _column_finding(b: Batch, code: str, i: object, key: str, raw: object, value: object) -> Finding:
+    label = COLUMNS[key][0]
+    if code == "REQUIRED_MISSING":
+        return b.line(code, i, key, label=label, hint="")
+    if code == "NIR_INVALID":
+        return b.line(code, i, key, nir=nir_mask(value), reason=b.nir_problems[value])
+    if code == "VACCINE_CODE_INVALID":
+        return b.line(code, i, key, value=value, reason=b.code_problems[value])
+    if code == "REGIME_UNKNOWN":
+        return b.line(code, i, key, value=value, hint=regime_hint(value))
+    if code == "COVERAGE_UNKNOWN":
+        return b.line(code, i, key, value=fr_raw(raw), hint=coverage_hint(raw))
+    if code == "PRICE_INVALID":
+        return b.line(code, i, key, label=label, value=fr_raw(raw), reason=amount_problem(raw))
+    return b.line(code, i, key, label=label, value=fr_raw(raw))
 
 
 def amount_problem(raw: object) -> str:
@@ -115,10 +123,9 @@ def fr_raw(raw: object) -> str:
 @rule("NIR_BIRTHDATE_MISMATCH")
 def nir_birth(b: Batch) -> Iterable[Finding]:
     f = b.frame
-    for i in f.index[b.derived["parent_nir"]]:
-        year, month = nir_birth_month(f.at[i, "nir"])
-        yield b.line("NIR_BIRTHDATE_MISMATCH", i, "nir", nir_month=f"{month:02d}/{year:02d}",
-                     birth=fr_date(f.at[i, "date_naissance"]))
+    for i, nir, birth in values_at(b.derived["parent_nir"], f["nir"], f["date_naissance"]):
+        year, month = nir_birth_month(nir)
+        yield b.line("NIR_BIRTHDATE_MISMATCH", i, "nir", nir_month=f"{month:02d}/{year:02d}", birth=fr_date(birth))
 
 
 @rule("DATE_IN_FUTURE", "DATE_BEFORE_BIRTH", "DATE_OUTSIDE_PERIOD", "AGE_OUT_OF_RANGE")
@@ -126,35 +133,40 @@ def dates(b: Batch) -> Iterable[Finding]:
     f, d = b.frame, b.derived
     given, birth = f["date_administration"], f["date_naissance"]
     today = pd.Timestamp(b.today)
-    for i in f.index[given > today]:
-        yield b.line("DATE_IN_FUTURE", i, "date_administration", date=fr_date(given[i]), today=fr_date(today))
-    for i in f.index[given < birth]:
-        yield b.line("DATE_BEFORE_BIRTH", i, "date_administration", date=fr_date(given[i]), birth=fr_date(birth[i]))
+    for i, day in values_at(given > today, given):
+        yield b.line("DATE_IN_FUTURE", i, "date_administration", date=fr_date(day), today=fr_date(today))
+    for i, day, born in values_at(given < birth, given, birth):
+        yield b.line("DATE_BEFORE_BIRTH", i, "date_administration", date=fr_date(day), birth=fr_date(born))
     outside = (given < f["periode_debut"]) | (given > f["periode_fin"])
-    for i in f.index[outside.fillna(False)]:
-        yield b.line("DATE_OUTSIDE_PERIOD", i, "date_administration", date=fr_date(given[i]),
-                     start=fr_date(f.at[i, "periode_debut"]), end=fr_date(f.at[i, "periode_fin"]))
+    for i, day, start, end in values_at(outside.fillna(False), given, f["periode_debut"], f["periode_fin"]):
+        yield b.line("DATE_OUTSIDE_PERIOD", i, "date_administration", date=fr_date(day), start=fr_date(start),
+                     end=fr_date(end))
     age = d["age"]
     off = (given >= birth) & ((age < b.ref.age_min) | (age > b.ref.age_max)).fillna(False)
-    for i in f.index[off]:
-        yield b.line("AGE_OUT_OF_RANGE", i, "date_naissance", age=int(age[i]), min=b.ref.age_min, max=b.ref.age_max)
+    for i, years in values_at(off, age):
+        yield b.line("AGE_OUT_OF_RANGE", i, "date_naissance", age=int(years), min=b.ref.age_min, max=b.ref.age_max)
 
 
 @rule("VACCINE_UNKNOWN", "VACCINE_NAME_MISMATCH")
 def vaccine(b: Batch) -> Iterable[Finding]:
     f, d = b.frame, b.derived
     well_formed = f["code_vaccin"].notna() & ~f["code_vaccin"].isin(list(b.code_problems))
-    for i in f.index[well_formed & d["classe"].isna()]:
-        yield b.line("VACCINE_UNKNOWN", i, "code_vaccin", value=f.at[i, "code_vaccin"])
-    named = f.loc[d["classe"].notna() & f["vaccin"].notna(), ["vaccin", "code_vaccin"]]
-    wrong = set()
-    for name, code in named.drop_duplicates().itertuples(index=False, name=None):
-        given, expected = norm_label(name), norm_label(b.ref.vaccine_by_code[code].nom)
-        if not (given and (given in expected or expected in given)):
-            wrong.add((name, code))
-    if not wrong:
+    for i, code in values_at(well_formed & d["classe"].isna(), f["code_vaccin"]):
+        yield b.line("VACCINE_UNKNOWN", i, "code_vaccin", value=code)
+    named = (d["classe"].notna() & f["vaccin"].notna()).to_numpy()
+    if not named.any():
         return
-    for i, name, code in named[pd.MultiIndex.from_frame(named).isin(wrong)].itertuples(name=None):
+    pairs, firsts = group_codes([f["vaccin"][named], f["code_vaccin"][named]])  # each (name, code) judged once
+    names, codes = f["vaccin"][named].to_numpy(dtype=object), f["code_vaccin"][named].to_numpy(dtype=object)
+    wrong = np.zeros(len(firsts), dtype=bool)
+    for k, (name, code) in enumerate(zip(names[firsts].tolist(), codes[firsts].tolist(), strict=True)):
+        given, expected = norm_label(name), norm_label(b.ref.vaccine_by_code[code].nom)
+        wrong[k] = not (given and (given in expected or expected in given))
+    if not wrong.any():
+        return
+    mismatch = np.zeros(len(f), dtype=bool)
+    mismatch[np.flatnonzero(named)[wrong[pairs]]] = True
+    for i, name, code in values_at(mismatch, f["vaccin"], f["code_vaccin"]):
         yield b.line("VACCINE_NAME_MISMATCH", i, "vaccin", value=name, cip=code,
                      expected=b.ref.vaccine_by_code[code].nom)
 
@@ -174,28 +186,25 @@ def _price_problems(b: Batch) -> tuple[pd.Series, pd.Series, pd.Series]:
 @rule("PRICE_ABOVE_PUBLIC", "PRICE_MISMATCH", "PRICE_CAPPED", "PRICE_PUBLIC_ASSUMED", "RATE_UNDEFINED")
 def price(b: Batch) -> Iterable[Finding]:
     f, d = b.frame, b.derived
-    given = f["prix_unitaire"]
+    given, day, code = f["prix_unitaire"], f["date_administration"], f["code_vaccin"]
     known, above, mismatch = _price_problems(b)
-    for i in f.index[known & d["prix_public"].isna()]:
+    for i, c, t in values_at(known & d["prix_public"].isna(), code, day):
         yield b.line("RATE_UNDEFINED", i, "date_administration", detail=(
-            f"Aucun prix public connu pour {b.ref.vaccine_by_code[f.at[i, 'code_vaccin']].nom} le "
-            f"{fr_date(f.at[i, 'date_administration'])} (tarifs/vaccins.yaml)"))
-    for i in f.index[known & d["prix_public_suppose"].notna()]:
-        yield b.line("PRICE_PUBLIC_ASSUMED", i, "prix_unitaire", date=fr_date(f.at[i, "date_administration"]),
-                     vaccine=b.ref.vaccine_by_code[f.at[i, "code_vaccin"]].nom, public=_eur(d.at[i, "prix_public"]),
-                     seen=d.at[i, "prix_public_suppose"])
-    for i in f.index[known & d["prix_plafonne"]]:
-        yield b.line("PRICE_CAPPED", i, "prix_unitaire", price=_eur(given[i]),
-                     date=fr_date(f.at[i, "date_administration"]), public=_eur(d.at[i, "prix_public"]))
-    for i in f.index[above]:
-        yield b.line("PRICE_ABOVE_PUBLIC", i, "prix_unitaire", price=_eur(given[i]),
-                     date=fr_date(f.at[i, "date_administration"]), public=_eur(d.at[i, "prix_public"]))
-    for i in f.index[mismatch]:
-        yield b.line("PRICE_MISMATCH", i, "prix_unitaire", price=_eur(given[i]),
-                     date=fr_date(f.at[i, "date_administration"]), expected=_eur(d.at[i, "prix_negocie"]))
-    for i in f.index[d["rate_missing"] & d["classe"].notna()]:
+            f"Aucun prix public connu pour {b.ref.vaccine_by_code[c].nom} le {fr_date(t)} (tarifs/vaccins.yaml)"))
+    for i, t, c, public, seen in values_at(known & d["prix_public_suppose"].notna(), day, code, d["prix_public"],
+                                           d["prix_public_suppose"]):
+        yield b.line("PRICE_PUBLIC_ASSUMED", i, "prix_unitaire", date=fr_date(t),
+                     vaccine=b.ref.vaccine_by_code[c].nom, public=_eur(public), seen=seen)
+    for i, p, t, public in values_at(known & d["prix_plafonne"], given, day, d["prix_public"]):
+        yield b.line("PRICE_CAPPED", i, "prix_unitaire", price=_eur(p), date=fr_date(t), public=_eur(public))
+    for i, p, t, public in values_at(above, given, day, d["prix_public"]):
+        yield b.line("PRICE_ABOVE_PUBLIC", i, "prix_unitaire", price=_eur(p), date=fr_date(t), public=_eur(public))
+    for i, p, t, negotiated in values_at(mismatch, given, day, d["prix_negocie"]):
+        yield b.line("PRICE_MISMATCH", i, "prix_unitaire", price=_eur(p), date=fr_date(t),
+                     expected=_eur(negotiated))
+    for i, t in values_at(d["rate_missing"] & d["classe"].notna(), day):
         yield b.line("RATE_UNDEFINED", i, "date_administration", detail=(
-            f"Aucun barème de taux en vigueur le {fr_date(f.at[i, 'date_administration'])} (tarifs/taux.yaml)"))
+            f"Aucun barème de taux en vigueur le {fr_date(t)} (tarifs/taux.yaml)"))
 
 
 _AMOUNTS = {"montant_amo": ("amo", "Montant AMO"), "montant_complementaire": ("complementaire", "Montant AMC"),
@@ -212,8 +221,8 @@ def amounts(b: Batch) -> Iterable[Finding]:
         if key not in f:
             continue
         differs = (price_ok & f[key].notna() & d[part].notna() & (f[key] != d[part])).fillna(False)
-        for i in f.index[differs]:
-            yield b.line("AMOUNT_MISMATCH", i, key, label=label, value=_eur(f.at[i, key]), expected=_eur(d.at[i, part]))
+        for i, value, expected in values_at(differs, f[key], d[part]):
+            yield b.line("AMOUNT_MISMATCH", i, key, label=label, value=_eur(value), expected=_eur(expected))
 
 
 @rule("DUPLICATE_LINE")
@@ -235,10 +244,11 @@ def already_billed(b: Batch) -> Iterable[Finding]:
         return
     billed = b.billed[b.billed["state"] == "billed"].drop_duplicates("dose_key").set_index("dose_key")
     keys = b.derived["dose_key"]
-    for i in keys.index[keys.isin(billed.index)]:
-        earlier = billed.loc[keys[i]]
-        where = (f"bordereau {earlier['bordereau']}, ligne {int(earlier['line_no'])}" if earlier["line_no"]
-                 else str(earlier["bordereau"]))
+    found = keys.isin(billed.index)
+    earlier = billed.loc[keys[found]]
+    for i, bordereau, line_no in zip(keys.index[found], earlier["bordereau"].tolist(), earlier["line_no"].tolist(),
+                                     strict=True):
+        where = f"bordereau {bordereau}, ligne {int(line_no)}" if line_no else str(bordereau)
         yield b.line("ALREADY_BILLED", i, "date_administration", where=where)
 
 
@@ -279,17 +289,17 @@ def hpv_schedule(b: Batch) -> Iterable[Finding]:
     mine = doses["i"] >= 0
     too_soon = mine & doses["previous"].notna() & (doses["day"] < doses["previous"] + pd.DateOffset(
         months=schedule.min_interval_months))
-    for _, row in doses[too_soon].iterrows():
-        other = row["previous_origin"] if row["previous_at"] < 0 else b.where(int(row["previous_at"]))
-        yield b.line("DOSE_INTERVAL_TOO_SHORT", int(row["i"]), "date_administration", date=fr_date(row["day"]),
-                     days=(row["day"] - row["previous"]).days, previous=fr_date(row["previous"]), other=other,
+    for _, i, day, previous, previous_at, origin in values_at(too_soon, doses["i"], doses["day"], doses["previous"],
+                                                              doses["previous_at"], doses["previous_origin"]):
+        other = origin if previous_at < 0 else b.where(int(previous_at))
+        yield b.line("DOSE_INTERVAL_TOO_SHORT", int(i), "date_administration", date=fr_date(day),
+                     days=(day - previous).days, previous=fr_date(previous), other=other,
                      months=schedule.min_interval_months)
     limit = pd.Series(schedule.max_doses, index=doses.index)
     if schedule.catch_up_age is not None and schedule.max_doses_catch_up is not None:
         limit = limit.where(~(doses["first_age"] >= schedule.catch_up_age).fillna(False), schedule.max_doses_catch_up)
-    for k in doses.index[mine & (doses["rank"] > limit)]:
-        yield b.line("TOO_MANY_DOSES", int(doses.at[k, "i"]), "date_administration", rank=int(doses.at[k, "rank"]),
-                     max=int(limit[k]))
+    for _, i, rank, most in values_at(mine & (doses["rank"] > limit), doses["i"], doses["rank"], limit):
+        yield b.line("TOO_MANY_DOSES", int(i), "date_administration", rank=int(rank), max=int(most))
 
 
 def derive(b: Batch) -> pd.DataFrame:
