@@ -230,11 +230,13 @@ def duplicates(b: Batch) -> Iterable[Finding]:
     repeated = np.flatnonzero(b.derived["doublon"].to_numpy(dtype=bool))
     if not len(repeated):
         return
-    keyed = np.flatnonzero(b.doses >= 0)
-    firsts = keyed[np.unique(b.doses[keyed], return_index=True)[1]]  # the first line of each dose, by its code
+    doses = b.doses if b.doses is not None else present_groups(
+        [b.derived["beneficiaire"], b.derived["vaccin_id"], b.frame["date_administration"]])
+    keyed = np.flatnonzero(doses >= 0)
+    firsts = keyed[np.unique(doses[keyed], return_index=True)[1]]  # the first line of each dose, by its code
     index = b.frame.index
     for at in repeated:
-        yield b.line("DUPLICATE_LINE", index[at], "date_administration", other=b.where(index[firsts[b.doses[at]]]))
+        yield b.line("DUPLICATE_LINE", index[at], "date_administration", other=b.where(index[firsts[doses[at]]]))
 
 
 @rule("ALREADY_BILLED")
