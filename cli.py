@@ -168,7 +168,9 @@ def check(
             write_text(report, check_report(result), inputs)
         copies = annotated_copies(result, inputs, annotate) if annotate else []
     if as_json:
-        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        from bordereau.render.json_text import dumps
+
+        typer.echo(dumps(result.as_json()))
     else:
         print_check(out, result)
         if report:
@@ -231,7 +233,9 @@ def totals(
 
         write_totals(xlsx, sums, tuple(expand(files)))
     if as_json:
-        typer.echo(json.dumps(sums.as_json(), ensure_ascii=False, indent=2))
+        from bordereau.render.json_text import dumps
+
+        typer.echo(dumps(sums.as_json()))
     else:
         print_totals(out, sums)
         if xlsx:

@@ -5,7 +5,8 @@ Messages are templates filled with keyword arguments; none of them may receive a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import functools
+from dataclasses import dataclass, fields
 from enum import StrEnum
 
 from bordereau.identifiers import hide_all, hide_nirs
@@ -106,8 +107,15 @@ class Finding:
     message: str
 
     def as_dict(self) -> dict:
-        """As every output shows it: a NIR-shaped run in the path or the sheet name masked too."""
-        return hide_all(asdict(self))
+        """As every output shows it: a NIR-shaped run in the path or the sheet name masked too (each distinct text
+        masked once: paths, codes and most messages repeat from finding to finding)."""
+        values = (getattr(self, name) for name in _FIELDS)
+        return {name: _masked(v) if isinstance(v, str) else hide_all(v)
+                for name, v in zip(_FIELDS, values, strict=True)}
+
+
+_FIELDS = tuple(f.name for f in fields(Finding))
+_masked = functools.lru_cache(maxsize=1 << 16)(hide_nirs)
 
 
 class CountsFindings:

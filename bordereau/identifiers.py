@@ -131,16 +131,27 @@ def nir_birth_mismatch(nirs: pd.Series, births: pd.Series) -> pd.Series:
     >>> nir_birth_mismatch(nirs, births).tolist()
     [False, True, False]
     """
-    nirs = nirs.where(nirs.str.fullmatch(r"[0-9]{15}", na=False), "000000000000000")  # 2A/2B: no month
     if nirs.empty:
         return pd.Series(False, index=nirs.index)
-    digits = np.array(nirs.tolist(), dtype="S15").view(np.uint8).reshape(-1, 15).astype(np.int16) - 48
+    year, month, known = nir_birth_months(nirs)
+    differs = (year != births.dt.year.to_numpy() % 100) | (month != births.dt.month.to_numpy())
+    return pd.Series(known & differs, index=nirs.index)
+
+
+def nir_birth_months(nirs: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised: (two-digit year, month, whether the month is known) that each NIR states; a NIR that is not 15
+    ASCII digits (2A/2B) states no month.
+
+    >>> [a.tolist() for a in nir_birth_months(pd.Series(["255331416802538", "1850320123456", None]))]
+    [[55, 0, 0], [3, 0, 0], [True, False, False]]
+    """
+    plain = [v if isinstance(v, str) and len(v) == 15 and v.isascii() and v.isdigit() else "000000000000000"
+             for v in nirs.tolist()]  # 2A/2B: no month
+    digits = np.array(plain, dtype="S15").view(np.uint8).reshape(-1, 15).astype(np.int16) - 48
     year = digits[:, 1] * 10 + digits[:, 2]
     month = digits[:, 3] * 10 + digits[:, 4]
     month = np.where((month >= 31) & (month <= 42), month - 30, month)
-    known = (month >= 1) & (month <= 12)
-    differs = (year != births.dt.year.to_numpy() % 100) | (month != births.dt.month.to_numpy())
-    return pd.Series(known & differs, index=nirs.index)
+    return year, month, (month >= 1) & (month <= 12)
 
 
 def nir_mask(value: object) -> str:

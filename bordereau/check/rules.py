@@ -6,15 +6,18 @@ use the reference data and other lines. Each takes the Batch and yields findings
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 
+import numpy as np
 import pandas as pd
 
-from bordereau.check.batch import Batch, fr_date
-from bordereau.check.schema import failures
+from bordereau.check.batch import Batch, fr_date, values_at
+from bordereau.check.schema import failing_masks
+from bordereau.distinct import group_codes, present_groups
 from bordereau.findings import Finding
-from bordereau.identifiers import nir_birth_mismatch, nir_birth_month, nir_mask
+from bordereau.identifiers import nir_birth_month, nir_birth_months, nir_mask
 from bordereau.money import LINE_LIMIT, format_eur, from_cents, parse_amount
 from bordereau.price.split import age_on
 from bordereau.read.layout import COLUMNS
@@ -38,32 +41,39 @@ def all_rules() -> list[Rule]:
 
 
 def _eur(cents: object) -> str:
-    return format_eur(from_cents(int(cents)))
+    return _eur_of(int(cents))
+
+
+@functools.lru_cache(maxsize=4096)
+def _eur_of(cents: int) -> str:
+    return format_eur(from_cents(cents))
 
 
 @rule("REQUIRED_MISSING", "DATE_INVALID", "COVERAGE_UNKNOWN", "REGIME_UNKNOWN", "VACCINE_CODE_INVALID",
       "NIR_INVALID", "PRICE_INVALID", "LINE_NUMBER_INVALID")
 def column_rules(b: Batch) -> Iterable[Finding]:
     f = b.frame
-    for i, key, code in failures(f, set(b.ref.regimes), b.nir_problems, b.code_problems):
-        raw = f.at[i, f"{key}_raw"] if f"{key}_raw" in f else None
-        label = COLUMNS[key][0]
-        if code == "REQUIRED_MISSING":
-            yield b.line(code, i, key, label=label, hint="")
-        elif code == "NIR_INVALID":
-            value = f.at[i, key]
-            yield b.line(code, i, key, nir=nir_mask(value), reason=b.nir_problems[value])
-        elif code == "VACCINE_CODE_INVALID":
-            value = f.at[i, key]
-            yield b.line(code, i, key, value=value, reason=b.code_problems[value])
-        elif code == "REGIME_UNKNOWN":
-            yield b.line(code, i, key, value=f.at[i, key], hint=regime_hint(f.at[i, key]))
-        elif code == "COVERAGE_UNKNOWN":
-            yield b.line(code, i, key, value=fr_raw(raw), hint=coverage_hint(raw))
-        elif code == "PRICE_INVALID":
-            yield b.line(code, i, key, label=label, value=fr_raw(raw), reason=amount_problem(raw))
-        else:
-            yield b.line(code, i, key, label=label, value=fr_raw(raw))
+    for key, code, failing in failing_masks(f, set(b.ref.regimes), b.nir_problems, b.code_problems):
+        raws = f[f"{key}_raw"] if f"{key}_raw" in f else pd.Series(None, index=f.index, dtype=object)
+        for i, raw, value in values_at(failing, raws, f[key]):
+            yield _column_finding(b, code, i, key, raw, value)
+
+
+def _column_finding(b: Batch, code: str, i: object, key: str, raw: object, value: object) -> Finding:
+    label = COLUMNS[key][0]
+    if code == "REQUIRED_MISSING":
+        return b.line(code, i, key, label=label, hint="")
+    if code == "NIR_INVALID":
+        return b.line(code, i, key, nir=nir_mask(value), reason=b.nir_problems[value])
+    if code == "VACCINE_CODE_INVALID":
+        return b.line(code, i, key, value=value, reason=b.code_problems[value])
+    if code == "REGIME_UNKNOWN":
+        return b.line(code, i, key, value=value, hint=regime_hint(value))
+    if code == "COVERAGE_UNKNOWN":
+        return b.line(code, i, key, value=fr_raw(raw), hint=coverage_hint(raw))
+    if code == "PRICE_INVALID":
+        return b.line(code, i, key, label=label, value=fr_raw(raw), reason=amount_problem(raw))
+    return b.line(code, i, key, label=label, value=fr_raw(raw))
 
 
 def amount_problem(raw: object) -> str:
@@ -113,10 +123,9 @@ def fr_raw(raw: object) -> str:
 @rule("NIR_BIRTHDATE_MISMATCH")
 def nir_birth(b: Batch) -> Iterable[Finding]:
     f = b.frame
-    for i in f.index[b.derived["parent_nir"]]:
-        year, month = nir_birth_month(f.at[i, "nir"])
-        yield b.line("NIR_BIRTHDATE_MISMATCH", i, "nir", nir_month=f"{month:02d}/{year:02d}",
-                     birth=fr_date(f.at[i, "date_naissance"]))
+    for i, nir, birth in values_at(b.derived["parent_nir"], f["nir"], f["date_naissance"]):
+        year, month = nir_birth_month(nir)
+        yield b.line("NIR_BIRTHDATE_MISMATCH", i, "nir", nir_month=f"{month:02d}/{year:02d}", birth=fr_date(birth))
 
 
 @rule("DATE_IN_FUTURE", "DATE_BEFORE_BIRTH", "DATE_OUTSIDE_PERIOD", "AGE_OUT_OF_RANGE")
@@ -124,35 +133,40 @@ def dates(b: Batch) -> Iterable[Finding]:
     f, d = b.frame, b.derived
     given, birth = f["date_administration"], f["date_naissance"]
     today = pd.Timestamp(b.today)
-    for i in f.index[given > today]:
-        yield b.line("DATE_IN_FUTURE", i, "date_administration", date=fr_date(given[i]), today=fr_date(today))
-    for i in f.index[given < birth]:
-        yield b.line("DATE_BEFORE_BIRTH", i, "date_administration", date=fr_date(given[i]), birth=fr_date(birth[i]))
+    for i, day in values_at(given > today, given):
+        yield b.line("DATE_IN_FUTURE", i, "date_administration", date=fr_date(day), today=fr_date(today))
+    for i, day, born in values_at(given < birth, given, birth):
+        yield b.line("DATE_BEFORE_BIRTH", i, "date_administration", date=fr_date(day), birth=fr_date(born))
     outside = (given < f["periode_debut"]) | (given > f["periode_fin"])
-    for i in f.index[outside.fillna(False)]:
-        yield b.line("DATE_OUTSIDE_PERIOD", i, "date_administration", date=fr_date(given[i]),
-                     start=fr_date(f.at[i, "periode_debut"]), end=fr_date(f.at[i, "periode_fin"]))
+    for i, day, start, end in values_at(outside.fillna(False), given, f["periode_debut"], f["periode_fin"]):
+        yield b.line("DATE_OUTSIDE_PERIOD", i, "date_administration", date=fr_date(day), start=fr_date(start),
+                     end=fr_date(end))
     age = d["age"]
     off = (given >= birth) & ((age < b.ref.age_min) | (age > b.ref.age_max)).fillna(False)
-    for i in f.index[off]:
-        yield b.line("AGE_OUT_OF_RANGE", i, "date_naissance", age=int(age[i]), min=b.ref.age_min, max=b.ref.age_max)
+    for i, years in values_at(off, age):
+        yield b.line("AGE_OUT_OF_RANGE", i, "date_naissance", age=int(years), min=b.ref.age_min, max=b.ref.age_max)
 
 
 @rule("VACCINE_UNKNOWN", "VACCINE_NAME_MISMATCH")
 def vaccine(b: Batch) -> Iterable[Finding]:
     f, d = b.frame, b.derived
     well_formed = f["code_vaccin"].notna() & ~f["code_vaccin"].isin(list(b.code_problems))
-    for i in f.index[well_formed & d["classe"].isna()]:
-        yield b.line("VACCINE_UNKNOWN", i, "code_vaccin", value=f.at[i, "code_vaccin"])
-    named = f.loc[d["classe"].notna() & f["vaccin"].notna(), ["vaccin", "code_vaccin"]]
-    wrong = set()
-    for name, code in named.drop_duplicates().itertuples(index=False, name=None):
-        given, expected = norm_label(name), norm_label(b.ref.vaccine_by_code[code].nom)
-        if not (given and (given in expected or expected in given)):
-            wrong.add((name, code))
-    if not wrong:
+    for i, code in values_at(well_formed & d["classe"].isna(), f["code_vaccin"]):
+        yield b.line("VACCINE_UNKNOWN", i, "code_vaccin", value=code)
+    named = (d["classe"].notna() & f["vaccin"].notna()).to_numpy()
+    if not named.any():
         return
-    for i, name, code in named[pd.MultiIndex.from_frame(named).isin(wrong)].itertuples(name=None):
+    pairs, firsts = group_codes([f["vaccin"][named], f["code_vaccin"][named]])  # each (name, code) judged once
+    names, codes = f["vaccin"][named].to_numpy(dtype=object), f["code_vaccin"][named].to_numpy(dtype=object)
+    wrong = np.zeros(len(firsts), dtype=bool)
+    for k, (name, code) in enumerate(zip(names[firsts].tolist(), codes[firsts].tolist(), strict=True)):
+        given, expected = norm_label(name), norm_label(b.ref.vaccine_by_code[code].nom)
+        wrong[k] = not (given and (given in expected or expected in given))
+    if not wrong.any():
+        return
+    mismatch = np.zeros(len(f), dtype=bool)
+    mismatch[np.flatnonzero(named)[wrong[pairs]]] = True
+    for i, name, code in values_at(mismatch, f["vaccin"], f["code_vaccin"]):
         yield b.line("VACCINE_NAME_MISMATCH", i, "vaccin", value=name, cip=code,
                      expected=b.ref.vaccine_by_code[code].nom)
 
@@ -172,28 +186,25 @@ def _price_problems(b: Batch) -> tuple[pd.Series, pd.Series, pd.Series]:
 @rule("PRICE_ABOVE_PUBLIC", "PRICE_MISMATCH", "PRICE_CAPPED", "PRICE_PUBLIC_ASSUMED", "RATE_UNDEFINED")
 def price(b: Batch) -> Iterable[Finding]:
     f, d = b.frame, b.derived
-    given = f["prix_unitaire"]
+    given, day, code = f["prix_unitaire"], f["date_administration"], f["code_vaccin"]
     known, above, mismatch = _price_problems(b)
-    for i in f.index[known & d["prix_public"].isna()]:
+    for i, c, t in values_at(known & d["prix_public"].isna(), code, day):
         yield b.line("RATE_UNDEFINED", i, "date_administration", detail=(
-            f"Aucun prix public connu pour {b.ref.vaccine_by_code[f.at[i, 'code_vaccin']].nom} le "
-            f"{fr_date(f.at[i, 'date_administration'])} (tarifs/vaccins.yaml)"))
-    for i in f.index[known & d["prix_public_suppose"].notna()]:
-        yield b.line("PRICE_PUBLIC_ASSUMED", i, "prix_unitaire", date=fr_date(f.at[i, "date_administration"]),
-                     vaccine=b.ref.vaccine_by_code[f.at[i, "code_vaccin"]].nom, public=_eur(d.at[i, "prix_public"]),
-                     seen=d.at[i, "prix_public_suppose"])
-    for i in f.index[known & d["prix_plafonne"]]:
-        yield b.line("PRICE_CAPPED", i, "prix_unitaire", price=_eur(given[i]),
-                     date=fr_date(f.at[i, "date_administration"]), public=_eur(d.at[i, "prix_public"]))
-    for i in f.index[above]:
-        yield b.line("PRICE_ABOVE_PUBLIC", i, "prix_unitaire", price=_eur(given[i]),
-                     date=fr_date(f.at[i, "date_administration"]), public=_eur(d.at[i, "prix_public"]))
-    for i in f.index[mismatch]:
-        yield b.line("PRICE_MISMATCH", i, "prix_unitaire", price=_eur(given[i]),
-                     date=fr_date(f.at[i, "date_administration"]), expected=_eur(d.at[i, "prix_negocie"]))
-    for i in f.index[d["rate_missing"] & d["classe"].notna()]:
+            f"Aucun prix public connu pour {b.ref.vaccine_by_code[c].nom} le {fr_date(t)} (tarifs/vaccins.yaml)"))
+    for i, t, c, public, seen in values_at(known & d["prix_public_suppose"].notna(), day, code, d["prix_public"],
+                                           d["prix_public_suppose"]):
+        yield b.line("PRICE_PUBLIC_ASSUMED", i, "prix_unitaire", date=fr_date(t),
+                     vaccine=b.ref.vaccine_by_code[c].nom, public=_eur(public), seen=seen)
+    for i, p, t, public in values_at(known & d["prix_plafonne"], given, day, d["prix_public"]):
+        yield b.line("PRICE_CAPPED", i, "prix_unitaire", price=_eur(p), date=fr_date(t), public=_eur(public))
+    for i, p, t, public in values_at(above, given, day, d["prix_public"]):
+        yield b.line("PRICE_ABOVE_PUBLIC", i, "prix_unitaire", price=_eur(p), date=fr_date(t), public=_eur(public))
+    for i, p, t, negotiated in values_at(mismatch, given, day, d["prix_negocie"]):
+        yield b.line("PRICE_MISMATCH", i, "prix_unitaire", price=_eur(p), date=fr_date(t),
+                     expected=_eur(negotiated))
+    for i, t in values_at(d["rate_missing"] & d["classe"].notna(), day):
         yield b.line("RATE_UNDEFINED", i, "date_administration", detail=(
-            f"Aucun barème de taux en vigueur le {fr_date(f.at[i, 'date_administration'])} (tarifs/taux.yaml)"))
+            f"Aucun barème de taux en vigueur le {fr_date(t)} (tarifs/taux.yaml)"))
 
 
 _AMOUNTS = {"montant_amo": ("amo", "Montant AMO"), "montant_complementaire": ("complementaire", "Montant AMC"),
@@ -210,20 +221,22 @@ def amounts(b: Batch) -> Iterable[Finding]:
         if key not in f:
             continue
         differs = (price_ok & f[key].notna() & d[part].notna() & (f[key] != d[part])).fillna(False)
-        for i in f.index[differs]:
-            yield b.line("AMOUNT_MISMATCH", i, key, label=label, value=_eur(f.at[i, key]), expected=_eur(d.at[i, part]))
+        for i, value, expected in values_at(differs, f[key], d[part]):
+            yield b.line("AMOUNT_MISMATCH", i, key, label=label, value=_eur(value), expected=_eur(expected))
 
 
 @rule("DUPLICATE_LINE")
 def duplicates(b: Batch) -> Iterable[Finding]:
-    d = b.derived
-    keyed = d.loc[d["beneficiaire"].notna() & d["vaccin_id"].notna() & b.frame["date_administration"].notna()]
-    keys = keyed[["beneficiaire", "vaccin_id"]].assign(day=b.frame["date_administration"])
-    repeated = keys.duplicated(keep="first")
-    first = keys.drop_duplicates(keep="first").reset_index().set_index(["beneficiaire", "vaccin_id", "day"])["index"]
-    for i in keys.index[repeated]:
-        original = first[tuple(keys.loc[i])]
-        yield b.line("DUPLICATE_LINE", i, "date_administration", other=b.where(original))
+    repeated = np.flatnonzero(b.derived["doublon"].to_numpy(dtype=bool))
+    if not len(repeated):
+        return
+    doses = b.doses if b.doses is not None else present_groups(
+        [b.derived["beneficiaire"], b.derived["vaccin_id"], b.frame["date_administration"]])
+    keyed = np.flatnonzero(doses >= 0)
+    firsts = keyed[np.unique(doses[keyed], return_index=True)[1]]  # the first line of each dose, by its code
+    index = b.frame.index
+    for at in repeated:
+        yield b.line("DUPLICATE_LINE", index[at], "date_administration", other=b.where(index[firsts[doses[at]]]))
 
 
 @rule("ALREADY_BILLED")
@@ -233,10 +246,11 @@ def already_billed(b: Batch) -> Iterable[Finding]:
         return
     billed = b.billed[b.billed["state"] == "billed"].drop_duplicates("dose_key").set_index("dose_key")
     keys = b.derived["dose_key"]
-    for i in keys.index[keys.isin(billed.index)]:
-        earlier = billed.loc[keys[i]]
-        where = (f"bordereau {earlier['bordereau']}, ligne {int(earlier['line_no'])}" if earlier["line_no"]
-                 else str(earlier["bordereau"]))
+    found = keys.isin(billed.index)
+    earlier = billed.loc[keys[found]]
+    for i, bordereau, line_no in zip(keys.index[found], earlier["bordereau"].tolist(), earlier["line_no"].tolist(),
+                                     strict=True):
+        where = f"bordereau {bordereau}, ligne {int(line_no)}" if line_no else str(bordereau)
         yield b.line("ALREADY_BILLED", i, "date_administration", where=where)
 
 
@@ -277,17 +291,17 @@ def hpv_schedule(b: Batch) -> Iterable[Finding]:
     mine = doses["i"] >= 0
     too_soon = mine & doses["previous"].notna() & (doses["day"] < doses["previous"] + pd.DateOffset(
         months=schedule.min_interval_months))
-    for _, row in doses[too_soon].iterrows():
-        other = row["previous_origin"] if row["previous_at"] < 0 else b.where(int(row["previous_at"]))
-        yield b.line("DOSE_INTERVAL_TOO_SHORT", int(row["i"]), "date_administration", date=fr_date(row["day"]),
-                     days=(row["day"] - row["previous"]).days, previous=fr_date(row["previous"]), other=other,
+    for _, i, day, previous, previous_at, origin in values_at(too_soon, doses["i"], doses["day"], doses["previous"],
+                                                              doses["previous_at"], doses["previous_origin"]):
+        other = origin if previous_at < 0 else b.where(int(previous_at))
+        yield b.line("DOSE_INTERVAL_TOO_SHORT", int(i), "date_administration", date=fr_date(day),
+                     days=(day - previous).days, previous=fr_date(previous), other=other,
                      months=schedule.min_interval_months)
     limit = pd.Series(schedule.max_doses, index=doses.index)
     if schedule.catch_up_age is not None and schedule.max_doses_catch_up is not None:
         limit = limit.where(~(doses["first_age"] >= schedule.catch_up_age).fillna(False), schedule.max_doses_catch_up)
-    for k in doses.index[mine & (doses["rank"] > limit)]:
-        yield b.line("TOO_MANY_DOSES", int(doses.at[k, "i"]), "date_administration", rank=int(doses.at[k, "rank"]),
-                     max=int(limit[k]))
+    for _, i, rank, most in values_at(mine & (doses["rank"] > limit), doses["i"], doses["rank"], limit):
+        yield b.line("TOO_MANY_DOSES", int(i), "date_administration", rank=int(rank), max=int(most))
 
 
 def derive(b: Batch) -> pd.DataFrame:
@@ -304,44 +318,74 @@ def derive(b: Batch) -> pd.DataFrame:
     d["vaccin_id"] = d["cip13"].where(d["cip13"].notna(), f["code_vaccin"])
     d["parent_nir"] = _parent_nir(b)
     d["who"], d["beneficiaire"] = _beneficiary(b, d["parent_nir"])
-    keys = pd.DataFrame({"w": d["beneficiaire"], "v": d["vaccin_id"], "t": f["date_administration"]})
-    d["doublon"] = keys.notna().all(axis=1) & keys.duplicated(keep="first")
+    # the same dose twice: same beneficiary, vaccine and day (-1: one of them unknown)
+    b.doses = present_groups([d["beneficiaire"], d["vaccin_id"], f["date_administration"]])
+    d["doublon"] = (b.doses >= 0) & pd.Series(b.doses).duplicated(keep="first").to_numpy()
     return d
 
 
 def _parent_nir(b: Batch) -> pd.Series:
-    """Lines whose valid NIR states another year and month of birth than the pupil's (a parent's NIR, most often)."""
+    """Lines whose valid NIR states another year and month of birth than the pupil's (a parent's NIR, most often).
+    Each distinct NIR is read once."""
     f = b.frame
-    usable = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems)) & f["date_naissance"].notna()
-    parent = pd.Series(False, index=f.index)
-    parent[usable] = nir_birth_mismatch(f.loc[usable, "nir"], f.loc[usable, "date_naissance"])
-    return parent
+    usable = (f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems)) & f["date_naissance"].notna()).to_numpy()
+    parent = np.zeros(len(f), dtype=bool)
+    if usable.any():
+        codes, nirs = pd.factorize(f["nir"].to_numpy(dtype=object)[usable])
+        year, month, known = nir_birth_months(pd.Series(nirs, dtype=object))
+        births = f["date_naissance"][usable]
+        parent[usable] = known[codes] & ((year[codes] != births.dt.year.to_numpy() % 100)
+                                         | (month[codes] != births.dt.month.to_numpy()))
+    return pd.Series(parent, index=f.index)
 
 
 def _beneficiary(b: Batch, parent: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Who each line is for: the NIR and date of birth (and the first name under a parent's NIR), or, without a valid
     NIR, the last name, first name and date of birth, normalised; as text (None when unknown; hashed before it
-    reaches the ledger) and as an integer id. Kept in memory only."""
+    reaches the ledger) and as an integer id (numbered in order of first appearance). Kept in memory only.
+
+    Each distinct identity is spelt once: 'N<nir>', 'N<nir>|<first name>' (a parent's NIR: it is shared with
+    brothers and sisters, twins included, and the first name tells them apart), 'P<last name>|<first name>'."""
     f = b.frame
-    valid_nir = f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems))
-    names = _normalised(f["nom"]) + "|" + _normalised(f["prenom"])
-    by_nir = "N" + f["nir"].astype(object).where(valid_nir, "")
-    # a pupil billed under a parent's NIR shares it with brothers and sisters, twins included: the first name tells
-    # them apart
-    by_nir = by_nir.where(~parent, by_nir + "|" + _normalised(f["prenom"]).fillna(""))
-    who = pd.DataFrame({"id": by_nir.where(valid_nir, "P" + names), "birth": f["date_naissance"]})
-    ids = who.groupby(["id", "birth"], sort=False).ngroup()  # -1 where a part is missing
-    births = pd.Series(f["date_naissance"].to_numpy().astype("datetime64[D]").astype(str), index=f.index)
-    text = (who["id"] + "|" + births).where(ids >= 0, None)
-    return text, ids.astype("Int64").where(ids >= 0)
+    valid_nir = (f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems))).to_numpy()
+    nir_codes, nirs = pd.factorize(f["nir"].to_numpy(dtype=object))
+    nom_codes, noms = _folded(f["nom"])
+    prenom_codes, prenoms = _folded(f["prenom"])
+    kind = np.where(valid_nir, np.where(parent.to_numpy(dtype=bool), 2, 1),
+                    np.where((nom_codes >= 0) & (prenom_codes >= 0), 3, 0))
+    first = np.where(kind == 3, nom_codes, np.where(kind > 0, nir_codes, -1))
+    second = np.where(kind >= 2, prenom_codes, -1)
+    combos, firsts = group_codes([kind, first, second])
+
+    def identity(k: int, i: int, j: int) -> str | None:
+        if k == 0:
+            return None
+        if k == 3:
+            return f"P{noms[i]}|{prenoms[j]}"
+        return f"N{nirs[i]}" if k == 1 else f"N{nirs[i]}|{prenoms[j] if j >= 0 else ''}"
+
+    spelt = np.empty(len(firsts), dtype=object)
+    nirs, noms, prenoms = nirs.tolist(), list(noms), list(prenoms)
+    spelt[:] = [identity(*keys) for keys in zip(kind[firsts].tolist(), first[firsts].tolist(),
+                                                  second[firsts].tolist(), strict=True)]
+    by_spelling, spellings = pd.factorize(spelt)
+    ident = by_spelling[combos]
+    ids = present_groups([pd.arrays.IntegerArray(ident.astype(np.int64), ident < 0), f["date_naissance"]])
+    known = ids >= 0
+    text = np.full(len(f), None, dtype=object)
+    if known.any():
+        _, group_firsts = np.unique(ids[known], return_index=True)
+        rows = np.flatnonzero(known)[group_firsts]
+        births = f["date_naissance"].to_numpy()[rows].astype("datetime64[D]").astype(str)
+        labels = np.empty(len(rows), dtype=object)
+        labels[:] = [f"{who}|{birth}" for who, birth in zip(spellings[ident[rows]].tolist(), births.tolist(),
+                                                             strict=True)]
+        text[known] = labels[ids[known]]
+    return (pd.Series(text, index=f.index),
+            pd.Series(pd.arrays.IntegerArray(np.where(known, ids, 0), ~known), index=f.index))
 
 
-def _normalised(names: pd.Series) -> pd.Series:
-    """Names folded by norm_label, as text (None where empty, a column of nothing but empty names included).
-
-    >>> _normalised(pd.Series([None, None])).tolist(), _normalised(pd.Series(["Dupont ", None])).tolist()
-    ([None, None], ['dupont', None])
-    """
-    distinct = names.dropna().unique()
-    folded = names.map(dict(zip(distinct, map(norm_label, distinct), strict=True))).astype(object)
-    return folded.where(folded.notna(), None)
+def _folded(names: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(code of each name, -1 where empty; the distinct names folded by norm_label)."""
+    codes, distinct = pd.factorize(names.to_numpy(dtype=object))
+    return codes, [norm_label(name) for name in distinct]

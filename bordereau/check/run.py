@@ -15,6 +15,7 @@ from bordereau.check.batch import Batch
 from bordereau.check.model import CheckResult, TableSummary
 from bordereau.check.rules import all_rules, derive
 from bordereau.check.schema import identifier_problems
+from bordereau.distinct import group_codes
 from bordereau.errors import UsageError, WorkbookUnreadable
 from bordereau.findings import Finding, make, sort_key
 from bordereau.gcpause import paused_gc
@@ -132,21 +133,33 @@ def _check_files(paths: list[Path], ref: Reference, today: dt.date, ledger, step
     else:
         batch.derived = pd.DataFrame(index=frame.index)
     # every table's FINESS, its lines' or its header block's (a table without lines, or unread, still has one)
-    by_table = frame.groupby(["path", "sheet"], sort=False).groups if len(frame) else {}
+    groups = _positions(frame)  # each table's lines (positions)
+    finess_columns = frame[[c for c in ("row", "finess_geographique", "finess_juridique") if c in frame]]
     for (path, sheet), table in tables.items():
-        rows = by_table.get((path, sheet))
-        findings.extend(sheets.finess(table, path, frame.loc[rows] if rows is not None else pd.DataFrame({"row": []}),
-                                      ref))
+        rows = groups.get((path, sheet))
+        part = (pd.DataFrame({"row": []}) if rows is None else finess_columns if len(rows) == len(frame)
+                else finess_columns.iloc[rows])
+        findings.extend(sheets.finess(table, path, part, ref))
     # a sheet's XML is scanned at most once, and only when an empty cell may hide a formula
     formula_cells = functools.cache(lambda path, sheet: formula_problems(Path(path), sheet))
-    groups = frame.groupby(["path", "sheet"], sort=False).indices if len(frame) else {}
     findings.extend(sheets.claimed_totals(frame, tables, groups))
     findings.extend(_formula_hints(findings, frame, formula_cells))
     findings = _explain_formulas(findings, formula_cells)
     steps.step("Synthèse")
     findings.sort(key=sort_key)
-    lines = _mark_excluded(frame.join(batch.derived), findings, tables)
-    return CheckResult(_summaries(files, tables, lines, findings), findings, lines, tables)
+    lines = _mark_excluded(frame.join(batch.derived), findings, tables, groups)
+    return CheckResult(_summaries(files, tables, lines, findings, groups), findings, lines, tables)
+
+
+def _positions(frame: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
+    """The positions of each table's lines, by (path, sheet), tables in order of first appearance."""
+    if not len(frame):
+        return {}
+    codes, firsts = group_codes([frame["path"], frame["sheet"]])
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(firsts)))[:-1]
+    keys = zip(frame["path"].to_numpy()[firsts].tolist(), frame["sheet"].to_numpy()[firsts].tolist(), strict=True)
+    return dict(zip(keys, np.split(order, bounds), strict=True))
 
 
 def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -190,23 +203,30 @@ def _explain_formulas(findings: list[Finding], formula_cells) -> list[Finding]:
     return out
 
 
-def _mark_excluded(lines: pd.DataFrame, findings: list[Finding], tables: dict) -> pd.DataFrame:
-    """A line is excluded when an error touches it, its sheet or its file."""
+def _mark_excluded(lines: pd.DataFrame, findings: list[Finding], tables: dict, groups: dict) -> pd.DataFrame:
+    """A line is excluded when an error touches it, its sheet or its file (`groups`: each table's lines)."""
     errors = [f for f in findings if f.severity == "error" and f.code not in sheets.TOTALS_ONLY]
     bad_files = {f.path for f in errors if f.sheet is None}
     dose_rows = {key: set(t.row_numbers) for key, t in tables.items()}
     bad_sheets = {(f.path, f.sheet) for f in errors if f.sheet is not None
                   and f.row not in dose_rows.get((f.path, f.sheet), ())}
-    bad_lines = {(f.path, f.sheet, f.row) for f in errors if f.row is not None}
-    if not errors:
-        lines["excluded"] = False
-        return lines
-    keys = list(zip(lines["path"], lines["sheet"], lines["row"], strict=True))
-    lines["excluded"] = [k[0] in bad_files or k[:2] in bad_sheets or k in bad_lines for k in keys]
+    bad_rows: dict[tuple, set] = {}
+    for f in errors:
+        if f.row is not None:
+            bad_rows.setdefault((f.path, f.sheet), set()).add(f.row)
+    excluded = np.zeros(len(lines), dtype=bool)
+    rows = lines["row"].to_numpy() if len(lines) else np.zeros(0, dtype=np.int64)
+    for key, positions in groups.items():
+        if key[0] in bad_files or key in bad_sheets:
+            excluded[positions] = True
+        elif key in bad_rows:
+            excluded[positions] = np.isin(rows[positions], list(bad_rows[key]))
+    lines["excluded"] = excluded if errors else False
     return lines
 
 
-def _summaries(files: list[Path], tables: dict, lines: pd.DataFrame, findings: list[Finding]) -> list[TableSummary]:
+def _summaries(files: list[Path], tables: dict, lines: pd.DataFrame, findings: list[Finding],
+               groups: dict) -> list[TableSummary]:
     counts: dict[tuple, list[int]] = {}
     for f in findings:
         c = counts.setdefault((f.path, f.sheet), [0, 0])
@@ -221,16 +241,20 @@ def _summaries(files: list[Path], tables: dict, lines: pd.DataFrame, findings: l
             table = tables[key]
             e, w = counts.get(key, [0, 0])
             fe, fw = counts.get((path, None), [0, 0]) if key == keys[0] else (0, 0)
-            geo = _first(lines, key, "finess_geographique") or (table.block.get("finess_geographique") or (None,))[0]
-            centre, cpam = _first(lines, key, "centre"), _first(lines, key, "cpam")
+            rows = groups.get(key)
+            geo = (_first(lines, rows, "finess_geographique")
+                   or (table.block.get("finess_geographique") or (None,))[0])
+            centre, cpam = _first(lines, rows, "centre"), _first(lines, rows, "cpam")
             if centre is None and "centre" in table.block:
                 centre = str(table.block["centre"][0])
             out.append(TableSummary(path, table.sheet, centre, geo, cpam, len(table.rows), e + fe, w + fw))
     return out
 
 
-def _first(lines: pd.DataFrame, key: tuple, column: str) -> str | None:
-    if column not in lines or lines.empty:
+def _first(lines: pd.DataFrame, rows: np.ndarray | None, column: str) -> str | None:
+    """The first value of a column among some lines (positions), as text."""
+    if column not in lines or rows is None or not len(rows):
         return None
-    values = lines.loc[(lines["path"] == key[0]) & (lines["sheet"] == key[1]), column].dropna()
-    return str(values.iloc[0]) if len(values) else None
+    part = lines[column].iloc[rows]
+    known = part.notna().to_numpy()
+    return str(part.iloc[int(known.argmax())]) if known.any() else None

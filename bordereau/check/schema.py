@@ -10,6 +10,9 @@ validated once per distinct value.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import numpy as np
 import pandas as pd
 
 from bordereau.identifiers import nir_problem, vaccine_code_problem
@@ -27,7 +30,8 @@ UNREADABLE_CODE = {
 
 def distinct_problems(values: pd.Series, problem) -> dict[str, str]:
     """{value: reason} for the distinct non-empty values that `problem` rejects."""
-    return {v: reason for v in values.dropna().unique() if (reason := problem(v))}
+    distinct = pd.unique(values.to_numpy(dtype=object))
+    return {v: reason for v in distinct[pd.notna(distinct)] if (reason := problem(v))}
 
 
 def _passing_or_empty(passed: pd.Series, column: pd.Series) -> pd.Series:
@@ -67,13 +71,18 @@ def line_rules(frame: pd.DataFrame, regimes: set[str], nir_problems: dict,
 def failures(frame: pd.DataFrame, regimes: set[str], nir_problems: dict,
              code_problems: dict) -> list[tuple[object, str, str]]:
     """(index, column key, code) of every failing cell, every rule run."""
-    found = []
+    return [(i, key, code) for key, code, failing in failing_masks(frame, regimes, nir_problems, code_problems)
+            for i in frame.index[failing]]
+
+
+def failing_masks(frame: pd.DataFrame, regimes: set[str], nir_problems: dict,
+                  code_problems: dict) -> Iterator[tuple[str, str, np.ndarray]]:
+    """(column key, code, mask of the failing lines) of every rule that some line fails, in the order they run."""
     for key, rules in line_rules(frame, regimes, nir_problems, code_problems).items():
         for code, passed in rules:
             failing = ~passed.to_numpy(dtype=bool)
             if failing.any():
-                found.extend((i, key, code) for i in frame.index[failing])
-    return found
+                yield key, code, failing
 
 
 def identifier_problems(frame: pd.DataFrame) -> tuple[dict, dict]:

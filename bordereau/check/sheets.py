@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pandas as pd
 
+from bordereau.distinct import group_codes
 from bordereau.findings import Finding, make
 from bordereau.identifiers import finess_compact, finess_problem
 from bordereau.money import format_eur, from_cents
@@ -53,11 +55,10 @@ def _row(cell: str) -> int:
 
 def finess(table: Table, path: str, frame: pd.DataFrame, ref: Reference) -> Iterator[Finding]:
     """FINESS_INVALID, CENTRE_UNKNOWN and FINESS_MISMATCH, at the header-block cell or on each line."""
-    geo = frame["finess_geographique"] if "finess_geographique" in frame else pd.Series(dtype=object)
-    legal = frame["finess_juridique"] if "finess_juridique" in frame else pd.Series(None, index=frame.index)
-    pairs = pd.DataFrame({"geo": geo, "legal": legal}).astype(object)
-    pairs = pairs.where(pairs.notna(), None)
-    groups = pairs.groupby(["geo", "legal"], dropna=False, sort=False).groups
+    absent = pd.Series(None, index=frame.index, dtype=object)
+    geo = frame.get("finess_geographique", absent)
+    legal = frame.get("finess_juridique", absent)
+    groups = _pairs(geo, legal, frame.index)
     if frame.empty:  # a table without lines: its header block is still checked
         groups = {tuple(_compact(table.block.get(k, (None,))[0]) for k in ("finess_geographique", "finess_juridique")):
                   pd.Index([])}
@@ -65,6 +66,19 @@ def finess(table: Table, path: str, frame: pd.DataFrame, ref: Reference) -> Iter
         g, j = (None if v is None or v != v else v for v in (g, j))
         for code, key, values in _finess_problems(g, j, ref):
             yield from _at(table, path, frame, rows, code, key, values)
+
+
+def _pairs(geo: pd.Series, legal: pd.Series, index: pd.Index) -> dict[tuple, pd.Index]:
+    """The lines (index labels) of each distinct (FINESS géographique, juridique) pair, in order of first appearance;
+    a missing FINESS is None."""
+    if not len(index):
+        return {}
+    codes, firsts = group_codes([geo, legal])
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(firsts)))[:-1]
+    values = [[None if v is None or v != v else v for v in column.to_numpy(dtype=object)[firsts].tolist()]
+              for column in (geo, legal)]
+    return {pair: index[rows] for pair, rows in zip(zip(*values, strict=True), np.split(order, bounds), strict=True)}
 
 
 def _compact(value: object) -> str | None:

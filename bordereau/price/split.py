@@ -16,6 +16,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from bordereau.distinct import group_codes, int_column, object_column, rows_of
 from bordereau.money import from_cents, round_half_up, to_cents
 from bordereau.reference.data import Reference
 
@@ -48,22 +49,6 @@ def age_on(birth: pd.Series, day: pd.Series) -> pd.Series:
     return (years - before_birthday.astype("Int64")).astype("Int64")
 
 
-def _unique_map(frame: pd.DataFrame, keys: list[str], compute) -> list:
-    """`compute(*key_values)` once per distinct combination of the key columns, mapped back to every row.
-
-    Missing values reach `compute` as None.
-    """
-    if frame.empty:
-        return []
-    groups = frame.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
-    firsts = pd.Series(np.arange(len(frame))).groupby(groups).first().to_numpy()
-    distinct = frame[keys].iloc[firsts].astype(object)
-    distinct = distinct.where(distinct.notna(), None)
-    results = np.empty(len(firsts), dtype=object)
-    results[:] = [compute(*values) for values in distinct.itertuples(index=False, name=None)]
-    return list(results[groups])
-
-
 def vaccine_columns(frame: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     """Class, CIP13, public and negotiated unit prices (cents) of each line's vaccine on its date."""
     codes = frame["code_vaccin"]
@@ -89,10 +74,11 @@ def vaccine_columns(frame: pd.DataFrame, ref: Reference) -> pd.DataFrame:
             f"{public.start:%d/%m/%Y} ({public.source})" if assumed else None,
         )
 
-    found = _unique_map(work, ["cip13", "day", "dept"], prices)
-    out["prix_public"] = pd.array([p[0] for p in found], dtype="Int64")
-    out["prix_negocie"] = pd.array([p[1] for p in found], dtype="Int64")
-    out["prix_public_suppose"] = [p[2] for p in found]  # before the first observation: the one used (date, source)
+    rows, found = rows_of(work, ["cip13", "day", "dept"], prices)
+    out["prix_public"] = int_column([p[0] for p in found], rows)
+    out["prix_negocie"] = int_column([p[1] for p in found], rows)
+    out["prix_public_suppose"] = object_column([p[2] for p in found], rows)  # before the first observation: the one
+    # used (date, source)
     return out
 
 
@@ -137,21 +123,26 @@ def split_columns(frame: pd.DataFrame, classes: pd.Series, ref: Reference, price
         found = ref.rate_sets[set_i].rule_for(classe, coverage, regime, age)
         return (found.amo, found.total, found.motif) if found else (None, None, None)
 
-    rates = _unique_map(work, ["set", "classe", "coverage", "regime", "age"], rule)
-    work["a"] = [r[0] for r in rates]
-    work["t"] = [r[1] for r in rates]
+    rate_rows, rates = rows_of(work, ["set", "classe", "coverage", "regime", "age"], rule)
+    # a split per distinct (price, amo rate, total rate): equal rates found under two keys are one
+    rate_of, rate_firsts = group_codes([pd.Series([r[0] for r in rates], dtype=object),
+                                        pd.Series([r[1] for r in rates], dtype=object)])
+    pairs = [rates[i][:2] for i in rate_firsts]
+    rate_codes = rate_of[rate_rows]
 
-    def parts(prix: int | None, a: Decimal | None, t: Decimal | None) -> tuple:
+    def parts(prix: int | None, rate: int) -> tuple:
+        a, t = pairs[rate]
         if prix is None or a is None:
             return (None,) * 4
         s = split(from_cents(prix), a, t)
         return (to_cents(s.amo), to_cents(s.complementaire), to_cents(s.total), to_cents(s.fir))
 
-    amounts = _unique_map(work, ["prix", "a", "t"], parts)
+    keyed = pd.DataFrame({"prix": work["prix"], "rate": rate_codes}, index=frame.index)
+    rows, amounts = rows_of(keyed, ["prix", "rate"], parts)
     out = pd.DataFrame(index=frame.index)
     for i, name in enumerate(("amo", "complementaire", "total", "fir")):
-        out[name] = pd.array([p[i] for p in amounts], dtype="Int64")
-    out["motif"] = [r[2] for r in rates]
+        out[name] = int_column([p[i] for p in amounts], rows)
+    out["motif"] = object_column([r[2] for r in rates], rate_rows)
     out["rate_missing"] = (work["set"] == -1).to_numpy() & frame["date_administration"].notna().to_numpy()
     return out
 
