@@ -59,7 +59,11 @@ def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
         yield rest
 
 
-_FAR_REF = re.compile(rb'<c r="([A-Z]{2,}\d+|[A-Z]\d{6,})"')  # beyond column Z or row 99,999
+# beyond column Z or row 99,999: the cells a usual bordereau never has (in any case, `$` allowed, as xlsx_extent)
+_FAR_ROW = re.compile(rb'<c r="\$?[A-Za-z]+\$?(\d{6,})')
+_FAR_COLUMN = re.compile(rb'<c r="\$?([A-Za-z]{2,})\$?\d')
+# a tag starting `<c` that is not a cell written `<c r="..."` within A1:Z99999 (`<cols>`, `<cfRule>`, a far cell...)
+_NOT_NEAR = re.compile(rb'<c(?! r="[A-Z]\d{1,5}")')
 
 
 def _plain_cells(chunk: bytes) -> bool:
@@ -79,19 +83,39 @@ def _plain_cells(chunk: bytes) -> bool:
     return cells == referenced and b":c " not in chunk and b":c>" not in chunk and b":c/>" not in chunk
 
 
+def _all_near(chunk: bytes) -> bool:
+    """Whether every tag of the chunk starting `<c` is a cell written `<c r="` within A1:Z99999, and no tag has a
+    namespace prefix ending in `c`: one regular-expression pass over the chunk, the common case of a bordereau's
+    lines (a colon is rare in a sheet's XML: the two-byte search runs only when there is one).
+
+    >>> _all_near(b'<row r="9"><c r="A9" t="s"><v>0</v></c><c r="Z99999"/></row>')
+    True
+    >>> chunks = b'<c r="AA1"/>', b'<c r="A100000"/>', b'<cols/>', b'<x:c r="A1"/>', b'<c s="1" r="A1"/>'
+    >>> [_all_near(c) for c in chunks]
+    [False, False, False, False, False]
+    """
+    return _NOT_NEAR.search(chunk) is None and (b":" not in chunk or b":c" not in chunk)
+
+
 def quick_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
     """An upper bound of (rows, columns) of an xlsx sheet, found fast: every cell is written `<c r="...`` (as Excel,
     LibreOffice and the usual libraries write them), and only references beyond Z or row 99,999 are read one by one.
-    None when the sheet is written otherwise: xlsx_extent then tells exactly."""
+    None when the sheet is written otherwise: xlsx_extent then tells exactly.
+
+    A chunk whose cells all lie within A1:Z99999 (`_all_near`, one pass) adds nothing to the bound; only the other
+    chunks are counted and searched for far references."""
     rows, columns = 99_999, 26
     with archive.open(part) as handle:
         for chunk in _chunks(handle):
+            if _all_near(chunk):
+                continue
             if not _plain_cells(chunk):
                 return None
-            for ref in _FAR_REF.findall(chunk):
-                digits = ref.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-                rows = max(rows, int(digits))
-                columns = max(columns, column_number(ref[:len(ref) - len(digits)]))
+            far_rows = _FAR_ROW.findall(chunk)
+            if far_rows:
+                rows = max(rows, max(map(int, set(far_rows))))
+            for letters in set(_FAR_COLUMN.findall(chunk)):
+                columns = max(columns, column_number(letters))
     return rows, columns
 
 
