@@ -75,7 +75,7 @@ def _columns(table: Table, keys: list[str]) -> dict[str, np.ndarray | list]:
         except ValueError:  # rows of unequal lengths
             block = None
         if block is not None and block.shape == (len(rows), width):
-            return dict(zip(keys, np.ascontiguousarray(block[:, where].T), strict=True))
+            return dict(zip(keys, block.T[where], strict=True))  # one copy, a contiguous row per column
     return {key: list(map(itemgetter(i), rows)) for key, i in zip(keys, indices, strict=True)}
 
 
