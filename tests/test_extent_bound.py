@@ -39,11 +39,13 @@ _ROWS = st.sampled_from([1, 7, 99_999, 100_000, 299_999, 300_000, 1_048_576, 123
 
 @st.composite
 def _cell(draw) -> str:
-    ref = f"{draw(_LETTERS)}{draw(_ROWS)}"
+    letters, row = draw(_LETTERS), draw(_ROWS)
+    ref = f"{letters}{row}"
     return draw(st.sampled_from([
         f'<c r="{ref}"><v>1</v></c>', f'<c r="{ref}" t="s"><v>0</v></c>', f'<c r="{ref}"/>',
         f'<c s="1" r="{ref}"/>', f"<c r='{ref}'/>", f'<x:c r="{ref}"/>', "<c><v>2</v></c>",
-        f'<c  r="{ref}"/>', f'<c r="0{ref}"/>', '<cols><col min="1" max="3"/></cols>', '<cfRule type="x"/>',
+        f'<c  r="{ref}"/>', f'<c r="0{ref}"/>', f'<c r="{letters}00{row}"/>',
+        '<cols><col min="1" max="3"/></cols>', '<cfRule type="x"/>',
         '<c r="A1"><v>10:30</v></c>', '<c r="B2" t="inlineStr"><is><t>a:c</t></is></c>',
     ]))
 
@@ -62,12 +64,12 @@ def _archive(xml: bytes) -> zipfile.ZipFile:
 
 
 @pytest.mark.parametrize("chunk", [40, 257, 1 << 20])
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(near=st.lists(st.sampled_from(['<c r="A1"><v>1</v></c>', '<c r="M99999" t="s"><v>3</v></c>']), max_size=30),
        cells=st.lists(_cell(), max_size=12), at=st.integers(0, 30))
 def test_the_quick_extent_is_unchanged_and_a_bound(monkeypatch, chunk, near, cells, at):
     monkeypatch.setattr(extent, "CHUNK", chunk)
-    archive = _archive(_sheet(near[:at] + cells + near[at:]))
+    archive = _archive(_sheet([*near[:at], *cells, *near[at:]]))
     part = "xl/worksheets/sheet1.xml"
     quick = quick_extent(archive, part)
     reference = _reference_quick_extent(archive, part)
@@ -87,3 +89,12 @@ def test_a_far_cell_in_a_sheet_of_near_chunks_is_found(monkeypatch):
     near = ['<c r="B5"><v>1</v></c>'] * 200
     archive = _archive(_sheet([*near[:150], '<c r="XFD1048576"/>', *near[150:]]))
     assert quick_extent(archive, "xl/worksheets/sheet1.xml") == (1_048_576, 16_384)
+
+
+@pytest.mark.parametrize("chunk", [64, 1 << 20])
+def test_a_far_row_above_the_last_cell_of_its_chunk_is_found(monkeypatch, chunk):
+    """A sheet not written in order: the last cell of a chunk is not its largest row."""
+    monkeypatch.setattr(extent, "CHUNK", chunk)
+    cells = ['<c r="C150000"/>', '<c r="B700000"><v>1</v></c>', '<c r="A0300000"/>', '<c r="D200000"/>']
+    archive = _archive(_sheet(cells * 3))
+    assert quick_extent(archive, "xl/worksheets/sheet1.xml") == (700_000, 26)
