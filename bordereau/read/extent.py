@@ -9,6 +9,7 @@ number of rows and columns the reader would allocate.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -59,7 +60,11 @@ def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
         yield rest
 
 
-_FAR_REF = re.compile(rb'<c r="([A-Z]{2,}\d+|[A-Z]\d{6,})"')  # beyond column Z or row 99,999
+# beyond column Z or row 99,999: the cells a usual bordereau never has (in any case, `$` allowed, as xlsx_extent)
+_FAR_ROW = re.compile(rb'<c r="\$?[A-Za-z]+\$?(\d{6,})')
+_FAR_COLUMN = re.compile(rb'<c r="\$?([A-Za-z]{2,})\$?\d')
+# a tag starting `<c` that is not a cell written `<c r="..."` within A1:Z99999 (`<cols>`, `<cfRule>`, a far cell...)
+_NOT_NEAR = re.compile(rb'<c(?! r="[A-Z]\d{1,5}")')
 
 
 def _plain_cells(chunk: bytes) -> bool:
@@ -79,19 +84,71 @@ def _plain_cells(chunk: bytes) -> bool:
     return cells == referenced and b":c " not in chunk and b":c>" not in chunk and b":c/>" not in chunk
 
 
+def _all_near(chunk: bytes) -> bool:
+    """Whether every tag of the chunk starting `<c` is a cell written `<c r="` within A1:Z99999, and no tag has a
+    namespace prefix ending in `c`: one regular-expression pass over the chunk, the common case of a bordereau's
+    lines (a colon is rare in a sheet's XML: the two-byte search runs only when there is one).
+
+    >>> _all_near(b'<row r="9"><c r="A9" t="s"><v>0</v></c><c r="Z99999"/></row>')
+    True
+    >>> chunks = b'<c r="AA1"/>', b'<c r="A100000"/>', b'<cols/>', b'<x:c r="A1"/>', b'<c s="1" r="A1"/>'
+    >>> [_all_near(c) for c in chunks]
+    [False, False, False, False, False]
+    """
+    return _NOT_NEAR.search(chunk) is None and (b":" not in chunk or b":c" not in chunk)
+
+
+# a tag starting `<c` that is not a cell written `<c r="..."` in columns A to Z
+_NOT_A_TO_Z = re.compile(rb'<c(?! r="[A-Z]\d{1,9}")')
+
+
+@functools.lru_cache(maxsize=64)
+def _rows_above(bound: int, letters: bytes = rb"\$?[A-Za-z]+\$?") -> re.Pattern[bytes]:
+    """A cell reference whose row number is above `bound`, leading zeros ignored; `letters` is what comes before.
+
+    >>> [bool(_rows_above(299_999).match(c)) for c in (b'<c r="A300000"', b'<c r="$ab$0299999"', b'<c r="A1000000"')]
+    [True, False, True]
+    """
+    digits = str(bound)
+    above = [rf"[1-9]\d{{{len(digits)},}}"]  # more digits
+    for i, d in enumerate(digits):  # as many digits, a greater one at position i
+        if d != "9":
+            above.append(rf"{digits[:i]}[{int(d) + 1}-9]\d{{{len(digits) - i - 1}}}")
+    return re.compile(rb'<c r="' + letters + rb"0*(?:" + "|".join(above).encode() + rb")(?!\d)")
+
+
+def _far_rows(chunk: bytes, rows: int, a_to_z: bool) -> int:
+    """The largest row number of the chunk's references, if above `rows`. A sheet written in order has it in its
+    last cell: that one is read, and one search checks that no reference is above it; otherwise all are read.
+    `a_to_z`: every cell of the chunk is written `<c r="` and one letter (a simpler search)."""
+    last = _FAR_ROW.match(chunk, max(chunk.rfind(b'<c r="'), 0))
+    if last:
+        rows = max(rows, int(last.group(1)))
+    if (_rows_above(rows, rb"[A-Z]") if a_to_z else _rows_above(rows)).search(chunk) is None:
+        return rows
+    return max(rows, max(map(int, set(_FAR_ROW.findall(chunk)))))
+
+
 def quick_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
     """An upper bound of (rows, columns) of an xlsx sheet, found fast: every cell is written `<c r="...`` (as Excel,
-    LibreOffice and the usual libraries write them), and only references beyond Z or row 99,999 are read one by one.
-    None when the sheet is written otherwise: xlsx_extent then tells exactly."""
+    LibreOffice and the usual libraries write them), and only references beyond Z or row 99,999 are read.
+    None when the sheet is written otherwise: xlsx_extent then tells exactly.
+
+    A chunk whose cells all lie within A1:Z99999 (`_all_near`, one pass) adds nothing to the bound. In the others, a
+    second pass tells whether every cell lies in columns A to Z (else they are counted and searched one by one), and
+    a third whether a row is above the last cell's (else every reference is read)."""
     rows, columns = 99_999, 26
     with archive.open(part) as handle:
         for chunk in _chunks(handle):
-            if not _plain_cells(chunk):
-                return None
-            for ref in _FAR_REF.findall(chunk):
-                digits = ref.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-                rows = max(rows, int(digits))
-                columns = max(columns, column_number(ref[:len(ref) - len(digits)]))
+            if _all_near(chunk):
+                continue
+            a_to_z = _NOT_A_TO_Z.search(chunk) is None and (b":" not in chunk or b":c" not in chunk)
+            if not a_to_z:
+                if not _plain_cells(chunk):
+                    return None
+                for letters in set(_FAR_COLUMN.findall(chunk)):
+                    columns = max(columns, column_number(letters))
+            rows = _far_rows(chunk, rows, a_to_z)
     return rows, columns
 
 
