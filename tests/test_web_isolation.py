@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from service import CAMBRAI, ENGINES, LILLE, TODAY, make_service, workbook
+from service import CAMBRAI, ENGINES, LILLE, TODAY, running, workbook
 from starlette.routing import Route
 from typer.testing import CliRunner
 
@@ -23,12 +23,9 @@ OPEN = {"POST /api/session", "GET /connexion", "POST /connexion"}  # what one ca
 @pytest.fixture(scope="module", params=ENGINES)
 def service(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("isolation")
-    made = make_service(request.param, folder)
-    with clock.fixed(TODAY):
+    with running(request.param, folder) as made, clock.fixed(TODAY):
         made.objects, made.secrets = _objects_of_595(made, folder)
         yield made
-    made.app.state.checker.close()
-    made.ledger.engine.dispose()
 
 
 def _post(service, role: str, url: str, **kwargs):
