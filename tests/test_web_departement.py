@@ -59,7 +59,8 @@ def cli_run(*args, code: int | None = 0):
 
 ROUTES = [("get", "/api/depots"), ("post", "/api/exports"), ("get", "/api/exports/1.zip"),
           ("get", "/api/exports/1/fichiers/recapitulatif-595.pdf"), ("post", "/api/exports/1/envoi"),
-          ("post", "/api/paiements"), ("post", "/api/rejets"), ("get", "/api/suivi"), ("get", "/api/journal")]
+          ("post", "/api/paiements"), ("post", "/api/paiements/1/ignorer"), ("post", "/api/paiements/1/affecter"),
+          ("post", "/api/rejets"), ("get", "/api/suivi"), ("get", "/api/journal")]
 PAGES = ["/departement", "/suivi", "/journal"]
 
 

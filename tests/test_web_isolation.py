@@ -49,9 +49,12 @@ def _objects_of_595(service, folder: Path) -> tuple[dict[str, int | str], list[s
     audit_id = int(audited.headers["location"].rsplit("/", 1)[1])
     upload = service.upload("centre_a", workbook(folder / "octobre.xlsx", LILLE, n=2, first=40)).json()
     number = export["bordereaux"][0]
+    statement = b"Date;Payeur;Montant;Libell\xc3\xa9\n23/11/2026;CPAM 595;7,77;VIR DIVERS\n"  # a payment left unmatched
+    [payment] = _post(service, "departement", "/api/paiements",
+                      files={"releve": ("releve.csv", statement)}).json()["unmatched"]
     objects = {"export_id": export["id"], "ref": export["id"], "name": export["to_sign"][0], "audit_id": audit_id,
-               "upload_id": upload["id"]}
-    return objects, [number, f"/exports/{export['id']}.zip", f"/audits/{audit_id}\"", "octobre.xlsx"]
+               "upload_id": upload["id"], "payment_id": payment["id"]}
+    return objects, [number, f"/exports/{export['id']}.zip", f"/audits/{audit_id}\"", "octobre.xlsx", "VIR DIVERS"]
 
 
 def routes(app) -> list[tuple[str, str]]:
