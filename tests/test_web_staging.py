@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def test_a_working_folder_is_private_named_after_its_process_and_removed_after_u
         if os.name == "posix":
             assert made.stat().st_mode & 0o777 == 0o700 and staging.root().stat().st_mode & 0o077 == 0
         (made / "envoi.xlsx").write_bytes(b"x")
-        assert staging.sweep() == []  # this process lives: kept
+        assert staging.sweep(staging.root()) == []  # this process lives: kept
     assert not made.exists()
     with pytest.raises(RuntimeError), staging.folder("audit") as failed:
         raise RuntimeError("boom")
@@ -61,13 +62,38 @@ def test_the_sweep_removes_the_folders_of_dead_processes_only():
         os.utime(old_elsewhere, (two_hours_ago, two_hours_ago))
         foreign = staging.root() / "notes-de-quelquun"
         foreign.mkdir()
-        assert sorted(staging.sweep()) == sorted([dead, old_elsewhere])
+        assert sorted(staging.sweep(staging.root())) == sorted([dead, old_elsewhere])
         assert all(p.exists() for p in (mine, living, young_elsewhere, foreign))
         assert not dead.exists() and not old_elsewhere.exists()
     finally:
         sleeper.kill()
         sleeper.wait()
-    assert staging.sweep() == [living]  # its process is gone now
+    assert staging.sweep(staging.root()) == [living]  # its process is gone now
+
+
+def test_without_a_writable_data_directory_the_folders_go_to_this_users_temporary_folder(tmp_path: Path,
+                                                                                          monkeypatch):
+    """A systemd unit with ProtectHome=yes cannot write the data directory: a folder of this user in the temporary
+    directory takes its place (swept the same way); one planted by someone else (a link) is never used."""
+    blocked = tmp_path / "fichier"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocked / "data"))  # under a file: cannot be created
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    with staging.folder("export") as made:
+        assert made.parent == staging.fallback() and staging.owner(made)[1] == os.getpid()
+        if os.name == "posix":
+            assert staging.fallback().stat().st_mode & 0o077 == 0
+    dead = staging.fallback() / f"envoi-{owner_tag()}-abcd_123".replace(f"-{os.getpid()}-", f"-{dead_pid()}-")
+    dead.mkdir()
+    assert staging.sweep() == [dead]
+    staging.fallback().rmdir()
+    elsewhere = tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    staging.fallback().symlink_to(elsewhere)
+    with staging.folder("export") as made:
+        assert made.parent == tmp_path / "tmp" and made.name.startswith("bordereau-export-")
+    assert staging.sweep() == [] and list(elsewhere.iterdir()) == []
 
 
 def test_opening_the_ledger_sweeps_abandoned_folders(tmp_path: Path):

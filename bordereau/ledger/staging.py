@@ -2,8 +2,10 @@
 exported or audited: the deposited workbooks of an export (`envois/`) and the export written beside them, an upload
 being checked, an agent's files being audited.
 
-They are all in one known place, the `travail/` folder of the data directory (readable by its owner only), and each
-is named after the process that made it: `<kind>-<host>-<pid>-XXXXXXXX`. The process removes its folder when it is
+They are all in one known place, the `travail/` folder of the data directory (readable by its owner only), or, where
+that directory cannot be written (a systemd unit with ProtectHome=yes and ProtectSystem=strict), a folder of this
+user in the temporary directory, `bordereau-travail-<uid>` (the unit's own /tmp with PrivateTmp=yes); each is named
+after the process that made it: `<kind>-<host>-<pid>-XXXXXXXX`. The process removes its folder when it is
 done; a process killed meanwhile (a worker's SIGKILL, a power cut) cannot, and the NIRs would stay on disk. So the
 folders whose process is gone are swept whenever the ledger is opened (`open_ledger`: a service's start-up, each
 worker's, the replacement of a dead worker, every command), beside the recovery of the ledger's exports.
@@ -20,6 +22,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,11 +41,36 @@ def root() -> Path:
     return Path(platformdirs.user_data_dir("bordereau")) / "travail"
 
 
+def fallback() -> Path:
+    """Where they are when the data directory cannot be written: a folder of this user in the temporary directory."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"bordereau-travail-{uid}"
+
+
+def _ready(base: Path) -> bool:
+    """Create `base` (mode 0700) if need be; whether it is a real folder of this user (not a link someone planted)."""
+    try:
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return False
+    return _mine(base) and os.access(base, os.W_OK)
+
+
+def _mine(base: Path) -> bool:
+    try:
+        info = base.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and (not hasattr(os, "getuid") or info.st_uid == os.getuid())
+
+
 def make(kind: str) -> Path:
     """A new private folder `<kind>-<host>-<pid>-XXXXXXXX` (mode 0700) of this process; the caller removes it."""
-    base = root()
-    base.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return Path(tempfile.mkdtemp(prefix=f"{kind}-{owner_tag()}-", dir=base))
+    for base in (root(), fallback()):
+        if _ready(base):
+            with contextlib.suppress(OSError):
+                return Path(tempfile.mkdtemp(prefix=f"{kind}-{owner_tag()}-", dir=base))
+    return Path(tempfile.mkdtemp(prefix=f"bordereau-{kind}-{owner_tag()}-"))  # neither: the system's, as before
 
 
 @contextlib.contextmanager
@@ -77,8 +105,9 @@ def abandoned(path: Path, now: dt.datetime | None = None) -> bool:
 
 
 def sweep(base: Path | None = None) -> list[Path]:
-    """Remove the abandoned working folders (see `abandoned`); the ones removed."""
-    base = base or root()
+    """Remove the abandoned working folders (see `abandoned`) of `base` (default: both places); the ones removed."""
+    if base is None:
+        return sweep(root()) + (sweep(fallback()) if _mine(fallback()) else [])
     try:
         candidates = [p for p in base.iterdir() if p.is_dir() and not p.is_symlink()]
     except OSError:
