@@ -69,8 +69,8 @@ def make(kind: str) -> Path:
     for base in (root(), fallback()):
         if _ready(base):
             with contextlib.suppress(OSError):
-                return Path(tempfile.mkdtemp(prefix=f"{kind}-{owner_tag()}-", dir=base))
-    return Path(tempfile.mkdtemp(prefix=f"bordereau-{kind}-{owner_tag()}-"))  # neither: the system's, as before
+                return Path(tempfile.mkdtemp(prefix=f"{kind}-{owner_tag()}-", dir=base)).absolute()
+    return Path(tempfile.mkdtemp(prefix=f"bordereau-{kind}-{owner_tag()}-")).absolute()  # neither: as before
 
 
 @contextlib.contextmanager
