@@ -3,6 +3,7 @@ set), its six kinds of visitors, and workbooks made by code. Imported by the tes
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
@@ -18,6 +19,7 @@ with warnings.catch_warnings():  # starlette would rather have httpx's successor
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from bordereau import clock
 from bordereau.ledger import open_ledger
 from bordereau.ledger.accounts import add_user
 from bordereau.reference.data import load_reference
@@ -28,6 +30,7 @@ ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG, reason="BORDEREAU_TEST_PG not set (.ci/run starts a PostgreSQL server and sets it)"))]
 TODAY = dt.date(2026, 11, 23)
 LILLE, CAMBRAI = "590780102", "590780011"  # CPAM 595 and 599
+ROUBAIX = "590780094"  # a third centre, CPAM 595 like Lille (the SPS d'Haubourdin)
 PASSWORD = "correct horse battery"
 ROLES = ("anonyme", "centre_a", "centre_b", "departement", "cpam_595", "cpam_599")
 GARDASIL = "3400930056202"
@@ -99,6 +102,26 @@ def make_service(engine: str, folder: Path) -> Service:
     ledger.engine.dispose()
     app = create_app(db, key, checkers=1)
     return Service(app, db, key, folder)
+
+
+@contextlib.contextmanager
+def running(engine: str, folder: Path):
+    """make_service, then its checking process and its connections closed (the module-scoped fixtures use it)."""
+    made = make_service(engine, folder)
+    try:
+        yield made
+    finally:
+        made.app.state.checker.close()
+        made.ledger.engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def service(request, tmp_path: Path):
+    """The service of one test, on each engine, at TODAY; a third centre account `centre_c` (ROUBAIX, CPAM 595) beside
+    the six visitors. A test module imports it (`from service import service`; F811 is silenced for test_web_*)."""
+    with running(request.param, tmp_path) as made, clock.fixed(TODAY):
+        add_user(made.ledger, REF, "centre_c", PASSWORD, "centre", [ROUBAIX])
+        yield made
 
 
 def pupil(n: int, birth: dt.date = dt.date(2013, 3, 12)) -> dict:

@@ -30,7 +30,7 @@ def server(tmp_path: Path):
         yield url
 
 
-def test_a_centre_manager_checks_and_deposits_in_a_browser(server, browser, tmp_path: Path):  # noqa: F811
+def test_a_centre_manager_checks_and_deposits_in_a_browser(server, browser, tmp_path: Path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ready

@@ -57,7 +57,7 @@ def server(tmp_path: Path):
         yield url, tmp_path / "petra"
 
 
-def test_a_cpam_agent_audits_and_takes_the_rejection_statement_in_a_browser(server, browser, tmp_path: Path):  # noqa: F811
+def test_a_cpam_agent_audits_and_takes_the_rejection_statement_in_a_browser(server, browser, tmp_path: Path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ready

@@ -48,7 +48,7 @@ def server(tmp_path: Path):
     app.state.checker.close()
 
 
-def test_the_weekly_cycle_in_a_browser(server, browser, tmp_path: Path):  # noqa: F811
+def test_the_weekly_cycle_in_a_browser(server, browser, tmp_path: Path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ready

@@ -8,23 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-from service import CAMBRAI, ENGINES, LILLE, PASSWORD, REF, TODAY, make_service, workbook
+from service import CAMBRAI, LILLE, PASSWORD, REF, TODAY, service, workbook  # noqa: F401 (service: the fixture)
 from typer.testing import CliRunner
 
-from bordereau import clock
 from cli import app as cli
 
 A, B, DEP = "centre_a", "centre_b", "departement"
 runner = CliRunner()
-
-
-@pytest.fixture(params=ENGINES)
-def service(request, tmp_path: Path):
-    made = make_service(request.param, tmp_path)
-    with clock.fixed(TODAY):
-        yield made
-    made.app.state.checker.close()
-    made.ledger.engine.dispose()
 
 
 def check_json(service, folder: Path, name: str, monkeypatch) -> dict:

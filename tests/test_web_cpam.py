@@ -15,25 +15,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import edit_workbook
-from service import CAMBRAI, ENGINES, LILLE, TODAY, make_service, workbook
+from service import CAMBRAI, LILLE, TODAY, service, workbook  # noqa: F401 (service: the fixture)
 from typer.testing import CliRunner
 
-from bordereau import clock
 from bordereau.web.exports import unpack_folder
 from cli import app as cli
 
 runner = CliRunner()
 FIRST, TOTAL_COLUMN = 10, 15  # exported layout: first line on row 10, « Montant total » in column O
 A595, A599 = "cpam_595", "cpam_599"
-
-
-@pytest.fixture(params=ENGINES)
-def service(request, tmp_path: Path):
-    made = make_service(request.param, tmp_path)
-    with clock.fixed(TODAY):
-        yield made
-    made.app.state.checker.close()
-    made.ledger.engine.dispose()
 
 
 def cli_run(service, *args: str, cwd: Path | None = None, monkeypatch=None):

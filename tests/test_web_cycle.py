@@ -12,28 +12,15 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from conftest import edit_workbook
-from service import CAMBRAI, ENGINES, LILLE, PASSWORD, REF, TODAY, make_service
-from test_web_departement import ROUBAIX as HAUBOURDIN  # the SPS d'Haubourdin (590780094), CPAM 595
+from service import CAMBRAI, LILLE, service  # noqa: F401 (service: the fixture)
+from service import ROUBAIX as HAUBOURDIN
 from test_web_departement import cli_run, post, three_centres
 
-from bordereau import clock
-from bordereau.ledger.accounts import add_user
 from bordereau.web.exports import unpack_folder
 
 DEP, AGENT = "departement", "cpam_595"
 FIRST, DATE_COLUMN = 10, 10  # exported layout: first line on row 10, « Date d'administration » in column J
-
-
-@pytest.fixture(params=ENGINES)
-def service(request, tmp_path: Path):
-    made = make_service(request.param, tmp_path)
-    add_user(made.ledger, REF, "centre_c", PASSWORD, "centre", [HAUBOURDIN])
-    with clock.fixed(TODAY):
-        yield made
-    made.app.state.checker.close()
-    made.ledger.engine.dispose()
 
 
 def forge_date(path: Path, target: Path) -> Path:

@@ -14,26 +14,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from service import CAMBRAI, ENGINES, LILLE, PASSWORD, REF, TODAY, make_service, workbook
+from service import CAMBRAI, LILLE, REF, ROUBAIX, TODAY, service, workbook  # noqa: F401 (service: the fixture)
 from typer.testing import CliRunner
 
 from bordereau import clock
-from bordereau.ledger.accounts import add_user
 from cli import app as cli
 
 DEP = "departement"
-ROUBAIX = "590780094"  # a third centre, CPAM 595 like Lille
 runner = CliRunner()
-
-
-@pytest.fixture(params=ENGINES)
-def service(request, tmp_path: Path):
-    made = make_service(request.param, tmp_path)
-    add_user(made.ledger, REF, "centre_c", PASSWORD, "centre", [ROUBAIX])
-    with clock.fixed(TODAY):
-        yield made
-    made.app.state.checker.close()
-    made.ledger.engine.dispose()
 
 
 def deposit(service, role: str, path: Path) -> int:
@@ -71,7 +59,8 @@ def cli_run(*args, code: int | None = 0):
 
 ROUTES = [("get", "/api/depots"), ("post", "/api/exports"), ("get", "/api/exports/1.zip"),
           ("get", "/api/exports/1/fichiers/recapitulatif-595.pdf"), ("post", "/api/exports/1/envoi"),
-          ("post", "/api/paiements"), ("post", "/api/rejets"), ("get", "/api/suivi"), ("get", "/api/journal")]
+          ("post", "/api/paiements"), ("post", "/api/paiements/1/ignorer"), ("post", "/api/paiements/1/affecter"),
+          ("post", "/api/rejets"), ("get", "/api/suivi"), ("get", "/api/journal")]
 PAGES = ["/departement", "/suivi", "/journal"]
 
 

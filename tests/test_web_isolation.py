@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from service import CAMBRAI, ENGINES, LILLE, TODAY, make_service, workbook
+from service import CAMBRAI, ENGINES, LILLE, TODAY, running, workbook
 from starlette.routing import Route
 from typer.testing import CliRunner
 
@@ -23,12 +23,9 @@ OPEN = {"POST /api/session", "GET /connexion", "POST /connexion"}  # what one ca
 @pytest.fixture(scope="module", params=ENGINES)
 def service(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("isolation")
-    made = make_service(request.param, folder)
-    with clock.fixed(TODAY):
+    with running(request.param, folder) as made, clock.fixed(TODAY):
         made.objects, made.secrets = _objects_of_595(made, folder)
         yield made
-    made.app.state.checker.close()
-    made.ledger.engine.dispose()
 
 
 def _post(service, role: str, url: str, **kwargs):
@@ -52,9 +49,12 @@ def _objects_of_595(service, folder: Path) -> tuple[dict[str, int | str], list[s
     audit_id = int(audited.headers["location"].rsplit("/", 1)[1])
     upload = service.upload("centre_a", workbook(folder / "octobre.xlsx", LILLE, n=2, first=40)).json()
     number = export["bordereaux"][0]
+    statement = b"Date;Payeur;Montant;Libell\xc3\xa9\n23/11/2026;CPAM 595;7,77;VIR DIVERS\n"  # a payment left unmatched
+    [payment] = _post(service, "departement", "/api/paiements",
+                      files={"releve": ("releve.csv", statement)}).json()["unmatched"]
     objects = {"export_id": export["id"], "ref": export["id"], "name": export["to_sign"][0], "audit_id": audit_id,
-               "upload_id": upload["id"]}
-    return objects, [number, f"/exports/{export['id']}.zip", f"/audits/{audit_id}\"", "octobre.xlsx"]
+               "upload_id": upload["id"], "payment_id": payment["id"]}
+    return objects, [number, f"/exports/{export['id']}.zip", f"/audits/{audit_id}\"", "octobre.xlsx", "VIR DIVERS"]
 
 
 def routes(app) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ Without a session: 401 for the API, a redirect to the login page for pages; what
 from __future__ import annotations
 
 import pytest
-from service import CAMBRAI, ENGINES, LILLE, ROLES, TODAY, make_service, workbook
+from service import CAMBRAI, ENGINES, LILLE, ROLES, TODAY, running, workbook
 
 from bordereau import clock
 
@@ -49,13 +49,11 @@ EXPECTED = {
 @pytest.fixture(scope="module", params=ENGINES)
 def service(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("service")
-    made = make_service(request.param, folder)
-    made.clean = workbook(folder / "lille.xlsx", LILLE)
-    with clock.fixed(TODAY):
-        made.upload_id = made.upload(A, made.clean).json()["id"]
-    yield made
-    made.app.state.checker.close()
-    made.ledger.engine.dispose()
+    with running(request.param, folder) as made:
+        made.clean = workbook(folder / "lille.xlsx", LILLE)
+        with clock.fixed(TODAY):
+            made.upload_id = made.upload(A, made.clean).json()["id"]
+        yield made
 
 
 @pytest.fixture(autouse=True)

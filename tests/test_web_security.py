@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from service import LILLE, PASSWORD, TODAY, far_cell, make_service, workbook, zip_bomb
+from service import LILLE, PASSWORD, TODAY, far_cell, running, workbook, zip_bomb
 
 from bordereau import clock
 from bordereau.ledger.journal import events
@@ -18,10 +18,8 @@ A, B, DEP = "centre_a", "centre_b", "departement"
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    made = make_service("sqlite", tmp_path_factory.mktemp("security"))
-    yield made
-    made.app.state.checker.close()
-    made.ledger.engine.dispose()
+    with running("sqlite", tmp_path_factory.mktemp("security")) as made:
+        yield made
 
 
 @pytest.fixture(autouse=True)

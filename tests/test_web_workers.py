@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from service import CAMBRAI, LILLE, PASSWORD, PG, REF, fresh_db, workbook
 from workers import ROOT, serve
 
-from bordereau.ledger import open_ledger
+from bordereau.ledger import open_ledger, staging
 from bordereau.ledger.accounts import add_user
 from bordereau.ledger.schema import exports
 
@@ -215,7 +215,8 @@ def test_four_exports_of_one_cpam_over_both_workers_never_share_a_line_or_a_numb
 @pytest.mark.parametrize("stage", ["after-reserve", "after-rename"])
 def test_a_worker_killed_during_an_export_through_the_service_leaves_all_or_nothing(served, tmp_path: Path, stage):
     """Another instance of the service on the same database, whose export kills its worker (SIGKILL) at `stage`:
-    after its replacement opened the ledger, the ledger and the service's export records agree, the upload is
+    after its replacement opened the ledger, the ledger and the service's export records agree, the killed worker's
+    working folder (the copies of the deposited workbooks) is gone, the upload is
     « déposé » again (nothing exported), and a later export through the service makes it."""
     first = {"after-reserve": 400, "after-rename": 500}[stage]  # pupils of their own
     upload = deposit(served, "cambrai", workbook(tmp_path / "cambrai.xlsx", CAMBRAI, n=3, first=first),
@@ -238,6 +239,7 @@ def test_a_worker_killed_during_an_export_through_the_service_leaves_all_or_noth
             time.sleep(0.1)
         replacement = next(pid for pid in crashing.workers() if pid != _other)
         assert client.call("GET", "/connexion", replacement).status == 200
+        assert not [p for p in staging.root().glob("*") if (staging.owner(p) or ("", 0))[1] == doomed]  # NIRs swept
     finally:
         crashing.stop()
     after, _ = agree(served.db)

@@ -125,7 +125,9 @@ class Ledger:
 
 def open_ledger(db: str | None = None, key_file: Path | None = None, create: bool = True,
                 pool: int | None = None) -> Ledger:
-    """Open (and create, when `create`, or migrate) the ledger, then finish or undo any export a crash interrupted."""
+    """Open (and create, when `create`, or migrate) the ledger, then finish or undo any export a crash interrupted, and
+    remove the working folders its process left (staging.py)."""
+    from bordereau.ledger import staging
     from bordereau.ledger.record import recover
 
     db = db or default_db()
@@ -140,6 +142,7 @@ def open_ledger(db: str | None = None, key_file: Path | None = None, create: boo
     ledger = Ledger(engine, Hasher(key), db, created)
     ledger.identity = _identity(engine, _location(engine))
     recover(ledger)
+    staging.sweep()  # the working folders (copies holding NIRs) of processes killed meanwhile
     return ledger
 
 

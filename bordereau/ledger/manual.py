@@ -1,6 +1,7 @@
 """What the finance officer decides by hand about a payment: set it aside (`reconcile --ignorer ID`: a credit that
 is not a CPAM payment) or allocate it to a bordereau (`reconcile --affecter ID NUMERO`). Both are traced in the
-ledger (table payment_actions: what, when, by whom)."""
+ledger (table payment_actions: what, when, by whom: the login of the session in the service, the system's user at the
+command line)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from bordereau.errors import BordereauError
 from bordereau.ledger.schema import allocations, bordereaux, payment_actions, payments
 
 
+class UnknownPayment(BordereauError):
+    """No payment of the ledger has this number."""
+
+
 def _user() -> str:
     try:
         return getpass.getuser()
@@ -23,7 +28,7 @@ def _user() -> str:
 def _payment(connection, payment_id: int):
     row = connection.execute(sa.select(payments).where(payments.c.id == payment_id)).mappings().first()
     if row is None:
-        raise BordereauError(f"paiement n° {payment_id} inconnu du registre (voir bordereau status)")
+        raise UnknownPayment(f"paiement n° {payment_id} inconnu du registre (voir bordereau status)")
     allocated = connection.execute(sa.select(sa.func.count()).select_from(allocations)
                                    .where(allocations.c.payment_id == payment_id)).scalar()
     if allocated:
@@ -33,19 +38,19 @@ def _payment(connection, payment_id: int):
     return row
 
 
-def ignore(ledger, payment_id: int) -> dict:
-    """Set an unmatched payment aside: it is no longer « non rapproché »."""
+def ignore(ledger, payment_id: int, by: str | None = None) -> dict:
+    """Set an unmatched payment aside: it is no longer « non rapproché »; `by`: who (default: the system's user)."""
     now = clock.now()
     with ledger.engine.begin() as connection:
         row = _payment(connection, payment_id)
         connection.execute(payments.update().where(payments.c.id == payment_id).values(ignored_at=now))
         connection.execute(payment_actions.insert().values(payment_id=payment_id, action="ignorer", done_at=now,
-                                                           done_by=_user()))
+                                                           done_by=by or _user()))
     return dict(row)
 
 
-def assign(ledger, payment_id: int, number: str) -> dict:
-    """Allocate the whole of an unmatched payment to bordereau `number`."""
+def assign(ledger, payment_id: int, number: str, by: str | None = None) -> dict:
+    """Allocate the whole of an unmatched payment to bordereau `number`; `by`: who (default: the system's user)."""
     now = clock.now()
     with ledger.engine.begin() as connection:
         row = _payment(connection, payment_id)
@@ -55,5 +60,5 @@ def assign(ledger, payment_id: int, number: str) -> dict:
         connection.execute(allocations.insert().values(payment_id=payment_id, bordereau=number, amount=row["amount"],
                                                        rule="manuel"))
         connection.execute(payment_actions.insert().values(payment_id=payment_id, action="affecter", bordereau=number,
-                                                           amount=row["amount"], done_at=now, done_by=_user()))
+                                                           amount=row["amount"], done_at=now, done_by=by or _user()))
     return dict(row)

@@ -75,10 +75,9 @@ def _annotate(path: str, findings: list[dict]) -> bytes:
 def _audit(config: Config, cwd: str, names: list[str], cpam: str, today: dt.date):
     """`audit NAMES --cpam CPAM --json --report --xlsx --pdf` run in `cwd` with the ledger (its history), as an
     AuditRun; run in `cwd` so that the answer, paths included, is the one the CLI gives there."""
-    import tempfile
-
     from bordereau import clock
     from bordereau.audit.run import audit_files
+    from bordereau.ledger import staging
     from bordereau.ledger.audit_runs import AuditRun
     from bordereau.ledger.audits import LedgerAuditHistory
     from bordereau.render.audit_files import audit_report, write_statement
@@ -88,7 +87,7 @@ def _audit(config: Config, cwd: str, names: list[str], cpam: str, today: dt.date
     reference, ledger = _context(config)
     history = LedgerAuditHistory(ledger)
     here = os.getcwd()
-    with clock.fixed(today), tempfile.TemporaryDirectory(prefix="bordereau-audit-out-") as out:
+    with clock.fixed(today), staging.folder("rejets") as out:
         os.chdir(cwd)
         try:
             result = audit_files([Path(n) for n in names], reference, today, cpam, history)

@@ -8,14 +8,13 @@ holding them."""
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.requests import Request
 
 from bordereau import clock
-from bordereau.ledger import audit_runs, dispatch
+from bordereau.ledger import audit_runs, dispatch, staging
 from bordereau.ledger.journal import log
 from bordereau.web import exports
 from bordereau.web.checker import Unreadable
@@ -52,17 +51,17 @@ def run_audit(request: Request, user, files: list[tuple[str | None, bytes]], exp
         archive = dispatch.archive(state.ledger, row) if row is not None and row.folder else None
         if archive is None:
             raise NotFound()
-        with tempfile.TemporaryDirectory(prefix="bordereau-audit-") as folder:
-            exports.unpack_folder(archive, row.folder, Path(folder))
-            names, run = [row.folder], _audit(state, folder, [row.folder], user.cpam, today)
+        with staging.folder("audit") as folder:
+            exports.unpack_folder(archive, row.folder, folder)
+            names, run = [row.folder], _audit(state, str(folder), [row.folder], user.cpam, today)
     else:
         if not files:
             raise Refused("Choisissez les classeurs reçus, ou un export, à auditer.")
         if sum(len(content) for _, content in files) > MAX_UPLOAD:
             raise TooLarge()
-        with tempfile.TemporaryDirectory(prefix="bordereau-audit-") as folder:
-            names = stage(Path(folder), files)
-            run = _audit(state, folder, names, user.cpam, today)
+        with staging.folder("audit") as folder:
+            names = stage(folder, files)
+            run = _audit(state, str(folder), names, user.cpam, today)
     return Done(audit_runs.save(state.ledger, user, run, names, export_id), run.answer)
 
 

@@ -1,6 +1,7 @@
 """The JSON API of the Département (SERVICE.md): the week's deposits, exports per CPAM and their files, « envoyé le »,
-payment and rejection statements, the follow-up and the audit log. Each route is a call of the library; the exports'
-list and files also answer the CPAM they are addressed to. Anyone else: 404; without a session: 401."""
+payment and rejection statements, a payment set aside or allocated by hand, the follow-up and the audit log. Each
+route is a call of the library; the exports' list and files also answer the CPAM they are addressed to. Anyone else:
+404; without a session: 401."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from bordereau.ledger.status import status
 from bordereau.web.security import NotFound, check_csrf, session_of
 from bordereau.web.views import download, error
 
-from . import exports, statements
+from . import exports, matching, statements
 
 router = APIRouter(prefix="/api")
 ZIP, PDF = "application/zip", "application/pdf"
@@ -183,6 +184,33 @@ async def rejections(request: Request) -> Response:
     except statements.Unreadable as exc:
         return error(request, 422, str(exc))
     return JSONResponse(answer)
+
+
+def _decided(request: Request, user, payment_id: int, number: str | None) -> Response:
+    try:
+        return JSONResponse(matching.decide(request.app.state.ledger, user, payment_id, number))
+    except matching.UnknownPayment as exc:
+        return error(request, 404, str(exc))
+    except BordereauError as exc:  # already matched or set aside, unknown bordereau: nothing changed
+        return error(request, 422, str(exc))
+
+
+@router.post("/paiements/{payment_id:int}/ignorer")
+async def ignore_payment(request: Request, payment_id: int) -> Response:
+    """`reconcile --ignorer ID --json`: a credit that is not a CPAM payment, set aside."""
+    user = await run_in_threadpool(departement, request, True)
+    return await run_in_threadpool(_decided, request, user, payment_id, None)
+
+
+@router.post("/paiements/{payment_id:int}/affecter")
+async def assign_payment(request: Request, payment_id: int) -> Response:
+    """`reconcile --affecter ID NUMERO --json`: the whole payment allocated to bordereau `{"bordereau": NUMERO}`."""
+    user = await run_in_threadpool(departement, request, True)
+    try:
+        number = str((await request.json())["bordereau"]).strip()
+    except (ValueError, KeyError, TypeError):
+        return error(request, 400, "attendu : {\"bordereau\": \"HPV-595-...\"}")
+    return await run_in_threadpool(_decided, request, user, payment_id, number)
 
 
 @router.get("/suivi")

@@ -1,6 +1,6 @@
-"""The Département's pages: the week's deposits and the exports (/departement), the follow-up with payment and
-rejection statements (/suivi), the audit log (/journal). Plain forms with the session's CSRF token, no JavaScript;
-every operation is the API's (departement.py), itself a library call."""
+"""The Département's pages: the week's deposits and the exports (/departement), the follow-up with payment and rejection
+statements and the unmatched payments' actions (/suivi), the audit log (/journal). Plain forms with the session's
+CSRF token, no JavaScript; every operation is the API's (departement.py), itself a library call."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from bordereau.render.ledger_views import status_context
 from bordereau.web.departement import day, departement, make_export, span
 from bordereau.web.views import page
 
-from . import exports, statements
+from . import exports, matching, statements
 from . import security as sec
 
 router = APIRouter()
@@ -102,7 +102,7 @@ def follow_up_page(request: Request, result: dict | None = None, kind: str | Non
     names = {code: c.nom for code, c in state.reference.cpams.items()}
     context = status_context(status(state.ledger, clock.today()), names)
     return page(request, "web/suivi.html.j2", status=status_code, result=result, kind=kind, message=message,
-                **context)
+                payment_actions=True, **context)
 
 
 async def _statement(request: Request, field: str, operation, kind: str) -> Response:
@@ -126,6 +126,31 @@ async def payments(request: Request) -> Response:
 @router.post("/suivi/rejets")
 async def rejections(request: Request) -> Response:
     return await _statement(request, "etat", statements.rejections, "rejets")
+
+
+def _decided_page(request: Request, user, payment_id: int, number: str | None) -> Response:
+    if number == "":
+        return follow_up_page(request, None, "manuel", "Saisissez le numéro du bordereau auquel affecter ce paiement.",
+                              422)
+    try:
+        result = matching.decide(request.app.state.ledger, user, payment_id, number)
+    except matching.UnknownPayment:
+        raise sec.NotFound() from None
+    except BordereauError as exc:
+        return follow_up_page(request, None, "manuel", f"Rien n'a été changé : {exc}.", 422)
+    return follow_up_page(request, result, "manuel")
+
+
+@router.post("/suivi/paiements/{payment_id:int}/ignorer")
+async def ignore_payment(request: Request, payment_id: int) -> Response:
+    user, _form_data = await _form(request)
+    return await run_in_threadpool(_decided_page, request, user, payment_id, None)
+
+
+@router.post("/suivi/paiements/{payment_id:int}/affecter")
+async def assign_payment(request: Request, payment_id: int) -> Response:
+    user, form = await _form(request)
+    return await run_in_threadpool(_decided_page, request, user, payment_id, str(form.get("bordereau", "")).strip())
 
 
 @router.get("/journal")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import bordereau.export.run as exporting
 from bordereau.check.run import check_files
 from bordereau.errors import BordereauError
-from bordereau.ledger import dispatch, uploads
+from bordereau.ledger import dispatch, staging, uploads
 from bordereau.ledger.record import MARKER
 from bordereau.web.upload import SUFFIXES
 
@@ -54,7 +53,7 @@ def export_cpam(ledger, reference, user, cpam: str, today: dt.date, now: dt.date
     rows = dispatch.deposited(ledger, cpam)
     if not rows:
         raise dispatch.Conflict(f"aucun bordereau déposé à exporter pour la CPAM {cpam}")
-    with tempfile.TemporaryDirectory(prefix="bordereau-export-") as work:
+    with staging.folder("export") as work:
         folder = Path(work) / "envois"
         folder.mkdir()
         staged: dict[str, int] = {}

@@ -7,12 +7,12 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import datetime as dt
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from bordereau import clock
 from bordereau.errors import BordereauError
+from bordereau.ledger import staging
 from bordereau.ledger.journal import log
 from bordereau.web.checker import Config, _context
 from bordereau.web.security import MAX_UPLOAD, TooLarge
@@ -28,7 +28,7 @@ class Unreadable(BordereauError):
 @contextlib.contextmanager
 def _staged(content: bytes, name: str) -> Iterator[Path]:
     """The file under its shown name (the ledger records it as the statement's source) in a private folder."""
-    with tempfile.TemporaryDirectory(prefix="bordereau-releve-") as folder:
+    with staging.folder("releve") as folder:
         path = Path(folder) / name
         path.write_bytes(content)
         yield path

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import tempfile
 import unicodedata
 import uuid
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import pandas as pd
 from bordereau.audit.rows import beneficiary
 from bordereau.check.run import check_files
 from bordereau.findings import Finding
+from bordereau.ledger import staging
 from bordereau.read.workbook import SUFFIXES
 
 
@@ -51,7 +51,7 @@ def staged(content: bytes, name: str) -> Iterator[Path]:
     """The bytes written under a random name (with the given name's suffix) in a private temporary folder, removed
     on leaving, whatever happened meanwhile."""
     suffix = Path(name).suffix.lower()
-    with tempfile.TemporaryDirectory(prefix="bordereau-envoi-") as folder:
+    with staging.folder("envoi") as folder:
         path = Path(folder) / f"{uuid.uuid4().hex}{suffix if suffix in SUFFIXES else '.xlsx'}"
         path.write_bytes(content)
         yield path
