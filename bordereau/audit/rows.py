@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from bordereau.audit.lines import REJECTED, ordered
@@ -75,3 +76,31 @@ def history_rows(audit: Audit) -> list[dict]:
                 lines["bordereau"], lines["ligne"], lines["row"], keys, vaccine, lines["classe"],
                 lines["date_administration"], lines["verdict"], lines["codes"], lines["claimed"],
                 lines["accepted"], strict=True)]
+
+
+KEPT = ("bordereau", "ligne", "beneficiaire", "code_vaccin", "classe", "date_administration", "verdict", "accepted")
+
+
+def kept_columns(audit: Audit) -> dict[str, list]:
+    """The history rows a history keeps, column by column (KEPT, plain Python values, None for nothing), built from
+    the columns without a dictionary per line: those of `history_rows` that are not rejected, have a beneficiary and
+    a date, and belong to a bordereau not audited again from the same file (`audit.reaudited`)."""
+    lines = audit.lines
+    if lines.empty or "beneficiaire_cle" not in lines:
+        return {name: [] for name in KEPT}
+    keys = lines["beneficiaire_cle"].astype(object).to_numpy()
+    keyed = np.array([isinstance(k, str) and k != "" for k in keys], dtype=bool)
+    keep = (keyed & lines["date_administration"].notna().to_numpy()
+            & (lines["verdict"].to_numpy() != REJECTED) & ~lines["bordereau"].isin(audit.reaudited).to_numpy())
+    part = lines[keep]
+    vaccine = part["cip13"].where(part["cip13"].notna(), part["code_vaccin"])
+    return {"bordereau": _plain(part["bordereau"]),
+            "ligne": [line_number(n, r) for n, r in zip(part["ligne"].tolist(), part["row"].tolist(), strict=True)],
+            "beneficiaire": keys[keep].tolist(), "code_vaccin": _plain(vaccine), "classe": _plain(part["classe"]),
+            "date_administration": part["date_administration"].dt.date.tolist(),
+            "verdict": part["verdict"].tolist(), "accepted": [int(a) for a in part["accepted"].tolist()]}
+
+
+def _plain(column: pd.Series) -> list:
+    """A column of text as Python values, None where pandas has nothing."""
+    return column.astype(object).where(column.notna(), None).tolist()

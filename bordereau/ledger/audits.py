@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from bordereau import clock
 from bordereau.audit.history import PastDose
-from bordereau.audit.rows import history_rows
+from bordereau.audit.rows import kept_columns
 from bordereau.check.batch import fr_date
+from bordereau.ledger import bulk
 from bordereau.ledger.schema import audited_bordereaux, audited_lines, audits
 
 CHUNK = 500
@@ -64,8 +65,7 @@ class LedgerAuditHistory:
         return doses
 
     def record(self, audit) -> None:
-        rows = [r for r in history_rows(audit) if r["verdict"] != "rejeté" and r["beneficiaire"]
-                and r["date_administration"] and r["bordereau"] not in audit.reaudited]
+        kept = kept_columns(audit)
         with self.ledger.engine.begin() as connection:
             audit_id = connection.execute(audits.insert().values(
                 audited_on=audit.today, cpam=audit.cpam, created=clock.now()).returning(audits.c.id)).scalar_one()
@@ -73,10 +73,11 @@ class LedgerAuditHistory:
             if numbers:
                 connection.execute(audited_bordereaux.insert(), [
                     {"audit_id": audit_id, "number": n, "sha256": audit.digests.get(n)} for n in numbers])
-            if rows:
-                connection.execute(audited_lines.insert(), [{
-                    "audit_id": audit_id, "bordereau": r["bordereau"], "line_no": r["ligne"],
-                    "beneficiary_key": r["beneficiaire"], "vaccine_code": r["code_vaccin"], "classe": r["classe"],
-                    "administered_on": r["date_administration"], "verdict": r["verdict"],
-                    "accepted": r["accepted"]} for r in rows])
+            if kept["bordereau"]:
+                bulk.insert(connection, audited_lines, {
+                    "audit_id": [audit_id] * len(kept["bordereau"]), "bordereau": kept["bordereau"],
+                    "line_no": kept["ligne"], "beneficiary_key": kept["beneficiaire"],
+                    "vaccine_code": kept["code_vaccin"], "classe": kept["classe"],
+                    "administered_on": kept["date_administration"], "verdict": kept["verdict"],
+                    "accepted": kept["accepted"]})
         self.recorded = audit_id
