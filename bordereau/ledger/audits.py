@@ -3,7 +3,8 @@ same keyed hashes as the Département's ledger (never a clear NIR). Implements `
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import datetime as dt
+from collections.abc import Collection, Iterable, Iterator
 
 import sqlalchemy as sa
 
@@ -49,19 +50,16 @@ class LedgerAuditHistory:
         return found
 
     def earlier_doses(self, beneficiaries: Collection[str]) -> Iterable[PastDose]:
+        """Asked through the driver, without SQLAlchemy's per-value expansion of `IN` (most of the time for 100,000
+        beneficiaries): one `= ANY(array)` on PostgreSQL, chunks of CHUNK keys on SQLite; in the order of the keys,
+        then of the lines."""
         keys = sorted(set(beneficiaries))
-        c = audited_lines.c
         doses = []
         with self.ledger.engine.connect() as connection:
-            for start in range(0, len(keys), CHUNK):
-                rows = connection.execute(
-                    sa.select(c.beneficiary_key, c.vaccine_code, c.administered_on, c.classe, c.bordereau, c.line_no,
-                              audits.c.audited_on)
-                    .join(audits, audits.c.id == c.audit_id)
-                    .where(c.beneficiary_key.in_(keys[start:start + CHUNK]), c.verdict != "rejeté")).all()
-                doses += [PastDose(r.beneficiary_key, r.vaccine_code, r.administered_on, r.classe == "HPV",
-                                   f"la ligne {r.line_no} du bordereau {r.bordereau} (audité le "
-                                   f"{fr_date(r.audited_on)})", r.bordereau or "") for r in rows]
+            for rows in _dose_rows(connection, keys):
+                doses += [PastDose(key, vaccine, _day(day), classe == "HPV", f"la ligne {line_no} du bordereau "
+                                   f"{bordereau} (audité le {fr_date(_day(audited_on))})", bordereau or "")
+                          for key, vaccine, day, classe, bordereau, line_no, audited_on in rows]
         return doses
 
     def record(self, audit) -> None:
@@ -81,3 +79,26 @@ class LedgerAuditHistory:
                     "administered_on": kept["date_administration"], "verdict": kept["verdict"],
                     "accepted": kept["accepted"]})
         self.recorded = audit_id
+
+
+_DOSES = ("SELECT l.beneficiary_key, l.vaccine_code, l.administered_on, l.classe, l.bordereau, l.line_no, "
+          "a.audited_on FROM audited_lines l JOIN audits a ON a.id = l.audit_id "
+          "WHERE l.verdict <> {mark} AND l.beneficiary_key {keys} ORDER BY l.beneficiary_key, l.id")
+
+
+def _dose_rows(connection: sa.Connection, keys: list[str]) -> Iterator[list[tuple]]:
+    """The rows of `audited_lines` not rejected of these beneficiaries, joined to their audit's date."""
+    if not keys:
+        return
+    if connection.dialect.name == "postgresql":
+        yield connection.exec_driver_sql(_DOSES.format(mark="%s", keys="= ANY(%s)"), ("rejeté", keys)).all()
+        return
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start:start + CHUNK]
+        marks = ", ".join("?" * len(part))
+        yield connection.exec_driver_sql(_DOSES.format(mark="?", keys=f"IN ({marks})"), ("rejeté", *part)).all()
+
+
+def _day(value) -> dt.date:
+    """A date as the driver gives it: a date (psycopg), ISO text (sqlite3, as SQLAlchemy's Date stores it)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
