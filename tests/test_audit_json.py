@@ -1,0 +1,42 @@
+"""`audit --json`'s lines written from the columns (issue 12: `_line_texts`, each distinct combination of values encoded
+once) are exactly the compact JSON of the reference path (`_lines`, one dictionary per line), on workbooks made by
+code: clean, with rejected lines and observations, odd line numbers, fuzzed, the examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fuzzing import cases, write_case
+from test_audit_ledger import DOSES, TODAY, exported, odd_line_numbers, with_rejected
+
+from bordereau.audit.history import MemoryHistory
+from bordereau.audit.run import audit_files
+from bordereau.render import audit_json
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def same_as_reference(audit) -> None:
+    reference = ["{" + ",".join(f'"{k}":{json.dumps(v, ensure_ascii=False)}' for k, v in line.items()) + "}"
+                 for line in audit_json._lines(audit)]  # no space between fields, the codes' list as json.dumps has it
+    assert audit_json._line_texts(audit) == reference
+    assert json.loads(audit_json.dumps(audit)) == json.loads(json.dumps(audit_json.audit_json(audit)))
+
+
+def test_lines_from_the_columns_are_the_reference_lines(ref, tmp_path: Path):
+    folder = exported(ref, tmp_path, DOSES)
+    odd_line_numbers(folder)
+    audit = audit_files(with_rejected(ref, tmp_path, folder), ref, TODAY, "595", MemoryHistory())
+    assert {"accepté", "rejeté"} <= set(audit.lines["verdict"]) and len(audit.lines) > 20
+    same_as_reference(audit)
+    for path in sorted(EXAMPLES.glob("*.xlsx")):  # errors, warnings (observations), several codes on a line
+        same_as_reference(audit_files([path], ref, TODAY, None))
+    together = audit_files(sorted(EXAMPLES.glob("*.xlsx")), ref, TODAY, "595")  # several bordereaux, other caisses
+    assert len(set(together.lines["bordereau"])) > 1
+    same_as_reference(together)
+
+
+def test_lines_from_the_columns_on_fuzzed_workbooks(ref, tmp_path: Path):
+    for name, suffix, make in cases(1213, 25):
+        same_as_reference(audit_files([write_case(tmp_path, name, suffix, make)], ref, TODAY, "595"))
