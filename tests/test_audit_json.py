@@ -40,3 +40,22 @@ def test_lines_from_the_columns_are_the_reference_lines(ref, tmp_path: Path):
 def test_lines_from_the_columns_on_fuzzed_workbooks(ref, tmp_path: Path):
     for name, suffix, make in cases(1213, 25):
         same_as_reference(audit_files([write_case(tmp_path, name, suffix, make)], ref, TODAY, "595"))
+
+
+def test_an_export_folder_is_read_once(ref, tmp_path: Path, monkeypatch):
+    """Its manifest is parsed once by the checks (once more by `audit_inputs`, which lists the bordereaux), and the
+    bordereau's SHA-256 is computed once for its presentation and FILE_MODIFIED."""
+    folder = exported(ref, tmp_path, DOSES[:3])
+    reads: list[str] = []
+    for method in ("read_text", "read_bytes"):
+        original = getattr(Path, method)
+
+        def counted(self, *args, original=original, **kwargs):
+            reads.append(self.name)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, method, counted)
+    audit = audit_files([folder], ref, TODAY, "595", MemoryHistory())
+    [sheet] = folder.glob("HPV-*.xlsx")
+    assert reads.count("manifest.json") == 2 and reads.count(sheet.name) <= 2  # the reader's own read, the digest
+    assert audit.digests and not [f for f in audit.findings if f.code == "FILE_MODIFIED"]
