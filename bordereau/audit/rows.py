@@ -44,21 +44,41 @@ def rejections(audit: Audit) -> list[dict]:
 
 def statement_rows(audit: Audit, verdict: str) -> list[dict]:
     """The lines of one verdict with the messages that explain it (errors for rejected lines, warnings for
-    observations) and their amount (at stake: claimed when rejected, accepted otherwise)."""
+    observations) and their amount (at stake: claimed when rejected, accepted otherwise).
+
+    Taken from the columns, without a pandas row per line; what depends on the findings touching a line (its main
+    code, motive and cell) is worked out once per distinct set of findings (a bordereau seen before, or of a centre
+    attached elsewhere, rejects every line for the same finding), a beneficiary's name once per person."""
     lines = audit.lines
+    if not len(lines):
+        return []
     severity, amount = ("error", "rejected") if verdict == REJECTED else ("warning", "accepted")
+    chosen = lines["verdict"].eq(verdict).to_numpy()
+    if not chosen.any():
+        return []
+    part = lines[chosen]
+    why: dict[tuple, tuple[str, str, str]] = {}
+    names: dict[tuple, str] = {}
+    amounts: dict[int, object] = {}
     rows = []
-    for i in lines.index[lines["verdict"].eq(verdict)] if len(lines) else []:
-        line = lines.loc[i]
-        found = [f for f in ordered(audit.touching[i], int(line["row"])) if f.severity == severity]
-        main = found[0]
-        rows.append({
-            "bordereau": line["bordereau"], "ligne": line_number(line["ligne"], line["row"]),
-            "beneficiaire": beneficiary(line["nom"], line["prenom"], line["nir"]),
-            "code": main.code, "motif": " ; ".join(dict.fromkeys(f.message for f in found)),
-            "montant": from_cents(int(line[amount])), "fichier": line["path"],
-            "cellule": f"{main.sheet}!{main.cell}" if main.cell else main.sheet or "",
-        })
+    for i, number, ligne, row, nom, prenom, nir, path, cents in zip(
+            part.index, part["bordereau"].tolist(), part["ligne"].tolist(), part["row"].tolist(), part["nom"].tolist(),
+            part["prenom"].tolist(), part["nir"].tolist(), part["path"].tolist(), part[amount].tolist(), strict=True):
+        touching = audit.touching[i]
+        key = (tuple(map(id, touching)), tuple(f.row == row for f in touching))
+        if (explained := why.get(key)) is None:
+            found = [f for f in ordered(touching, int(row)) if f.severity == severity]
+            main = found[0]
+            explained = why[key] = (main.code, " ; ".join(dict.fromkeys(f.message for f in found)),
+                                    f"{main.sheet}!{main.cell}" if main.cell else main.sheet or "")
+        who = (nom, prenom, nir)
+        if (name := names.get(who)) is None:
+            name = names[who] = beneficiary(nom, prenom, nir)
+        if (montant := amounts.get(cents := int(cents))) is None:
+            montant = amounts[cents] = from_cents(cents)
+        rows.append({"bordereau": number, "ligne": line_number(ligne, row), "beneficiaire": name,
+                     "code": explained[0], "motif": explained[1], "montant": montant, "fichier": path,
+                     "cellule": explained[2]})
     return rows
 
 
