@@ -8,12 +8,14 @@ machine's.
 The bordereau is the one the tool exports (header block with its number, « N° de ligne », AMO, AMC and total amounts,
 totals row) for a centre's 100,000 lines with rights, made once and kept in benchmarks/data/.
 
-    .venv/bin/python benchmarks/bench_audit.py [--before TREE] [--rounds N]
+    .venv/bin/python benchmarks/bench_audit.py [--before TREE] [--rounds N] [--rejected]
 
 BORDEREAU_TEST_PG=postgresql://... adds (e), the audit kept in a PostgreSQL ledger (a database of its own per run,
 dropped after it); (f) is `check --json` of the same file, the read and rules the audit shares with `check`. With
 `--before TREE` (say `git archive main | tar -x -C /tmp/before`), (c), (d) and (e) are also measured with that tree's
-code, in the same rounds.
+code, in the same rounds. `--rejected` measures (g) instead: the same audit for another caisse (594), every line
+rejected (CENTRE_NOT_ATTACHED, exit code 1 as expected), which makes the statement of rejected lines 100,000 rows
+long.
 """
 
 import argparse
@@ -86,6 +88,8 @@ if __name__ == "__main__":
     parser.add_argument("--before", type=Path, metavar="TREE",
                         help="also measure (c) and (d) with the bordereau of this source tree (before/after)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rejected", action="store_true",
+                        help="measure instead (g): every line rejected (audited for another caisse, 594)")
     options = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     path = exported_bordereau()
@@ -93,6 +97,14 @@ if __name__ == "__main__":
     baseline = f"(a) python-calamine: read {LINES:,} lines into Python rows"
     audit = ("audit", str(path), "--cpam", "595", "--today", TODAY)
     ledger = (*audit, "--json", "--db", "{DB}", "--key-file", "{KEY}")
+    if options.rejected:
+        elsewhere = cli("audit", str(path), "--cpam", "594", "--today", TODAY, "--no-ledger", "--json") + "rc = 0\n"
+        contenders = {baseline: calamine_read(str(path)),
+                      "(g) audit --no-ledger --json --cpam 594: every line rejected": elsewhere}
+        if options.before:
+            contenders["(g) before"] = from_tree(elsewhere, options.before.resolve())
+        side_by_side(paired(contenders, rounds=options.rounds), baseline)
+        raise SystemExit(0)
     contenders = {
         baseline: calamine_read(str(path)),
         "(b) bordereau audit --no-ledger (terminal summary)": cli(*audit, "--no-ledger"),
