@@ -313,10 +313,6 @@ def audit(
     Compare aussi aux audits précédents gardés dans le registre (numéros déjà présentés, doses déjà acceptées) et y
     garde celui-ci."""
     from bordereau.audit.run import audit_files, audit_inputs
-    from bordereau.files import write_text
-    from bordereau.render.audit_files import audit_report, write_statement
-    from bordereau.render.audit_json import dumps
-    from bordereau.render.audit_terminal import print_audit
 
     history = None
     if not no_ledger:
@@ -328,16 +324,25 @@ def audit(
         result = audit_files(files, reference, clock.today(), cpam, history, steps)
     inputs = tuple(audit_inputs(files))
     if report:
+        from bordereau.files import write_text
+        from bordereau.render.audit_files import audit_report
+
         write_text(report, audit_report(result), inputs)
     if xlsx:
+        from bordereau.render.audit_files import write_statement
+
         write_statement(xlsx, result, inputs, reference)
     if pdf:
         from bordereau.render.pdf_rejections import write_rejections_pdf
 
         write_rejections_pdf(pdf, result, inputs, reference)
     if as_json:
+        from bordereau.render.audit_json import dumps
+
         typer.echo(dumps(result))
     else:
+        from bordereau.render.audit_terminal import print_audit
+
         print_audit(out, result)
         for label, path in (("Rapport", report), ("État des rejets", xlsx), ("État des rejets et bon à payer", pdf)):
             if path:

@@ -41,3 +41,14 @@ def test_help_is_french_although_its_renderer_loads_late():
     done = subprocess.run([sys.executable, "cli.py", "--help"], capture_output=True, text=True, cwd=ROOT,
                           timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
     assert "Commandes" in done.stdout
+
+
+def test_an_audit_imports_what_its_outputs_need_only(tmp_path: Path):
+    """`audit --json` writes no workbook, PDF nor HTML: no openpyxl, xlsxwriter, fpdf2 nor jinja2; its ledger is
+    SQLAlchemy's."""
+    example = ROOT / "examples" / "sps-lille-2026-10.xlsx"
+    run = ("with contextlib.redirect_stdout(io.StringIO()):\n"
+           f"    cli.app(['audit', {str(example)!r}, '--json', '--today', '2026-11-23'{{}}], standalone_mode=False)")
+    assert _loaded_after(run.format(", '--no-ledger'")) == ["pandas", "numpy", "pydantic"]
+    ledger = f", '--db', {str(tmp_path / 'r.sqlite')!r}, '--key-file', {str(tmp_path / 'k')!r}"
+    assert _loaded_after(run.format(ledger)) == ["pandas", "numpy", "pydantic", "sqlalchemy"]

@@ -7,14 +7,13 @@ caisse). The line rules (identifiers, eligibility, prices, amounts, duplicates, 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
+from bordereau.audit.folders import Inputs
 from bordereau.check.sheets import TOTALS_ONLY  # noqa: F401  (bordereau-level codes that leave its lines alone)
 from bordereau.findings import Finding, make
 from bordereau.identifiers import finess_compact
@@ -125,29 +124,31 @@ def seen_before(tables: dict[tuple[str, str], Table], numbers: dict[tuple[str, s
                    other=other)
 
 
-def reference_differs(paths: list[Path], ref: Reference) -> Iterator[Finding]:
+def reference_differs(paths: list[Path], ref: Reference, inputs: Inputs | None = None) -> Iterator[Finding]:
     """REFERENCE_DIFFERS (warning) for an export folder priced with other reference data than the agent's: a price or
     rate difference then comes from the data, not from the bordereau."""
+    inputs = inputs or Inputs()
     ours = ref.digest
     for folder in paths:
         manifest = folder / "manifest.json"
         if not (folder.is_dir() and manifest.is_file()):
             continue
-        used = json.loads(manifest.read_text(encoding="utf-8")).get("reference") or {}
+        used = inputs.manifest(folder).get("reference") or {}
         theirs = used.get("sha256")
         if isinstance(theirs, str) and theirs != ours:
             sets = ", ".join("/".join(reversed(str(s).split("-"))) for s in used.get("rate_sets", [])) or "?"
             yield make("REFERENCE_DIFFERS", str(manifest), theirs=theirs[:12], ours=ours[:12], sets=sets)
 
 
-def manifest_checksums(paths: list[Path]) -> Iterator[Finding]:
+def manifest_checksums(paths: list[Path], inputs: Inputs | None = None) -> Iterator[Finding]:
     """FILE_MODIFIED (warning) for a bordereau of an export folder whose SHA-256 is no longer the manifest's; its
     lines are judged on their own all the same."""
+    inputs = inputs or Inputs()
     for folder in paths:
         manifest = folder / "manifest.json"
         if not (folder.is_dir() and manifest.is_file()):
             continue
-        for item in json.loads(manifest.read_text(encoding="utf-8")).get("files", []):
+        for item in inputs.manifest(folder).get("files", []):
             path = folder / item["name"]
-            if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() != item.get("sha256"):
+            if path.is_file() and inputs.sha256(path) != item.get("sha256"):
                 yield make("FILE_MODIFIED", str(path))

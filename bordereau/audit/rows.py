@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from bordereau.audit.lines import REJECTED, ordered
@@ -43,21 +44,41 @@ def rejections(audit: Audit) -> list[dict]:
 
 def statement_rows(audit: Audit, verdict: str) -> list[dict]:
     """The lines of one verdict with the messages that explain it (errors for rejected lines, warnings for
-    observations) and their amount (at stake: claimed when rejected, accepted otherwise)."""
+    observations) and their amount (at stake: claimed when rejected, accepted otherwise).
+
+    Taken from the columns, without a pandas row per line; what depends on the findings touching a line (its main
+    code, motive and cell) is worked out once per distinct set of findings (a bordereau seen before, or of a centre
+    attached elsewhere, rejects every line for the same finding), a beneficiary's name once per person."""
     lines = audit.lines
+    if not len(lines):
+        return []
     severity, amount = ("error", "rejected") if verdict == REJECTED else ("warning", "accepted")
+    chosen = lines["verdict"].eq(verdict).to_numpy()
+    if not chosen.any():
+        return []
+    part = lines[chosen]
+    why: dict[tuple, tuple[str, str, str]] = {}
+    names: dict[tuple, str] = {}
+    amounts: dict[int, object] = {}
     rows = []
-    for i in lines.index[lines["verdict"].eq(verdict)] if len(lines) else []:
-        line = lines.loc[i]
-        found = [f for f in ordered(audit.touching[i], int(line["row"])) if f.severity == severity]
-        main = found[0]
-        rows.append({
-            "bordereau": line["bordereau"], "ligne": line_number(line["ligne"], line["row"]),
-            "beneficiaire": beneficiary(line["nom"], line["prenom"], line["nir"]),
-            "code": main.code, "motif": " ; ".join(dict.fromkeys(f.message for f in found)),
-            "montant": from_cents(int(line[amount])), "fichier": line["path"],
-            "cellule": f"{main.sheet}!{main.cell}" if main.cell else main.sheet or "",
-        })
+    for i, number, ligne, row, nom, prenom, nir, path, cents in zip(
+            part.index, part["bordereau"].tolist(), part["ligne"].tolist(), part["row"].tolist(), part["nom"].tolist(),
+            part["prenom"].tolist(), part["nir"].tolist(), part["path"].tolist(), part[amount].tolist(), strict=True):
+        touching = audit.touching[i]
+        key = (tuple(map(id, touching)), tuple(f.row == row for f in touching))
+        if (explained := why.get(key)) is None:
+            found = [f for f in ordered(touching, int(row)) if f.severity == severity]
+            main = found[0]
+            explained = why[key] = (main.code, " ; ".join(dict.fromkeys(f.message for f in found)),
+                                    f"{main.sheet}!{main.cell}" if main.cell else main.sheet or "")
+        who = (nom, prenom, nir)
+        if (name := names.get(who)) is None:
+            name = names[who] = beneficiary(nom, prenom, nir)
+        if (montant := amounts.get(cents := int(cents))) is None:
+            montant = amounts[cents] = from_cents(cents)
+        rows.append({"bordereau": number, "ligne": line_number(ligne, row), "beneficiaire": name,
+                     "code": explained[0], "motif": explained[1], "montant": montant, "fichier": path,
+                     "cellule": explained[2]})
     return rows
 
 
@@ -75,3 +96,31 @@ def history_rows(audit: Audit) -> list[dict]:
                 lines["bordereau"], lines["ligne"], lines["row"], keys, vaccine, lines["classe"],
                 lines["date_administration"], lines["verdict"], lines["codes"], lines["claimed"],
                 lines["accepted"], strict=True)]
+
+
+KEPT = ("bordereau", "ligne", "beneficiaire", "code_vaccin", "classe", "date_administration", "verdict", "accepted")
+
+
+def kept_columns(audit: Audit) -> dict[str, list]:
+    """The history rows a history keeps, column by column (KEPT, plain Python values, None for nothing), built from
+    the columns without a dictionary per line: those of `history_rows` that are not rejected, have a beneficiary and
+    a date, and belong to a bordereau not audited again from the same file (`audit.reaudited`)."""
+    lines = audit.lines
+    if lines.empty or "beneficiaire_cle" not in lines:
+        return {name: [] for name in KEPT}
+    keys = lines["beneficiaire_cle"].astype(object).to_numpy()
+    keyed = np.array([isinstance(k, str) and k != "" for k in keys], dtype=bool)
+    keep = (keyed & lines["date_administration"].notna().to_numpy()
+            & (lines["verdict"].to_numpy() != REJECTED) & ~lines["bordereau"].isin(audit.reaudited).to_numpy())
+    part = lines[keep]
+    vaccine = part["cip13"].where(part["cip13"].notna(), part["code_vaccin"])
+    return {"bordereau": _plain(part["bordereau"]),
+            "ligne": [line_number(n, r) for n, r in zip(part["ligne"].tolist(), part["row"].tolist(), strict=True)],
+            "beneficiaire": keys[keep].tolist(), "code_vaccin": _plain(vaccine), "classe": _plain(part["classe"]),
+            "date_administration": part["date_administration"].dt.date.tolist(),
+            "verdict": part["verdict"].tolist(), "accepted": [int(a) for a in part["accepted"].tolist()]}
+
+
+def _plain(column: pd.Series) -> list:
+    """A column of text as Python values, None where pandas has nothing."""
+    return column.astype(object).where(column.notna(), None).tolist()

@@ -22,6 +22,7 @@ import pandas as pd
 
 from bordereau import clock
 from bordereau.audit import checks
+from bordereau.audit.folders import Inputs
 from bordereau.audit.history import AuditHistory, beneficiary_keys, history_findings
 from bordereau.audit.lines import ACCEPTED, OBSERVATION, REJECTED, amounts, touching, verdicts
 from bordereau.audit.model import SUMS, Amounts, Audit, Explanation, Summary
@@ -71,15 +72,16 @@ def _audit_files(paths: list[Path], ref: Reference, today: dt.date, cpam: str | 
     groups = lines.groupby(["path", "sheet"], sort=False).indices if len(lines) else {}  # positions per table
     numbers = checks.bordereau_numbers(tables)
     earlier: dict[str, str] = {}
-    digests = {numbers[key]: _presentation(Path(key[0])) for key in tables}
+    inputs = Inputs()  # manifests and digests, read once
+    digests = {numbers[key]: _presentation(Path(key[0]), inputs) for key in tables}
     reaudited: set[str] = set()
     if history is not None:
         lines["beneficiaire_cle"] = beneficiary_keys(lines, history) if len(lines) else []
         reaudited = history.same_files(digests)
         earlier = history.bordereaux_seen(set(numbers.values()) - reaudited)
     extra = [*checks.not_attached(lines, tables, groups, ref, cpam),
-             *checks.seen_before(tables, numbers, earlier), *checks.manifest_checksums(paths),
-             *checks.reference_differs(paths, ref)]
+             *checks.seen_before(tables, numbers, earlier), *checks.manifest_checksums(paths, inputs),
+             *checks.reference_differs(paths, ref, inputs)]
     if history is not None and len(lines):
         extra += history_findings(lines, tables, ref, history, reaudited)
     findings = sorted(result.findings + extra, key=sort_key)
@@ -97,20 +99,16 @@ def _audit_files(paths: list[Path], ref: Reference, today: dt.date, cpam: str | 
     return audit
 
 
-def _presentation(path: Path) -> str:
+def _presentation(path: Path, inputs: Inputs) -> str:
     """What tells two presentations of a bordereau apart: its file's SHA-256, and, for a bordereau of an export
     folder, the identity of the ledger that numbered it (manifest.json): the same file exported from a copy of the
     ledger is another presentation (BORDEREAU_SEEN_BEFORE), not the same one audited again."""
-    digest = _sha256(path)
+    digest = inputs.sha256(path)
     try:
-        ledger = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8")).get("ledger")
+        ledger = inputs.manifest(path.parent).get("ledger")
     except (OSError, ValueError, AttributeError):
         ledger = None
     return hashlib.sha256(f"{digest}|{ledger}".encode()).hexdigest() if isinstance(ledger, str) and ledger else digest
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _lines(lines: pd.DataFrame) -> pd.DataFrame:

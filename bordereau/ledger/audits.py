@@ -3,14 +3,16 @@ same keyed hashes as the Département's ledger (never a clear NIR). Implements `
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import datetime as dt
+from collections.abc import Collection, Iterable, Iterator
 
 import sqlalchemy as sa
 
 from bordereau import clock
 from bordereau.audit.history import PastDose
-from bordereau.audit.rows import history_rows
+from bordereau.audit.rows import kept_columns
 from bordereau.check.batch import fr_date
+from bordereau.ledger import bulk
 from bordereau.ledger.schema import audited_bordereaux, audited_lines, audits
 
 CHUNK = 500
@@ -48,24 +50,20 @@ class LedgerAuditHistory:
         return found
 
     def earlier_doses(self, beneficiaries: Collection[str]) -> Iterable[PastDose]:
+        """Asked through the driver, without SQLAlchemy's per-value expansion of `IN` (most of the time for 100,000
+        beneficiaries): one `= ANY(array)` on PostgreSQL, chunks of CHUNK keys on SQLite; in the order of the keys,
+        then of the lines."""
         keys = sorted(set(beneficiaries))
-        c = audited_lines.c
         doses = []
         with self.ledger.engine.connect() as connection:
-            for start in range(0, len(keys), CHUNK):
-                rows = connection.execute(
-                    sa.select(c.beneficiary_key, c.vaccine_code, c.administered_on, c.classe, c.bordereau, c.line_no,
-                              audits.c.audited_on)
-                    .join(audits, audits.c.id == c.audit_id)
-                    .where(c.beneficiary_key.in_(keys[start:start + CHUNK]), c.verdict != "rejeté")).all()
-                doses += [PastDose(r.beneficiary_key, r.vaccine_code, r.administered_on, r.classe == "HPV",
-                                   f"la ligne {r.line_no} du bordereau {r.bordereau} (audité le "
-                                   f"{fr_date(r.audited_on)})", r.bordereau or "") for r in rows]
+            for rows in _dose_rows(connection, keys):
+                doses += [PastDose(key, vaccine, _day(day), classe == "HPV", f"la ligne {line_no} du bordereau "
+                                   f"{bordereau} (audité le {fr_date(_day(audited_on))})", bordereau or "")
+                          for key, vaccine, day, classe, bordereau, line_no, audited_on in rows]
         return doses
 
     def record(self, audit) -> None:
-        rows = [r for r in history_rows(audit) if r["verdict"] != "rejeté" and r["beneficiaire"]
-                and r["date_administration"] and r["bordereau"] not in audit.reaudited]
+        kept = kept_columns(audit)
         with self.ledger.engine.begin() as connection:
             audit_id = connection.execute(audits.insert().values(
                 audited_on=audit.today, cpam=audit.cpam, created=clock.now()).returning(audits.c.id)).scalar_one()
@@ -73,10 +71,34 @@ class LedgerAuditHistory:
             if numbers:
                 connection.execute(audited_bordereaux.insert(), [
                     {"audit_id": audit_id, "number": n, "sha256": audit.digests.get(n)} for n in numbers])
-            if rows:
-                connection.execute(audited_lines.insert(), [{
-                    "audit_id": audit_id, "bordereau": r["bordereau"], "line_no": r["ligne"],
-                    "beneficiary_key": r["beneficiaire"], "vaccine_code": r["code_vaccin"], "classe": r["classe"],
-                    "administered_on": r["date_administration"], "verdict": r["verdict"],
-                    "accepted": r["accepted"]} for r in rows])
+            if kept["bordereau"]:
+                bulk.insert(connection, audited_lines, {
+                    "audit_id": [audit_id] * len(kept["bordereau"]), "bordereau": kept["bordereau"],
+                    "line_no": kept["ligne"], "beneficiary_key": kept["beneficiaire"],
+                    "vaccine_code": kept["code_vaccin"], "classe": kept["classe"],
+                    "administered_on": kept["date_administration"], "verdict": kept["verdict"],
+                    "accepted": kept["accepted"]})
         self.recorded = audit_id
+
+
+_DOSES = ("SELECT l.beneficiary_key, l.vaccine_code, l.administered_on, l.classe, l.bordereau, l.line_no, "
+          "a.audited_on FROM audited_lines l JOIN audits a ON a.id = l.audit_id "
+          "WHERE l.verdict <> {mark} AND l.beneficiary_key {keys} ORDER BY l.beneficiary_key, l.id")
+
+
+def _dose_rows(connection: sa.Connection, keys: list[str]) -> Iterator[list[tuple]]:
+    """The rows of `audited_lines` not rejected of these beneficiaries, joined to their audit's date."""
+    if not keys:
+        return
+    if connection.dialect.name == "postgresql":
+        yield connection.exec_driver_sql(_DOSES.format(mark="%s", keys="= ANY(%s)"), ("rejeté", keys)).all()
+        return
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start:start + CHUNK]
+        marks = ", ".join("?" * len(part))
+        yield connection.exec_driver_sql(_DOSES.format(mark="?", keys=f"IN ({marks})"), ("rejeté", *part)).all()
+
+
+def _day(value) -> dt.date:
+    """A date as the driver gives it: a date (psycopg), ISO text (sqlite3, as SQLAlchemy's Date stores it)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)

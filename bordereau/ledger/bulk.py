@@ -22,10 +22,14 @@ def values(series: pd.Series) -> list:
 def insert(connection: sa.Connection, table: sa.Table, columns: dict[str, list]) -> None:
     """Insert the rows held by `columns` into `table`, in the transaction of `connection`."""
     names = list(columns)
+    postgresql = connection.dialect.name == "postgresql"
+    if not postgresql:  # dates as SQLAlchemy's SQLite types store them, column by column
+        columns = {name: [_sqlite_value(v) for v in column] if isinstance(table.c[name].type, sa.Date | sa.DateTime)
+                   else column for name, column in columns.items()}
     rows = list(zip(*columns.values(), strict=True))
     if not rows:
         return
-    if connection.dialect.name == "postgresql":
+    if postgresql:
         _copy(connection, table, names, rows)
     else:
         _executemany(connection, table, names, rows)
@@ -41,9 +45,6 @@ def _sqlite_value(value):
 
 
 def _executemany(connection: sa.Connection, table: sa.Table, names: list[str], rows: list[tuple]) -> None:
-    dated = [i for i, name in enumerate(names) if isinstance(table.c[name].type, sa.Date | sa.DateTime)]
-    if dated:
-        rows = [tuple(_sqlite_value(v) if i in dated else v for i, v in enumerate(row)) for row in rows]
     quoted = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join("?" for _ in names)
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', rows)

@@ -25,8 +25,10 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
+from bordereau.audit.model import SUMS
 from bordereau.audit.rows import line_number, rejections
 from bordereau.money import as_json, from_cents
 
@@ -95,21 +97,45 @@ def _lines(audit: Audit) -> list[dict]:
 
 
 def _line_texts(audit: Audit) -> list[str]:
-    """The lines as compact JSON objects, written from the columns: the same as `_lines` gives, faster, each distinct
-    value being encoded once."""
-    if audit.lines.empty:
+    """The lines as compact JSON objects, the same as `_lines` gives, written from the columns: a line is the text of
+    its bordereau, file and sheet, its row and number, then the text of its verdict, codes and amounts; the texts
+    before and after the numbers are written once per distinct combination of their values (a few hundred)."""
+    lines = audit.lines
+    if lines.empty:
         return []
-    columns = _line_columns(audit.lines)
-    columns[7] = [tuple(c) for c in columns[7]]
-    texts = []
+    head = _combined(lines, ("bordereau", "path", "sheet"), lambda p: "{" + ",".join(
+        f'"{k}":{json.dumps(lines[k].iat[p], ensure_ascii=False)}' for k in ("bordereau", "path", "sheet")) + ",")
+    tail = _combined(lines, ("verdict", "code", "codes", *SUMS), lambda p: "," + ",".join(
+        f'"{k}":{json.dumps(_shown(k, lines[k].iat[p]), ensure_ascii=False)}'
+        for k in ("verdict", "code", "codes", *SUMS)) + "}")
+    rows = [int(r) for r in lines["row"].tolist()]
+    numbers = [int(n) if type(n) is str and n.isascii() and n.isdigit() else line_number(n, r)
+               for n, r in zip(lines["ligne"].tolist(), rows, strict=True)]
+    return [f'{h}"row":{r},"ligne":{n}{t}' for h, r, n, t in zip(head, rows, numbers, tail, strict=True)]
+
+
+def _shown(column: str, value: object) -> object:
+    """A value of `column` as `_lines` shows it."""
+    if column == "code":
+        return value if isinstance(value, str) else None
+    if column == "codes":
+        return list(value)
+    if column in SUMS:
+        return None if value is pd.NA or value is None else as_json(from_cents(int(value)))
+    return value
+
+
+def _combined(lines: pd.DataFrame, columns: tuple[str, ...], text) -> list[str]:
+    """`text(position)` for each line, called once per distinct combination of the values of `columns` (the first
+    line of each combination)."""
+    key = np.zeros(len(lines), dtype=np.int64)
     for column in columns:
-        if all(type(v) is int for v in column):  # row, ligne: one value per line, nothing to escape
-            texts.append(list(map(str, column)))
-            continue
-        encoded = {v: json.dumps(list(v) if isinstance(v, tuple) else v, ensure_ascii=False) for v in set(column)}
-        texts.append([encoded[v] for v in column])
-    template = "{{" + ",".join(f'"{name}":{{}}' for name in FIELDS) + "}}"
-    return [template.format(*values) for values in zip(*texts, strict=True)]
+        codes, uniques = pd.factorize(lines[column].to_numpy(), use_na_sentinel=True)
+        key, _ = pd.factorize(key * (len(uniques) + 1) + (codes + 1))  # stays below lines x values: no overflow
+    distinct, first = np.unique(key, return_index=True)
+    texts = np.empty(len(distinct), dtype=object)
+    texts[distinct] = [text(int(p)) for p in first]
+    return texts[key].tolist()
 
 
 def audit_json(audit: Audit, lines: bool = True) -> dict:

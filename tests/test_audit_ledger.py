@@ -1,0 +1,116 @@
+"""The audit's lines kept in the ledger (issue 12): built from the columns (`rows.kept_columns`) and inserted through
+the bulk path (bordereau/ledger/bulk.py), they are exactly the history rows an audit hands on (`rows.history_rows`,
+the specification) that a history keeps: on both engines, on workbooks made by code (clean, with mistakes, with odd
+line numbers, fuzzed), and a failed insert keeps nothing of the audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+from fuzzing import cases, write_case
+from test_ledger import db, invoke, rows, workbook  # noqa: F401 - db is a fixture
+
+from bordereau.audit import rows as audit_rows
+from bordereau.audit.history import MemoryHistory
+from bordereau.audit.run import audit_files
+from bordereau.ledger import open_ledger
+from bordereau.ledger.audits import LedgerAuditHistory
+from bordereau.ledger.schema import audited_bordereaux, audited_lines, audits
+
+TODAY = dt.date(2026, 11, 23)
+ODD_NUMBERS = ["12", 7, 3.0, "A3", None, "٣", "  ", True, "0012", 2**40, "-4", "1e3"]
+
+
+def expected(audit) -> dict[str, list]:
+    """The specification: history_rows, filtered as a history keeps them, column by column."""
+    kept = [r for r in audit_rows.history_rows(audit) if r["verdict"] != "rejeté" and r["beneficiaire"]
+            and r["date_administration"] and r["bordereau"] not in audit.reaudited]
+    return {name: [r[name] for r in kept] for name in audit_rows.KEPT}
+
+
+def exported(ref, tmp_path: Path, doses) -> Path:
+    """An export folder (no ledger) of the Lille bordereau of `doses`."""
+    invoke("export", workbook(ref, tmp_path / "a.xlsx", doses), "--out", tmp_path / "e", "--no-ledger")
+    return tmp_path / "e" / "595-lille-douai"
+
+
+def odd_line_numbers(folder: Path) -> None:
+    """Every kind of value in the bordereau's « N° de ligne » column."""
+    [sheet] = folder.glob("HPV-*.xlsx")
+    book = openpyxl.load_workbook(sheet)
+    page = book.active
+    header = next(c for row in page.iter_rows(max_row=20) for c in row if c.value == "N° de ligne")
+    for k, row in enumerate(range(header.row + 1, page.max_row + 1)):
+        if isinstance(page.cell(row, 1).value, str) and page.cell(row, 1).value.lower().startswith("total"):
+            break
+        page.cell(row, header.column).value = ODD_NUMBERS[k % len(ODD_NUMBERS)]
+    book.save(sheet)
+
+
+DOSES = [(n, dt.date(2025, 10, 6) + dt.timedelta(days=n), 1) for n in range(27)]
+
+
+def with_rejected(ref, tmp_path: Path, folder: Path) -> list[Path]:
+    """The export folder and another bordereau billing its first dose again (DUPLICATE_LINE: a rejected line)."""
+    return [folder, workbook(ref, tmp_path / "b.xlsx", [DOSES[0], (30, dt.date(2025, 11, 3), 1)])]
+
+
+def test_kept_columns_are_the_history_rows_a_history_keeps(ref, tmp_path: Path):
+    folder = exported(ref, tmp_path, DOSES)
+    history = MemoryHistory()
+    first = audit_files(with_rejected(ref, tmp_path, folder), ref, TODAY, "595", history)
+    assert set(first.lines["verdict"]) == {"accepté", "rejeté"}
+    assert audit_rows.kept_columns(first) == expected(first) and len(expected(first)["ligne"]) > 20
+    again = audit_files([folder], ref, TODAY, "595", history)  # the same file: its lines are not kept again
+    assert again.reaudited and audit_rows.kept_columns(again) == expected(again) == {n: [] for n in audit_rows.KEPT}
+    odd_line_numbers(folder)
+    odd = audit_files([folder], ref, TODAY, "595", MemoryHistory())
+    assert audit_rows.kept_columns(odd) == expected(odd) and len(set(map(type, odd.lines["ligne"]))) > 1
+
+
+def test_kept_columns_on_fuzzed_and_example_workbooks(ref, tmp_path: Path):
+    paths = [write_case(tmp_path, name, suffix, make) for name, suffix, make in cases(1212, 25)]
+    paths += sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.xlsx"))
+    for path in paths:
+        audit = audit_files([path], ref, TODAY, None, MemoryHistory())
+        assert audit_rows.kept_columns(audit) == expected(audit), path.name
+
+
+def test_the_ledger_keeps_exactly_the_kept_lines(db, ref, tmp_path: Path):  # noqa: F811
+    folder = exported(ref, tmp_path, DOSES)
+    odd_line_numbers(folder)
+    history = LedgerAuditHistory(open_ledger(db))
+    audit = audit_files(with_rejected(ref, tmp_path, folder), ref, TODAY, "595", history)
+    assert "rejeté" in set(audit.lines["verdict"])
+    stored = sorted(rows(db, audited_lines), key=lambda r: r["id"])
+    want = expected(audit)
+    names = {"bordereau": "bordereau", "ligne": "line_no", "beneficiaire": "beneficiary_key",
+             "code_vaccin": "vaccine_code", "classe": "classe", "date_administration": "administered_on",
+             "verdict": "verdict", "accepted": "accepted"}
+    assert {k: [r[column] for r in stored] for k, column in names.items()} == want and len(stored) > 20
+    assert {r["audit_id"] for r in stored} == {history.recorded}
+    assert all(type(r["administered_on"]) is dt.date for r in stored)
+    # and the next audit finds them: the same doses as the in-memory history gives
+    memory = MemoryHistory(secret=b"")
+    memory.record(audit)
+    keys = set(want["beneficiaire"])
+    assert sorted(history.earlier_doses(keys), key=repr) == sorted(memory.earlier_doses(keys), key=repr)
+
+
+def test_a_failed_line_insert_keeps_nothing_of_the_audit(db, ref, tmp_path: Path, monkeypatch):  # noqa: F811
+    folder = exported(ref, tmp_path, DOSES)
+    kept = audit_rows.kept_columns
+
+    def broken(audit):
+        columns = kept(audit)
+        columns["code_vaccin"][-1] = None  # NOT NULL: the last row breaks the whole insert
+        return columns
+
+    monkeypatch.setattr("bordereau.ledger.audits.kept_columns", broken)
+    with pytest.raises(sa.exc.IntegrityError):
+        audit_files([folder], ref, TODAY, "595", LedgerAuditHistory(open_ledger(db)))
+    assert rows(db, audits) == [] and rows(db, audited_bordereaux) == [] and rows(db, audited_lines) == []
