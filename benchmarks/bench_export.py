@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from common import big_workbook, calamine_read, cli, paired_rounds, report_paired
+from common import big_workbook, calamine_read, cli, paired, side_by_side
 
 ROUNDS = 3
 
@@ -63,7 +63,7 @@ if __name__ == "__main__":
                     ("(b) bordereau export, SQLite ledger", export(path, work))]
         if pg:
             snippets.append(("(c) bordereau export, PostgreSQL ledger", export(path, work, pg)))
-        report_paired(paired_rounds(snippets, ROUNDS), snippets[0][0])
+        side_by_side(paired(dict(snippets), ROUNDS), snippets[0][0])
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if pg:
