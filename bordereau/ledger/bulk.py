@@ -22,6 +22,9 @@ def values(series: pd.Series) -> list:
 def insert(connection: sa.Connection, table: sa.Table, columns: dict[str, list]) -> None:
     """Insert the rows held by `columns` into `table`, in the transaction of `connection`."""
     names = list(columns)
+    if connection.dialect.name != "postgresql":  # SQLite: dates as ISO text, each distinct one made once
+        columns = {name: _sqlite_column(values) if isinstance(table.c[name].type, sa.Date | sa.DateTime) else values
+                   for name, values in columns.items()}
     rows = list(zip(*columns.values(), strict=True))
     if not rows:
         return
@@ -40,10 +43,21 @@ def _sqlite_value(value):
     return value
 
 
+def _sqlite_column(values: list) -> list:
+    done: dict = {}
+    out = []
+    for value in values:
+        if value.__class__ is dt.date:  # a column repeats its days
+            text = done.get(value)
+            if text is None:
+                text = done[value] = value.isoformat()
+            out.append(text)
+        else:
+            out.append(_sqlite_value(value))
+    return out
+
+
 def _executemany(connection: sa.Connection, table: sa.Table, names: list[str], rows: list[tuple]) -> None:
-    dated = [i for i, name in enumerate(names) if isinstance(table.c[name].type, sa.Date | sa.DateTime)]
-    if dated:
-        rows = [tuple(_sqlite_value(v) if i in dated else v for i, v in enumerate(row)) for row in rows]
     quoted = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join("?" for _ in names)
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', rows)
