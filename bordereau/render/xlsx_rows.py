@@ -21,8 +21,13 @@ import io
 import math
 from collections.abc import Sequence
 
-from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.xmlwriter import XMLwriter
+
+try:  # a private helper of xlsxwriter 3.3: without it, every table goes cell by cell
+    from xlsxwriter.utility import _preserve_whitespace
+except ImportError:  # pragma: no cover
+    _preserve_whitespace = None
 
 CHUNK = 5_000  # rows joined and written at a time
 
@@ -65,7 +70,8 @@ def _fits(ws, first_row: int, height: int, columns: Sequence[Sequence]) -> bool:
     """Whether the worksheet is one the fast path writes exactly: rows streamed to a file, nothing pending, the
     table's rows plain (no format, height or comment of their own)."""
     last = first_row + height - 1
-    if not columns or not getattr(ws, "constant_memory", False) or first_row <= ws.previous_row:
+    if _preserve_whitespace is None or not columns or not getattr(ws, "constant_memory", False) \
+            or first_row <= ws.previous_row:
         return False
     if any(len(values) != height for values in columns):
         return False
