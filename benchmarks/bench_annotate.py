@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from common import DATA, PERIOD, big_workbook, calamine_read, cli, paired_rounds, report_paired
+from common import DATA, PERIOD, big_workbook, calamine_read, cli, paired, side_by_side
 
 ROUNDS = 3
 
@@ -50,6 +50,6 @@ if __name__ == "__main__":
             snippets = [(f"(a) python-calamine read, {label}", calamine_read(path)),
                         (f"(b) check --json, {label}", check(str(path), "--json")),
                         (f"(c) check --json --annotate, {label}", annotate(path, work))]
-            report_paired(paired_rounds(snippets, ROUNDS), snippets[0][0])
+            side_by_side(paired(dict(snippets), ROUNDS), snippets[0][0])
     finally:
         shutil.rmtree(work, ignore_errors=True)

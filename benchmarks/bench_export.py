@@ -12,9 +12,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from common import big_workbook, calamine_read, cli, paired_rounds, report_paired
+from common import big_workbook, calamine_read, cli, paired, side_by_side
 
 ROUNDS = 3
+PREFIX = f"bench_export_{os.getpid()}_"  # the databases of this run only: others may run beside it
 
 
 def read_and_write(path: Path, target: Path) -> str:
@@ -39,8 +40,8 @@ def export(path: Path, work: Path, pg: str | None = None) -> str:
     else:
         server = pg.rsplit("/", 1)[0]
         setup += ["import psycopg", f"with psycopg.connect({pg!r}, autocommit=True) as c:",
-                  "    c.execute(f'CREATE DATABASE bench_export_{run_id}')",
-                  f"os.environ['BORDEREAU_DB'] = {server!r} + '/bench_export_' + run_id"]
+                  f"    c.execute(f'CREATE DATABASE {PREFIX}{{run_id}}')",
+                  f"os.environ['BORDEREAU_DB'] = {server!r} + '/{PREFIX}' + run_id"]
     return "\n".join(setup) + "\n" + code
 
 
@@ -48,7 +49,7 @@ def drop_all(pg: str) -> None:
     import psycopg
 
     with psycopg.connect(pg, autocommit=True) as c:
-        names = c.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench_export_%'").fetchall()
+        names = c.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (PREFIX + "%",)).fetchall()
         for (name,) in names:
             c.execute(f'DROP DATABASE "{name}"')
 
@@ -63,7 +64,7 @@ if __name__ == "__main__":
                     ("(b) bordereau export, SQLite ledger", export(path, work))]
         if pg:
             snippets.append(("(c) bordereau export, PostgreSQL ledger", export(path, work, pg)))
-        report_paired(paired_rounds(snippets, ROUNDS), snippets[0][0])
+        side_by_side(paired(dict(snippets), ROUNDS), snippets[0][0])
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if pg:

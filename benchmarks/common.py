@@ -16,9 +16,6 @@ PERIOD = (dt.date(2025, 9, 1), dt.date(2026, 6, 30))
 
 # runs a snippet in a fresh interpreter and prints its peak memory (KiB) on the last line of stderr
 _PEAK = "import resource, sys; sys.stderr.write(f'\\nPEAK {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')"
-# the same, with the process's CPU time (user + system, s) first
-_CPU_PEAK = ("import resource, sys; u = resource.getrusage(resource.RUSAGE_SELF); "
-             "sys.stderr.write(f'\\nCPU {u.ru_utime + u.ru_stime} PEAK {u.ru_maxrss}\\n')")
 
 
 def big_workbook(lines: int = 100_000, name: str | None = None, finess: str = "590780102") -> Path:
@@ -125,37 +122,14 @@ def side_by_side(runs: dict[str, list[tuple[float, float, int]]], baseline: str)
     return figures
 
 
-def _one_run(code: str) -> tuple[float, float, int]:
-    """Wall time (s), CPU time (s) and peak memory (MiB) of one fresh process running `code`."""
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", f"rc = 0\n{code}\n{_CPU_PEAK}\nsys.exit(rc)\n"],
-                          capture_output=True, text=True, cwd=ROOT)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"exit {done.returncode}: {done.stderr[-2000:]}")
-    words = done.stderr.strip().splitlines()[-1].split()
-    return elapsed, float(words[1]), int(words[3]) // 1024
+# -- the old names of the paired runs, kept for scripts being edited on other branches; use paired / side_by_side --
 
 
-def paired_rounds(snippets: list[tuple[str, str]], repeat: int = 3) -> list[tuple[str, float, float, int]]:
-    """Run the snippets (name, code) one after the other, `repeat` rounds, so that each round's runs meet the same
-    load; per snippet, the median wall time and CPU time of its runs and its highest peak (MiB)."""
-    import statistics
-
-    runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name, _ in snippets}
-    for _ in range(repeat):
-        for name, code in snippets:
-            runs[name].append(_one_run(code))
-    return [(name, statistics.median(r[0] for r in runs[name]), statistics.median(r[1] for r in runs[name]),
-             max(r[2] for r in runs[name])) for name, _ in snippets]
+def paired_rounds(snippets: list[tuple[str, str]], repeat: int = 3) -> dict[str, list[tuple[float, float, int]]]:
+    """Deprecated alias of `paired`, taking (name, code) pairs."""
+    return paired(dict(snippets), repeat)
 
 
-def report_paired(rows: list[tuple[str, float, float, int]], baseline: str) -> None:
-    """A table of medians: wall and CPU time, each as a ratio to the baseline's, and peak memory; then as JSON."""
-    base = {name: (wall, cpu) for name, wall, cpu, _ in rows}[baseline]
-    for name, wall, cpu, peak in rows:
-        print(f"{name:<62} wall {wall:7.2f} s {wall / base[0]:5.2f}x  cpu {cpu:7.2f} s {cpu / base[1]:5.2f}x  "
-              f"peak {peak:5d} MiB")
-    print(json.dumps({name: {"wall_s": round(wall, 3), "wall_ratio": round(wall / base[0], 2), "cpu_s": round(cpu, 3),
-                             "cpu_ratio": round(cpu / base[1], 2), "peak_mib": peak}
-                      for name, wall, cpu, peak in rows}))
+def report_paired(runs: dict[str, list[tuple[float, float, int]]], baseline: str) -> dict[str, dict]:
+    """Deprecated alias of `side_by_side`."""
+    return side_by_side(runs, baseline)

@@ -23,9 +23,9 @@ def insert(connection: sa.Connection, table: sa.Table, columns: dict[str, list])
     """Insert the rows held by `columns` into `table`, in the transaction of `connection`."""
     names = list(columns)
     postgresql = connection.dialect.name == "postgresql"
-    if not postgresql:  # dates as SQLAlchemy's SQLite types store them, column by column
-        columns = {name: [_sqlite_value(v) for v in column] if isinstance(table.c[name].type, sa.Date | sa.DateTime)
-                   else column for name, column in columns.items()}
+    if not postgresql:  # SQLite: dates as ISO text, each distinct one made once
+        columns = {name: _sqlite_column(values) if isinstance(table.c[name].type, sa.Date | sa.DateTime) else values
+                   for name, values in columns.items()}
     rows = list(zip(*columns.values(), strict=True))
     if not rows:
         return
@@ -42,6 +42,20 @@ def _sqlite_value(value):
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def _sqlite_column(values: list) -> list:
+    done: dict = {}
+    out = []
+    for value in values:
+        if value.__class__ is dt.date:  # a column repeats its days
+            text = done.get(value)
+            if text is None:
+                text = done[value] = value.isoformat()
+            out.append(text)
+        else:
+            out.append(_sqlite_value(value))
+    return out
 
 
 def _executemany(connection: sa.Connection, table: sa.Table, names: list[str], rows: list[tuple]) -> None:

@@ -24,6 +24,9 @@ from bordereau.render.html import render
 from bordereau.render.pdf_bordereau import bordereau_pdf
 from bordereau.render.pdf_recap import recap_pdf
 from bordereau.render.xlsx import new_book
+from bordereau.render.xlsx_rows import write_table
+
+BIG = 20_000  # lines from which a bordereau's workbook is streamed (xlsxwriter's constant_memory)
 
 # exported table: (header, source column, kind)
 TABLE = (
@@ -55,7 +58,7 @@ def _column_values(lines: pd.DataFrame, column: str, kind: str) -> list:
 def write_bordereau(path: Path, b: Bordereau, departement: Departement | None = None) -> None:
     """A bordereau in the layout the centres know: header block, table with computed amounts, totals, signature;
     printed on A4 landscape, one page wide, the table's header repeated."""
-    book, f = new_book(path, big=len(b.lines) > 20_000)
+    book, f = new_book(path, big=len(b.lines) > BIG)
     ws = book.add_worksheet("Bordereau")
     title = "Bordereau récapitulatif – Campagne de vaccination HPV au collège"
     ws.write_string(0, 0, title, f["title"])
@@ -82,6 +85,9 @@ def write_bordereau(path: Path, b: Bordereau, departement: Departement | None = 
             ws.set_column(c, c, 14)
     ws.set_column(0, 0, max(len(label) + 3 for label, _ in block))  # the header block's labels
     kinds = [kind for _, _, kind in TABLE]
+    formats = [f["date"] if kind == "date" else f["money"] if kind == "money" else None for kind in kinds]
+    if write_table(ws, head + 1, columns, formats):  # the same bytes as the loop below, faster
+        columns = []
     for i, row in enumerate(zip(*columns, strict=True), start=head + 1):
         for c, value in enumerate(row):
             if value is None:

@@ -45,15 +45,37 @@ FIELDS = ("nom", "prenom", "nir", "date_naissance", "code_regime", "prise_en_cha
           "date_administration", "dose", "prix_unitaire", "amo", "complementaire", "total")
 
 
+def _each(values: list, show) -> list[str]:
+    """`show` of each value, once per distinct text, number or day (NaN, NaT and the like shown one by one)."""
+    done: dict = {}
+    out = []
+    for value in values:
+        kind = value.__class__
+        if kind is str or kind is int or kind is pd.Timestamp:
+            key = (kind, value)
+            text = done.get(key)
+            if text is None:
+                text = done[key] = show(value)
+        else:
+            text = show(value)
+        out.append(text)
+    return out
+
+
 def rows(b: Bordereau) -> list[list[str]]:
     lines = b.lines
-    out = []
     columns = [lines[name].tolist() for name in FIELDS]  # whole columns: no pandas object per cell
-    for n, (nom, prenom, nir, born, regime, coverage, vaccin, code, given, dose, prix, amo, amc, total) in enumerate(
-            zip(*columns, strict=True), start=1):
-        out.append([str(n), text(nom), text(prenom), text(nir), day(born), text(regime),
-                    COVERAGE_LABELS.get(coverage, ""), text(vaccin), text(code), day(given), text(dose), eur(prix),
-                    eur(amo), eur(amc), eur(total)])
+    shown = [[str(n) for n in range(1, len(lines) + 1)]]
+    for name, values in zip(FIELDS, columns, strict=True):
+        if name in ("date_naissance", "date_administration"):
+            shown.append(_each(values, day))
+        elif name == "prise_en_charge":
+            shown.append([COVERAGE_LABELS.get(v, "") for v in values])
+        elif name in ("prix_unitaire", "amo", "complementaire", "total"):
+            shown.append(_each(values, eur))
+        else:
+            shown.append(_each(values, text))
+    out = [list(row) for row in zip(*shown, strict=True)]
     s = b.sums
     out.append(["", "TOTAL", "", "", "", "", "", "", "", "", "", eur(s.prix), eur(s.amo), eur(s.complementaire),
                 eur(s.total)])

@@ -26,6 +26,8 @@ class Grid:
         for w in widths:
             self.xs.append(self.xs[-1] + w)
         self.top = 0.0
+        self._wrapped: dict[tuple[str, float, bool], list[str]] = {}  # (text, width, bold) -> its lines
+        self._grey = None  # the document's draw colour once set to the rules' grey
         self._head: list[list[str]] | None = None
         self._placed: dict[tuple[int, str], tuple[str, str]] = {}  # (column, text) -> its x and its text operator
 
@@ -36,8 +38,12 @@ class Grid:
             return [text]
         doc = self.doc
         doc.set_font("helvetica", "B" if bold else "", self.size)
+        if (known := self._wrapped.get((text, width, bold))) is not None:  # a value repeated down its column
+            return known
         inner = width - 2 * PAD + 2 * doc.c_margin  # multi_cell keeps its own margin inside the width
-        return doc.multi_cell(inner, self.line, text, dry_run=True, output="LINES") or [""]
+        lines = self._wrapped[(text, width, bold)] = doc.multi_cell(inner, self.line, text, dry_run=True,
+                                                                    output="LINES") or [""]
+        return lines
 
     def _x(self, c: int, text: str, bold: bool = False) -> float:
         align = self.columns[c].align
@@ -81,8 +87,9 @@ class Grid:
                 if text:
                     doc.text(self._x(c, text, bold), y + GAP / 2 + (k + 0.78) * self.line, text)
 
-    def _fast(self, row: Sequence[str], y: float) -> None:
-        """One row of one-line cells as a single block of text operators (what doc.text() writes, cell by cell)."""
+    def _fast(self, row: Sequence[str], y: float) -> str:
+        """One row of one-line cells as a single block of text operators (what doc.text() writes, cell by cell),
+        returned for the caller to write."""
         doc = self.doc
         if doc.font_style or doc.font_size_pt != self.size:
             doc.set_font("helvetica", "", self.size)
@@ -90,16 +97,31 @@ class Grid:
             doc.text(self.xs[0], y, "")  # selects the font on this page
         font, k, h = doc.current_font, doc.k, doc.h
         base = (h - (y + GAP / 2 + 0.78 * self.line)) * k
-        placed, ops, at = self._placed, [], f"{base:.2f}"
+        placed, ops, at = self._placed, [], f" {base:.2f} Td "
         for c, text in enumerate(row):
             if text:  # a column repeats a few values (dates, vaccines, amounts): each is placed once
                 if (part := placed.get((c, text))) is None:
-                    part = placed[(c, text)] = (f"{self._x(c, text) * k:.2f}", font.encode_text(text))
-                ops.append(f"BT {part[0]} {at} Td {part[1]} ET")
-        if ops:
-            doc._out(" ".join(ops))  # fpdf2's own way of writing to the page, as its text() does
+                    part = placed[(c, text)] = (f"BT {self._x(c, text) * k:.2f}", f"{font.encode_text(text)} ET")
+                ops.append(f"{part[0]}{at}{part[1]}")
+        return " ".join(ops)
 
     # -- the table -----------------------------------------------------------------------------------------------
+
+    def _one_line(self, rows: Sequence[Sequence[str]]) -> list[bool]:
+        """Whether each row's cells all fit on one line (measured once per distinct text of a column)."""
+        fits = []
+        for c, w in enumerate(self.widths):
+            room = w - 2 * PAD
+            known: dict[str, bool] = {}
+            column = []
+            for row in rows:
+                text = row[c]
+                fit = known.get(text)
+                if fit is None:
+                    fit = known[text] = text_width(text, self.size, False) <= room
+                column.append(fit)
+            fits.append(column)
+        return [all(cells) for cells in zip(*fits, strict=True)] if fits else [True] * len(rows)
 
     def draw(self, rows: Sequence[Sequence[str]], bold_last: bool) -> None:
         doc = self.doc
@@ -109,26 +131,52 @@ class Grid:
         doc.set_text_color(0)
         doc.set_fill_color(0)  # PDF text is painted with the fill colour
         last = len(rows) - 1
+        one_line = self._one_line(rows)
+        grey = int(RULE * 255)
+        left, right, k = self.xs[0], self.xs[-1], doc.k
+        rule = f"{left * k:.2f} {{}} m {right * k:.2f} {{}} l S"  # doc.line() of a row's bottom rule
+        out: list[str] = []  # the fast rows' operators, written in one go (what doc._out writes, row by row)
         for n, row in enumerate(rows):
             bold = bold_last and n == last
-            cells = [self._lines(text, w, bold) for text, w in zip(row, self.widths, strict=True)]
-            height = max(len(c) for c in cells) * self.line + GAP
+            if one_line[n] and not bold:
+                height = self.line + GAP
+            else:
+                cells = [self._lines(text, w, bold) for text, w in zip(row, self.widths, strict=True)]
+                height = max(len(c) for c in cells) * self.line + GAP
             y = doc.get_y()
             if y + height > doc.page_break_trigger:
+                self._flush(out)
                 self._rules(y)
                 doc.add_page()
                 self._header()
                 doc.set_fill_color(0)
                 y = doc.get_y()
+            if not bold and height <= self.line + GAP:
+                if not doc.current_font_is_set_on_page or doc.font_style or doc.font_size_pt != self.size:
+                    self._flush(out)
+                if ops := self._fast(row, y):
+                    out.append(ops)
+                if self._grey is None or doc.draw_color != self._grey:
+                    self._flush(out)
+                    doc.set_draw_color(grey)
+                    self._grey = doc.draw_color
+                bottom = f"{(doc.h - (y + height)) * k:.2f}"
+                out.append(rule.format(bottom, bottom))
+                doc.set_y(y + height)
+                continue
+            self._flush(out)
             if bold:
                 doc.set_fill_color(*self.total_fill)
                 doc.rect(self.xs[0], y, self.xs[-1] - self.xs[0], height, style="F")
                 doc.set_fill_color(0)
-            if bold or height > self.line + GAP:
-                self._texts(cells, y, bold)
-            else:
-                self._fast(row, y)
-            doc.set_draw_color(int(RULE * 255))
+            self._texts(cells, y, bold)
+            doc.set_draw_color(grey)
             doc.line(self.xs[0], y + height, self.xs[-1], y + height)
             doc.set_y(y + height)
+        self._flush(out)
         self._rules(doc.get_y())
+
+    def _flush(self, out: list[str]) -> None:
+        if out:
+            self.doc._out("\n".join(out))
+            out.clear()

@@ -17,7 +17,7 @@ from fpdf import FPDF
 from bordereau import __version__, clock
 from bordereau.files import atomic_path
 from bordereau.render.pdf_grid import Grid
-from bordereau.render.pdf_text import FONT, latin, text_width
+from bordereau.render.pdf_text import FONT, latin, latin_rows, text_width
 
 HEAD_FILL = (221, 235, 247)
 TOTAL_FILL = (242, 242, 242)
@@ -151,7 +151,7 @@ class Document(FPDF):
     def grid(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], size: float = 7.5,
              bold_last: bool = False) -> None:
         """A table whose header is repeated on each page; rows are strings already formatted."""
-        rows = [[latin(v) for v in r] for r in rows]
+        rows = latin_rows(rows)
         Grid(self, columns, self.widths(columns, rows, size), size, HEAD_FILL, TOTAL_FILL).draw(rows, bold_last)
         self.set_x(self.l_margin)
         self.ln(2)

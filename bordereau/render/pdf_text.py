@@ -35,6 +35,25 @@ def latin(text: object) -> str:
     return "".join(out)
 
 
+def latin_rows(rows) -> list[list[str]]:
+    """`latin` of every cell of a table, each distinct text converted once (a bordereau repeats its dates, codes
+    and amounts over thousands of lines)."""
+    done: dict[str, str] = {}
+    out = []
+    for row in rows:
+        cells = []
+        for value in row:
+            if value.__class__ is str:
+                text = done.get(value)
+                if text is None:
+                    text = done[value] = latin(value)
+            else:
+                text = latin(value)
+            cells.append(text)
+        out.append(cells)
+    return out
+
+
 _CHAR_WIDTHS = {False: CORE_FONTS_CHARWIDTHS[FONT], True: CORE_FONTS_CHARWIDTHS[f"{FONT}B"]}
 
 
