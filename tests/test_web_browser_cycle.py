@@ -49,12 +49,21 @@ def server(tmp_path: Path):
 
 
 def test_the_weekly_cycle_in_a_browser(server, browser, tmp_path: Path):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
 
     shot = Screenshots(browser, tmp_path, "cycle-")
+
+    def _gone(element) -> bool:
+        """Whether the page that held `element` was replaced (chromium says so in more than one way)."""
+        try:
+            element.is_enabled()
+        except (StaleElementReferenceException, NoSuchElementException):
+            return True
+        return False
 
     def wait_for(css: str, seconds: int = 60):
         return WebDriverWait(browser, seconds).until(ready.presence_of_element_located((By.CSS_SELECTOR, css)))
@@ -63,7 +72,8 @@ def test_the_weekly_cycle_in_a_browser(server, browser, tmp_path: Path):
         """Click a form's button and wait for the page it posts to (the old page gone first)."""
         old = browser.find_element(By.TAG_NAME, "html")
         button.click()
-        WebDriverWait(browser, 120).until(ready.staleness_of(old))
+        WebDriverWait(browser, 120).until(lambda _: _gone(old))
+        WebDriverWait(browser, 120).until(lambda b: b.execute_script("return document.readyState") == "complete")
 
     def click(text: str) -> None:
         submit(browser.find_element(By.XPATH, f"//button[normalize-space()=\"{text}\"]"))
@@ -149,7 +159,7 @@ def test_the_weekly_cycle_in_a_browser(server, browser, tmp_path: Path):
 
     # 4. the Département imports the rejection statement and a bank statement on its follow-up page
     log_in("finances", "/departement")
-    browser.find_element(By.LINK_TEXT, "Suivi des paiements").click()
+    submit(browser.find_element(By.LINK_TEXT, "Suivi des paiements"))
     lille, cambrai = totals[number[LILLE]], totals[number[CAMBRAI]]
     half = (Decimal(lille["total"]) / 2).quantize(Decimal("0.01"))
     bank = tmp_path / "releve-banque.csv"
