@@ -7,26 +7,56 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from bordereau import clock
 from bordereau.cli_french import DATE_METAVAR, frenchify, parse_day, usage_message
 from bordereau.errors import BordereauError, UsageError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 app = typer.Typer(
     name="bordereau", no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
     help="Contrôle, calcul et export des bordereaux de la campagne de vaccination HPV au collège.",
 )
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message, never folded
+
+
+class _Console:
+    """rich's Console, made on first use: a command that writes only through typer (`check --json`) never imports
+    rich. Any attribute is the console's."""
+
+    def __init__(self, **options):
+        self._options, self._console = options, None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.console, name)
+
+
+def escape(text: str) -> str:
+    """rich markup in `text` shown as it is (rich.markup.escape, imported when a message is printed)."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
+out = _Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message, never folded
 
 Files = Annotated[list[Path], typer.Argument(help="Classeurs (.xlsx, .xlsm, .xls, .ods) ou dossiers.",
                                              show_default=False, metavar="FICHIERS")]
@@ -83,7 +113,40 @@ def _reference(ref: Path | None):
     from bordereau.reference.data import load_reference
     from bordereau.reference.resources import reference_dir
 
+    _started()
     return load_reference(reference_dir(ref))
+
+
+# Starting a command imports over 100,000 objects (typer's parsing through pydantic, pandas and numpy for a check) and
+# frees none: the garbage collector would walk them again and again for nothing (8 % of a short check). It is paused
+# from the group's callback, before the command's options are parsed, until the command has its modules: the first
+# call of a command that reads data, `_reference`, turns it back on, and so does the end of any command. What the
+# start made is then frozen (gc.freeze: kept out of the collections until the command ends, as the modules it lives
+# till then), else the first collection would walk all of it at once.
+_paused_at_start = False
+
+
+def _pause_start(ctx: typer.Context) -> None:
+    global _paused_at_start
+    if gc.isenabled():
+        gc.disable()
+        _paused_at_start = True
+        ctx.call_on_close(_ended)
+
+
+def _started() -> None:
+    """The command has its modules: the collector runs again (if the start paused it)."""
+    global _paused_at_start
+    if _paused_at_start:
+        _paused_at_start = False
+        gc.freeze()
+        gc.enable()
+
+
+def _ended() -> None:
+    """The command is over: what the start froze can be collected again (a process running several commands, tests)."""
+    _started()
+    gc.unfreeze()
 
 
 def _version(value: bool) -> None:
@@ -96,6 +159,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Affiche la version et s'arrête.")] = False,
 ) -> None:
@@ -103,6 +167,7 @@ def _options(
 
     Données de référence lues, dans cet ordre : --ref DOSSIER, $BORDEREAU_REF, un centres.yaml dans le dossier
     courant, sinon la copie d'exemple livrée avec l'outil (bordereau init DOSSIER en fait une copie à compléter)."""
+    _pause_start(ctx)
 
 
 def _steps(as_json: bool = False):
@@ -110,7 +175,7 @@ def _steps(as_json: bool = False):
     the output goes to a pipe or a file."""
     from bordereau.progress import Steps
 
-    return Steps(err if err.is_terminal and out.is_terminal and not as_json else None)
+    return Steps(err.console if not as_json and err.is_terminal and out.is_terminal else None)
 
 
 def _ledger_exists() -> bool:
@@ -154,7 +219,6 @@ def check(
     from bordereau.check.run import check_files, expand
     from bordereau.files import write_text
     from bordereau.read import provenance
-    from bordereau.render.terminal import print_check
 
     reference = _reference(ref)
     ledger = _ledger(db, key_file) if db or _ledger_exists() else None
@@ -172,6 +236,8 @@ def check(
 
         typer.echo(dumps(result.as_json()))
     else:
+        from bordereau.render.terminal import print_check  # rich: only for a person reading
+
         print_check(out, result)
         if report:
             out.print(f"Rapport : {report}")
@@ -220,7 +286,6 @@ def totals(
     from bordereau.check.run import check_files, expand
     from bordereau.price.totals import GROUPINGS
     from bordereau.price.totals import totals as compute
-    from bordereau.render.terminal import print_totals
 
     if by not in GROUPINGS:
         raise BordereauError(f"--by {by} : regroupement inconnu ({', '.join(GROUPINGS)})")
@@ -237,6 +302,8 @@ def totals(
 
         typer.echo(dumps(sums.as_json()))
     else:
+        from bordereau.render.terminal import print_totals
+
         print_totals(out, sums)
         if xlsx:
             out.print(f"Tableau enregistré : {xlsx}")
