@@ -7,56 +7,25 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import gc
 import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from bordereau import clock
 from bordereau.cli_french import DATE_METAVAR, frenchify, parse_day, usage_message
+from bordereau.cli_start import LazyConsole, escape, pause_start, started
 from bordereau.errors import BordereauError, UsageError
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 app = typer.Typer(
     name="bordereau", no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
     help="Contrôle, calcul et export des bordereaux de la campagne de vaccination HPV au collège.",
 )
-
-
-class _Console:
-    """rich's Console, made on first use: a command that writes only through typer (`check --json`) never imports
-    rich. Any attribute is the console's."""
-
-    def __init__(self, **options):
-        self._options, self._console = options, None
-
-    @property
-    def console(self) -> Console:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
-        return self._console
-
-    def __getattr__(self, name: str):
-        return getattr(self.console, name)
-
-
-def escape(text: str) -> str:
-    """rich markup in `text` shown as it is (rich.markup.escape, imported when a message is printed)."""
-    from rich.markup import escape
-
-    return escape(text)
-
-
-out = _Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-err = _Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message, never folded
+out = LazyConsole(highlight=False, width=None if sys.stdout.isatty() else 120)
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True)  # one line per message, never folded
 
 Files = Annotated[list[Path], typer.Argument(help="Classeurs (.xlsx, .xlsm, .xls, .ods) ou dossiers.",
                                              show_default=False, metavar="FICHIERS")]
@@ -113,40 +82,8 @@ def _reference(ref: Path | None):
     from bordereau.reference.data import load_reference
     from bordereau.reference.resources import reference_dir
 
-    _started()
+    started()
     return load_reference(reference_dir(ref))
-
-
-# Starting a command imports over 100,000 objects (typer's parsing through pydantic, pandas and numpy for a check) and
-# frees none: the garbage collector would walk them again and again for nothing (8 % of a short check). It is paused
-# from the group's callback, before the command's options are parsed, until the command has its modules: the first
-# call of a command that reads data, `_reference`, turns it back on, and so does the end of any command. What the
-# start made is then frozen (gc.freeze: kept out of the collections until the command ends, as the modules it lives
-# till then), else the first collection would walk all of it at once.
-_paused_at_start = False
-
-
-def _pause_start(ctx: typer.Context) -> None:
-    global _paused_at_start
-    if gc.isenabled():
-        gc.disable()
-        _paused_at_start = True
-        ctx.call_on_close(_ended)
-
-
-def _started() -> None:
-    """The command has its modules: the collector runs again (if the start paused it)."""
-    global _paused_at_start
-    if _paused_at_start:
-        _paused_at_start = False
-        gc.freeze()
-        gc.enable()
-
-
-def _ended() -> None:
-    """The command is over: what the start froze can be collected again (a process running several commands, tests)."""
-    _started()
-    gc.unfreeze()
 
 
 def _version(value: bool) -> None:
@@ -167,7 +104,7 @@ def _options(
 
     Données de référence lues, dans cet ordre : --ref DOSSIER, $BORDEREAU_REF, un centres.yaml dans le dossier
     courant, sinon la copie d'exemple livrée avec l'outil (bordereau init DOSSIER en fait une copie à compléter)."""
-    _pause_start(ctx)
+    pause_start(ctx)
 
 
 def _steps(as_json: bool = False):
