@@ -17,7 +17,7 @@ import typer
 
 from bordereau import clock
 from bordereau.cli_french import DATE_METAVAR, frenchify, parse_day, usage_message
-from bordereau.cli_start import LazyConsole, escape, pause_start, started
+from bordereau.cli_start import LazyConsole, escape, made, pause_start, started
 from bordereau.errors import BordereauError, UsageError
 
 app = typer.Typer(
@@ -112,7 +112,7 @@ def _steps(as_json: bool = False):
     the output goes to a pipe or a file."""
     from bordereau.progress import Steps
 
-    return Steps(err.console if not as_json and err.is_terminal and out.is_terminal else None)
+    return Steps(made(err) if not as_json and err.is_terminal and out.is_terminal else None)
 
 
 def _ledger_exists() -> bool:

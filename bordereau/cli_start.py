@@ -31,6 +31,11 @@ class LazyConsole:
         return getattr(self.console, name)
 
 
+def made(console: LazyConsole | Console) -> Console:
+    """The rich Console itself (for rich's own machinery, a progress bar), lazy or not (tests put their own)."""
+    return console.console if isinstance(console, LazyConsole) else console
+
+
 def escape(text: str) -> str:
     """rich markup in `text` shown as it is (rich.markup.escape, imported when a message is printed)."""
     from rich.markup import escape
