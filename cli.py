@@ -14,19 +14,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from bordereau import clock
 from bordereau.cli_french import DATE_METAVAR, frenchify, parse_day, usage_message
+from bordereau.cli_start import LazyConsole, escape, made, pause_start, started
 from bordereau.errors import BordereauError, UsageError
 
 app = typer.Typer(
     name="bordereau", no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
     help="Contrôle, calcul et export des bordereaux de la campagne de vaccination HPV au collège.",
 )
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message, never folded
+out = LazyConsole(highlight=False, width=None if sys.stdout.isatty() else 120)
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True)  # one line per message, never folded
 
 Files = Annotated[list[Path], typer.Argument(help="Classeurs (.xlsx, .xlsm, .xls, .ods) ou dossiers.",
                                              show_default=False, metavar="FICHIERS")]
@@ -83,6 +82,7 @@ def _reference(ref: Path | None):
     from bordereau.reference.data import load_reference
     from bordereau.reference.resources import reference_dir
 
+    started()
     return load_reference(reference_dir(ref))
 
 
@@ -96,6 +96,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Affiche la version et s'arrête.")] = False,
 ) -> None:
@@ -103,6 +104,7 @@ def _options(
 
     Données de référence lues, dans cet ordre : --ref DOSSIER, $BORDEREAU_REF, un centres.yaml dans le dossier
     courant, sinon la copie d'exemple livrée avec l'outil (bordereau init DOSSIER en fait une copie à compléter)."""
+    pause_start(ctx)
 
 
 def _steps(as_json: bool = False):
@@ -110,7 +112,7 @@ def _steps(as_json: bool = False):
     the output goes to a pipe or a file."""
     from bordereau.progress import Steps
 
-    return Steps(err if err.is_terminal and out.is_terminal and not as_json else None)
+    return Steps(made(err) if not as_json and err.is_terminal and out.is_terminal else None)
 
 
 def _ledger_exists() -> bool:
@@ -154,7 +156,6 @@ def check(
     from bordereau.check.run import check_files, expand
     from bordereau.files import write_text
     from bordereau.read import provenance
-    from bordereau.render.terminal import print_check
 
     reference = _reference(ref)
     ledger = _ledger(db, key_file) if db or _ledger_exists() else None
@@ -172,6 +173,8 @@ def check(
 
         typer.echo(dumps(result.as_json()))
     else:
+        from bordereau.render.terminal import print_check  # rich: only for a person reading
+
         print_check(out, result)
         if report:
             out.print(f"Rapport : {report}")
@@ -220,7 +223,6 @@ def totals(
     from bordereau.check.run import check_files, expand
     from bordereau.price.totals import GROUPINGS
     from bordereau.price.totals import totals as compute
-    from bordereau.render.terminal import print_totals
 
     if by not in GROUPINGS:
         raise BordereauError(f"--by {by} : regroupement inconnu ({', '.join(GROUPINGS)})")
@@ -237,6 +239,8 @@ def totals(
 
         typer.echo(dumps(sums.as_json()))
     else:
+        from bordereau.render.terminal import print_totals
+
         print_totals(out, sums)
         if xlsx:
             out.print(f"Tableau enregistré : {xlsx}")

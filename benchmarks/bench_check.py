@@ -9,14 +9,17 @@ CPU time apart (CPU time is what a busy machine disturbs least). Peak memory is 
     .venv/bin/python benchmarks/bench_check.py ratio      # 100,000 lines: check, totals, calamine
     .venv/bin/python benchmarks/bench_check.py linear     # check at 10,000, 30,000, 100,000 and 300,000 lines
     .venv/bin/python benchmarks/bench_check.py start      # 60 lines, whole process, against `python -c pass`
+    .venv/bin/python benchmarks/bench_check.py against DIR  # the same, another copy of the tool beside this one
 
 Targets (issue 12): at 100,000 lines check and totals at most 1.5x the calamine read, peak memory under 300 MiB; no
-step of the linear part above 3.3x the time for 3x the lines; the 60-line check at most 0.6 s.
+step of the linear part above 3.3x the time for 3x the lines; the 60-line check at most 0.6 s (CPU).
 """
 
 import itertools
 import json
+import os
 import sys
+from pathlib import Path
 
 from common import ROOT, big_workbook, calamine_read, cli, paired, side_by_side
 
@@ -54,14 +57,48 @@ def linear(rounds: int = 3) -> dict:
 
 
 def start(rounds: int = 10) -> dict:
+    """The 60-line check, whole process: through the typer app as the other parts, through `main()` as the installed
+    `bordereau` program runs, and with an empty cache (the reference data validated again, as after a change of
+    tarifs/). Bytecode is written and read as an installed tool's is (pip compiles it at install time): a shell with
+    PYTHONDONTWRITEBYTECODE would make every process compile the package's sources again. One round first, not
+    counted, writes the bytecode and the reference data's cache."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     path = str(ROOT / "examples" / "sps-lille-2026-10.xlsx")
+    args = ("check", path, "--json", *TODAY)
+    program = ("import contextlib, io, sys\nfrom cli import main\n"
+               f"sys.argv = {['bordereau', *args]!r}\n"
+               "with contextlib.redirect_stdout(io.StringIO()):\n"
+               "    try:\n        main()\n    except SystemExit as exit:\n        rc = exit.code or 0\n")
+    cold = "import os, tempfile\nos.environ['XDG_CACHE_HOME'] = tempfile.mkdtemp()\n" + cli(*args)
+    contenders = {"(a) python -c pass": "pass",
+                  "(b) bordereau check --json (60 lines)": cli(*args),
+                  "(c) the same through main(), as the installed program": program,
+                  "(d) the same, reference data cache empty": cold}
+    paired(contenders, 1)
     print("60 lines, whole process:")
-    return side_by_side(paired({"(a) python -c pass": "pass",
-                                "(b) bordereau check --json (60 lines)": cli("check", path, "--json", *TODAY)},
-                               rounds), "(a) python -c pass")
+    return side_by_side(paired(contenders, rounds), "(a) python -c pass")
+
+
+def against(before: str, rounds: int = 10) -> dict:
+    """The 60-line check of another copy of the tool (`before`, e.g. `git archive main | tar -x -C /tmp/before`)
+    and of this one, side by side, each run in its own folder (its own `cli` and `bordereau` come first)."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+    def check_in(folder: str) -> str:
+        return (f"import os\nos.chdir({folder!r})\n"
+                + cli("check", str(Path(folder) / "examples" / "sps-lille-2026-10.xlsx"), "--json", *TODAY))
+
+    contenders = {"(a) python -c pass": "pass", f"(b) check --json, {before}": check_in(before),
+                  "(c) check --json, this copy": check_in(str(ROOT))}
+    paired(contenders, 1)
+    print("60 lines, whole process, before and after:")
+    return side_by_side(paired(contenders, rounds), "(a) python -c pass")
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["against"]:
+        print(json.dumps({"against": against(sys.argv[2])}))
+        sys.exit()
     parts = sys.argv[1:] or ["ratio", "linear", "start"]
     results = {part: {"ratio": ratio, "linear": linear, "start": start}[part]() for part in parts}
     print(json.dumps(results))

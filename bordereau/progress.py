@@ -5,17 +5,24 @@ The package only announces its steps (`Steps.add`, `Steps.step`); the command li
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class Steps:
-    """The steps of a long piece of work; drawn only when given a console (the terminal's stderr)."""
+    """The steps of a long piece of work; drawn only when given a console (the terminal's stderr). rich's progress
+    bar is imported only then: a command in a pipe or with --json never loads it."""
 
     def __init__(self, console: Console | None = None):
-        self._bar = None if console is None else Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console, transient=True)
+        self._bar = None
+        if console is not None:
+            from rich import progress as bar
+
+            self._bar = bar.Progress(bar.SpinnerColumn(), bar.TextColumn("{task.description}"), bar.BarColumn(),
+                                     bar.MofNCompleteColumn(), bar.TimeElapsedColumn(), console=console,
+                                     transient=True)
         self._task = None
 
     def __enter__(self) -> Steps:

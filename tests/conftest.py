@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import random
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,7 +42,13 @@ if os.environ.get("BORDEREAU_TEST_MOVE_CLOCK"):  # the machine's clock moved for
 
     time_machine.travel(dt.datetime.fromisoformat(os.environ["BORDEREAU_TEST_MOVE_CLOCK"]), tick=True).start()
 
-_REF = load_reference()
+with tempfile.TemporaryDirectory(prefix="bordereau-test-cache-") as _cache:  # never the user's cache folder
+    _saved, os.environ["XDG_CACHE_HOME"] = os.environ.get("XDG_CACHE_HOME"), _cache
+    _REF = load_reference()
+    if _saved is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = _saved
 
 
 # -- plain helpers (importable: `from conftest import findings`) --------------------------------------------------
@@ -164,5 +171,6 @@ def private_ledger(tmp_path_factory, monkeypatch):
     # and should a test unset those, the default folders are private too
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))  # the validated reference data (reference/cache.py)
     monkeypatch.delenv("BORDEREAU_REF", raising=False)  # the shipped reference data, whatever the user's shell says
     return home

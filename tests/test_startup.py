@@ -1,9 +1,13 @@
-"""What a command imports: the heavy libraries only where they are needed (a check of 60 lines pays for pandas and
-the reference data's validation, not for pandera, openpyxl, jinja2, SQLAlchemy, FastAPI or typer's help renderer).
-Each case runs in a fresh interpreter, since the test session itself has imported everything."""
+"""What a command imports: the heavy libraries only where they are needed (a check of 60 lines pays for pandas, and
+for pydantic through typer's parsing; not for pandera, openpyxl, jinja2, SQLAlchemy, FastAPI, rich or typer's help
+renderer, nor, once the validated reference data is in the cache, for pyyaml and the schemas). Each case runs in a
+fresh interpreter, since the test session itself has imported everything."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import io
 import json
 import subprocess
 import sys
@@ -11,7 +15,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "numpy", "pandera", "pydantic", "openpyxl", "jinja2", "sqlalchemy", "fastapi", "xlsxwriter", "fpdf",
-         "psycopg", "typer.rich_utils", "rich.markdown")
+         "psycopg", "typer.rich_utils", "rich", "yaml", "bordereau.reference.schema", "pyarrow", "fastexcel",
+         "reportlab", "uvicorn", "platformdirs.windows")
+EXAMPLE = ROOT / "examples" / "sps-dunkerque-2026-10-erreurs.xlsx"
+TODAY = ("--today", "2026-11-23")
 
 
 def _loaded_after(code: str) -> list[str]:
@@ -26,11 +33,42 @@ def test_the_command_line_starts_without_heavy_libraries():
     assert _loaded_after("") == []
 
 
+def _run(*args: str) -> str:
+    """The snippet running the command line with `args`, its output discarded."""
+    return ("with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    cli.app({list(args)!r}, standalone_mode=False)")
+
+
 def test_a_check_imports_pandas_and_pydantic_only():
-    example = ROOT / "examples" / "sps-dunkerque-2026-10-erreurs.xlsx"
-    run = ("with contextlib.redirect_stdout(io.StringIO()):\n"
-           f"    cli.app(['check', {str(example)!r}, '--json', '--today', '2026-11-23'], standalone_mode=False)")
-    assert _loaded_after(run) == ["pandas", "numpy", "pydantic"]
+    first = _loaded_after(_run("check", str(EXAMPLE), "--json", *TODAY))  # validates the reference data and caches it
+    assert first == ["pandas", "numpy", "pydantic", "yaml", "bordereau.reference.schema"]
+    assert _loaded_after(_run("check", str(EXAMPLE), "--json", *TODAY)) == ["pandas", "numpy", "pydantic"]
+
+
+def test_totals_and_a_printed_check_import_no_more():
+    _loaded_after(_run("totals", str(EXAMPLE), "--json", *TODAY))
+    assert _loaded_after(_run("totals", str(EXAMPLE), "--json", *TODAY)) == ["pandas", "numpy", "pydantic"]
+    # a person reading a terminal gets rich's tables, still without the help renderer
+    assert _loaded_after(_run("check", str(EXAMPLE), *TODAY)) == ["pandas", "numpy", "pydantic", "rich"]
+
+
+def test_version_and_help_import_no_data_library():
+    assert _loaded_after(_run("--version")) == []
+    done = subprocess.run([sys.executable, "cli.py", "--version"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("bordereau ")
+
+
+def test_a_command_leaves_the_garbage_collector_as_it_found_it():
+    """The start pauses the collector and freezes what it made (cli.py): a command gives both back at its end."""
+    import cli
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        cli.app(["check", str(EXAMPLE), "--json", *TODAY], standalone_mode=False)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with contextlib.redirect_stdout(io.StringIO()):
+        cli.app(["status", *TODAY], standalone_mode=False)  # no reference data read
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_help_is_french_although_its_renderer_loads_late():

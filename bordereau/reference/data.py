@@ -16,12 +16,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bordereau import identifiers
 from bordereau.errors import ReferenceDataError
 from bordereau.identifiers import finess_compact, finess_problem, vaccine_code_problem
+from bordereau.reference import cache
 from bordereau.reference.resources import shipped_dir
-from bordereau.reference.schema import load_yaml, validate
 
 COVERAGES = ("droit_commun", "ald", "ame", "c2s", "sans_droits")
 COVERAGE_LABELS = {
@@ -225,17 +224,21 @@ class _Reader:
     """Reads one YAML file and reports any problem with the file name and the key path."""
 
     def __init__(self, folder: Path, name: str):
+        import yaml  # only when the files are read: a command finds them in the cache (reference/cache.py)
+
+        from bordereau.reference import schema
+
         self.name = name
         path = folder / name
         try:
-            self.data = load_yaml(path.read_text(encoding="utf-8"), name)
+            self.data = schema.load_yaml(path.read_text(encoding="utf-8"), name)
         except FileNotFoundError:
             raise ReferenceDataError(f"{name} : fichier introuvable dans {folder}") from None
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ReferenceDataError(f"{name} : YAML illisible ({exc.__class__.__name__})") from None
         if not isinstance(self.data, dict):
             raise ReferenceDataError(f"{name} : le fichier doit contenir un dictionnaire")
-        validate(name, self.data)
+        schema.validate(name, self.data)
 
     def fail(self, key: str, problem: str) -> ReferenceDataError:
         return ReferenceDataError(f"{self.name} : {key} : {problem}")
@@ -498,10 +501,18 @@ def reference_digest(folder: Path) -> str:
 
 
 def load_reference(folder: Path | None = None) -> Reference:
-    """Load and validate centres.yaml and tarifs/ from `folder` (default: the copy shipped with the tool)."""
+    """Load and validate centres.yaml and tarifs/ from `folder` (default: the copy shipped with the tool); what was
+    validated once is kept in the user's cache until a file changes (reference/cache.py)."""
     folder = Path(folder) if folder else DEFAULT_REF_DIR
     if not folder.is_dir():
         raise ReferenceDataError(f"dossier de référence introuvable : {folder}")
+    reference = cache.cached(folder, [reference_digest(folder)], _LOADER_SOURCES, _CACHED_TYPES,
+                             lambda: _load(folder))
+    object.__setattr__(reference, "folder", folder)  # the folder as named this time (the cache's may be relative)
+    return reference
+
+
+def _load(folder: Path) -> Reference:
     cpams, centres, entities, departements = _load_centres(folder)
     vaccines = _load_observations(folder, _load_vaccines(folder))
     schedules, age_min, age_max = _load_schedule(folder)
@@ -512,3 +523,9 @@ def load_reference(folder: Path | None = None) -> Reference:
         schedules=schedules, age_min=age_min, age_max=age_max, regimes=_load_regimes(folder),
         departements=departements,
     )
+
+
+# the code that decides what a folder loads to (a change of it makes the cache's files stale) and what they hold
+_LOADER_SOURCES = (__file__, str(Path(__file__).with_name("schema.py")), identifiers.__file__)
+_CACHED_TYPES = (Reference, Cpam, Departement, Centre, Presentation, Vaccine, Series, Dated, RateRule, RateSet,
+                 DoseSchedule)
