@@ -24,15 +24,15 @@ from bordereau.read.workbook import open_sheets
 
 
 def _reference_on_distinct(values, parse):
-    """lines._on_distinct as it was before the dict (commit 8078e38)."""
+    """Every cell parsed on its own, a missing one (None, NaN) as None: what the parse once per distinct value must
+    give (before 2026-11-26, pandas' factorize made one value of True, 1 and 1.0, and of False, 0 and 0.0)."""
     raw = np.empty(len(values), dtype=object)
     raw[:] = values
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    parsed = [parse(v) for v in uniques] + [parse(None)]
+    parsed = [parse(None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for v in raw]
     bad = np.array([v is lines.INVALID for v in parsed], dtype=bool)
     clean = np.empty(len(parsed), dtype=object)
     clean[:] = [None if v is lines.INVALID else v for v in parsed]
-    return raw, clean[codes], bad[codes]
+    return raw, clean, bad
 
 
 def _reference_columns(table, keys):

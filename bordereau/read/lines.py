@@ -15,6 +15,7 @@ from operator import itemgetter
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from bordereau.identifiers import finess_compact, nir_compact, vaccine_code_compact
 from bordereau.money import LINE_LIMIT, parse_amount, to_cents
@@ -37,6 +38,27 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 INVALID = object()  # a cell that holds something, but not a readable value
 
 
+def _factorize(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the distinct values of `raw` (-1 for a missing one) and those values, told apart by type: pandas' hash
+    table makes one value of True, 1 and 1.0 (and of False, 0 and 0.0), and a cell « VRAI » among line numbers would be
+    read as 1. A column of one kind of value (pandas' `infer_dtype`, in C) cannot mix them.
+
+    >>> codes, uniques = _factorize(np.array([1.0, True, 1, 1.0, None, False, 0.0], dtype=object))
+    >>> codes.tolist(), [repr(v) for v in uniques]
+    ([0, 1, 2, 0, -1, 3, 4], ['1.0', 'True', '1', 'False', '0.0'])
+    """
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    if "mixed" not in infer_dtype(raw, skipna=True):
+        return codes, uniques
+    kinds, _ = pd.factorize(np.fromiter((v.__class__.__name__ for v in raw), dtype=object, count=len(raw)))
+    present = np.flatnonzero(codes >= 0)
+    exact, _ = pd.factorize(codes[present].astype(np.int64) * (kinds.max() + 1) + kinds[present])
+    _, first = np.unique(exact, return_index=True)  # codes count from 0 in order of first appearance
+    out = np.full(len(raw), -1, dtype=np.intp)
+    out[present] = exact
+    return out, raw[present[first]]
+
+
 def _on_distinct(values: list | np.ndarray,
                  parse: Callable[[object], object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raw cells, parsed values (None where unreadable) and the unreadable flags, as arrays.
@@ -48,7 +70,7 @@ def _on_distinct(values: list | np.ndarray,
     else:
         raw = np.empty(len(values), dtype=object)
         raw[:] = values
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    codes, uniques = _factorize(raw)
     parsed = [parse(v) for v in uniques] + [parse(None)]  # the last one for code -1, a missing value
     bad = np.array([v is INVALID for v in parsed], dtype=bool)
     clean = np.empty(len(parsed), dtype=object)
