@@ -87,6 +87,8 @@ def test_an_audit_imports_what_its_outputs_need_only(tmp_path: Path):
     example = ROOT / "examples" / "sps-lille-2026-10.xlsx"
     run = ("with contextlib.redirect_stdout(io.StringIO()):\n"
            f"    cli.app(['audit', {str(example)!r}, '--json', '--today', '2026-11-23'{{}}], standalone_mode=False)")
+    _loaded_after(run.format(", '--no-ledger'"))  # validates the reference data and caches it
     assert _loaded_after(run.format(", '--no-ledger'")) == ["pandas", "numpy", "pydantic"]
     ledger = f", '--db', {str(tmp_path / 'r.sqlite')!r}, '--key-file', {str(tmp_path / 'k')!r}"
+    _loaded_after(run.format(ledger))  # creates the ledger's key, and says so on the terminal (rich)
     assert _loaded_after(run.format(ledger)) == ["pandas", "numpy", "pydantic", "sqlalchemy"]
