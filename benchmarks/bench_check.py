@@ -10,6 +10,7 @@ CPU time apart (CPU time is what a busy machine disturbs least). Peak memory is 
     .venv/bin/python benchmarks/bench_check.py linear     # check at 10,000, 30,000, 100,000 and 300,000 lines
     .venv/bin/python benchmarks/bench_check.py start      # 60 lines, whole process, against `python -c pass`
     .venv/bin/python benchmarks/bench_check.py against DIR  # the same, another copy of the tool beside this one
+    .venv/bin/python benchmarks/bench_check.py ratio-against DIR  # 100,000 lines, that copy and this one
 
 Targets (issue 12): at 100,000 lines check and totals at most 1.5x the calamine read, peak memory under 300 MiB; no
 step of the linear part above 3.3x the time for 3x the lines; the 60-line check at most 0.6 s (CPU).
@@ -95,9 +96,27 @@ def against(before: str, rounds: int = 10) -> dict:
     return side_by_side(paired(contenders, rounds), "(a) python -c pass")
 
 
+def ratio_against(before: str, rounds: int = 3) -> dict:
+    """`ratio` for another copy of the tool (`before`) and this one, side by side in the same rounds."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    path = str(workbook(100_000))
+
+    def inside(folder: str, command: str) -> str:
+        return f"import os\nos.chdir({folder!r})\n" + cli(command, path, "--json", *TODAY)
+
+    floor = "(a) python-calamine: read the lines into Python rows"
+    contenders = {floor: calamine_read(path)}
+    for command in ("check", "totals"):
+        contenders[f"{command} --json, {before}"] = inside(before, command)
+        contenders[f"{command} --json, this copy"] = inside(str(ROOT), command)
+    print("100,000 lines, before and after:")
+    return side_by_side(paired(contenders, rounds), floor)
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["against"]:
-        print(json.dumps({"against": against(sys.argv[2])}))
+    if sys.argv[1:2] in (["against"], ["ratio-against"]):
+        part = {"against": against, "ratio-against": ratio_against}[sys.argv[1]]
+        print(json.dumps({sys.argv[1]: part(sys.argv[2])}))
         sys.exit()
     parts = sys.argv[1:] or ["ratio", "linear", "start"]
     results = {part: {"ratio": ratio, "linear": linear, "start": start}[part]() for part in parts}
