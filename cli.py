@@ -105,6 +105,7 @@ def _options(
     Données de référence lues, dans cet ordre : --ref DOSSIER, $BORDEREAU_REF, un centres.yaml dans le dossier
     courant, sinon la copie d'exemple livrée avec l'outil (bordereau init DOSSIER en fait une copie à compléter)."""
     pause_start(ctx)
+    ctx.call_on_close(_close_ledgers)
 
 
 def _steps(as_json: bool = False):
@@ -121,11 +122,22 @@ def _ledger_exists() -> bool:
     return bool(db) and ("://" in db or Path(db).expanduser().exists())
 
 
+_opened: list = []  # the ledgers a command opened: their connections close when it ends (_close_ledgers)
+
+
+def _close_ledgers() -> None:
+    """Close the connections of every ledger the command opened, now rather than whenever the garbage collector
+    finds them (a process running several commands, the tests, would otherwise pile connections up on the server)."""
+    while _opened:
+        _opened.pop().engine.dispose()
+
+
 def _ledger(db: str | None, key_file: Path | None, create: bool = False):
     """The ledger; only `export`, `audit` and `reconcile` may create it, the other commands need an existing one."""
     from bordereau.ledger import open_ledger
 
     ledger = open_ledger(db, key_file, create)
+    _opened.append(ledger)
     if ledger.new_key is not None:
         err.print(f"[yellow]Clé du registre créée :[/] {escape(str(ledger.new_key.resolve()))}. Sauvegardez-la "
                   "(avec le registre, mais à part) : sans elle, le registre est illisible. Ce message ne sera plus "
