@@ -120,16 +120,3 @@ def side_by_side(runs: dict[str, list[tuple[float, float, int]]], baseline: str)
         figures[name] = {"wall": round(wall, 3), "wall_ratio": round(wall_ratio, 2), "cpu": round(cpu, 3),
                          "cpu_ratio": round(cpu_ratio, 2), "peak_mib": peak}
     return figures
-
-
-# -- the old names of the paired runs, kept for scripts being edited on other branches; use paired / side_by_side --
-
-
-def paired_rounds(snippets: list[tuple[str, str]], repeat: int = 3) -> dict[str, list[tuple[float, float, int]]]:
-    """Deprecated alias of `paired`, taking (name, code) pairs."""
-    return paired(dict(snippets), repeat)
-
-
-def report_paired(runs: dict[str, list[tuple[float, float, int]]], baseline: str) -> dict[str, dict]:
-    """Deprecated alias of `side_by_side`."""
-    return side_by_side(runs, baseline)
