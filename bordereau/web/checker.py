@@ -5,6 +5,11 @@ XFD1048576 with no declared dimension, for one): here that kills a child, the po
 FILE_UNREADABLE answer. Each child has a memory cap and each check a time limit. The children are forked from a
 forkserver that imported the check engine once, and they keep the reference data and the ledger open between
 requests, so that an upload costs about what `check` costs in one process.
+
+The children end with the service worker that owns them, however it ends: when it closes the pool (a normal stop), or
+when it dies (SIGKILL included) — each child then exits by itself (`_end_with_owner`), closing its ledger connection,
+and the forkserver, whose children and owner are then all gone, ends too (multiprocessing's own rule). A Ctrl-C in the
+terminal reaches every process of its group: the children ignore it and let their owner stop them.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import contextlib
 import datetime as dt
 import multiprocessing
 import os
-import resource
+import shutil
+import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +50,52 @@ _open: dict = {}
 
 
 def _limit_memory() -> None:
-    with contextlib.suppress(ValueError, OSError):  # a lower hard limit already: keep it
+    with contextlib.suppress(ImportError, ValueError, OSError):  # no `resource` on Windows; a lower hard limit: keep it
+        import resource
+
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def _end_with_owner() -> None:
+    """Exit this child as soon as the process that started it (the service worker) is gone, whatever the way it died.
+
+    multiprocessing gives each child a sentinel of its parent (`parent_process()`: the read end of a pipe that only
+    the parent holds open, so it becomes readable when the parent's process ends, even by SIGKILL): a thread blocks on
+    it and ends the process. Without it, a child of a killed worker waits forever for its next task, holding its
+    ledger connection, and keeps its forkserver alive (the forkserver ends once no process it serves is left). Not
+    PR_SET_PDEATHSIG: a child's parent in the system's sense is the forkserver, not the worker, and the forkserver's
+    would be the worker's thread that first used the pool (a thread that may end while the worker lives on)."""
+    owner = multiprocessing.parent_process()
+    if owner is None:  # not a child of multiprocessing: nothing to watch
+        return
+
+    def watch() -> None:
+        owner.join()  # blocks until the owner is gone: no polling
+        try:
+            _remove_own_folders()
+        finally:
+            os._exit(0)  # whatever the main thread is doing (once this thread holds the interpreter's lock); the
+            # kernel closes the ledger connection, and the database rolls back what it had begun
+
+    threading.Thread(target=watch, name="fin-avec-le-worker", daemon=True).start()
+
+
+def _remove_own_folders() -> None:
+    """This process's working folders (an audit's rejection statements: NIRs), removed before it exits abruptly;
+    the replacement worker's sweep may have run while this process was still alive."""
+    from bordereau.files import owner_tag
+    from bordereau.ledger import staging
+
+    for base in (staging.root(), staging.fallback()):
+        for path in base.glob(f"*-{owner_tag()}-*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _start_child() -> None:
+    """The initializer of each child: its memory cap, its end with its owner, and Ctrl-C left to its owner."""
+    _limit_memory()
+    _end_with_owner()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _context(config: Config):
@@ -122,7 +172,7 @@ class Checker:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["bordereau.web.checker", "bordereau.check.run", "bordereau.web.upload",
                                                  "bordereau.audit.run"])
-                self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_limit_memory)
+                self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_child)
             return self._pool
 
     def _reset(self, broken: cf.ProcessPoolExecutor) -> None:
