@@ -169,10 +169,11 @@ def test_a_killed_worker_leaves_no_process_nor_connection_and_the_others_serve_o
         wait_closed(ports)
 
 
-@pytest.mark.parametrize(("how", "workers"), [("SIGINT", 2), ("SIGKILL", 1)])
+@pytest.mark.parametrize(("how", "workers"), [("SIGINT", 2), ("SIGKILL", 1), ("SIGKILL", 2)])
 def test_a_stopped_or_killed_service_leaves_nothing(how, workers, tmp_path: Path):
-    """Ctrl-C in the terminal (SIGINT to every process of its group), or `--workers 1` (uvicorn in the launching
-    process) killed outright."""
+    """Ctrl-C in the terminal (SIGINT to every process of its group); or the process that `serve` runs killed
+    outright: with one worker uvicorn serves in it, with two it is their supervisor, and the workers stop as on
+    SIGTERM instead of serving on, unseen, on the port."""
     engine = "postgresql" if PG else "sqlite"
     served = start(engine, tmp_path, workers)
     try:
@@ -248,10 +249,10 @@ def test_a_checking_process_ends_with_its_owner_and_removes_its_working_folders(
 def test_where_there_is_no_owner_or_no_resource_module_the_child_set_up_does_nothing(monkeypatch):
     """In a process that multiprocessing did not start there is nothing to watch; without the `resource` module
     (Windows, where the CLI runs but not the service) there is no memory cap to set: neither raises."""
-    from bordereau.web import checker
+    from bordereau.web import checker, launch
 
     monkeypatch.setitem(sys.modules, "resource", None)  # `import resource` now raises ImportError
     before = threading.active_count()
     checker._limit_memory()
-    checker._end_with_owner()
+    assert not checker._end_with_owner() and not launch.end_with_supervisor()
     assert threading.active_count() == before

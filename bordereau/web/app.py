@@ -22,7 +22,7 @@ from bordereau.ledger.db import default_db
 from bordereau.reference.data import load_reference
 from bordereau.web import api, cpam_api, cpam_pages, departement, departement_pages, pages
 from bordereau.web.checker import Checker, Config
-from bordereau.web.launch import CHECKERS, DEFAULT_POOL, pool_from_env
+from bordereau.web.launch import CHECKERS, DEFAULT_POOL, end_with_supervisor, pool_from_env
 from bordereau.web.security import MESSAGE_413, Forbidden, Guard, NotFound, NotLoggedIn, TooLarge
 from bordereau.web.views import error, is_api
 
@@ -41,6 +41,7 @@ def create_app(db: str | None = None, key_file: Path | None = None, ref: Path | 
 
     @asynccontextmanager
     async def lifespan(_app):
+        end_with_supervisor()  # a worker of `serve --workers N` stops if its supervisor dies
         await run_in_threadpool(checker.warm)
         yield
         await run_in_threadpool(checker.close)

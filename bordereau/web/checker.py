@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bordereau.findings import make
-from bordereau.web.launch import CHECKER_POOL
+from bordereau.web.launch import CHECKER_POOL, when_starter_ends
 from bordereau.web.upload import CheckedUpload, staged
 
 MEMORY_CAP = 6 * 2**30  # bytes of address space per child
@@ -56,28 +56,19 @@ def _limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
 
-def _end_with_owner() -> None:
-    """Exit this child as soon as the process that started it (the service worker) is gone, whatever the way it died.
+def _end_with_owner() -> bool:
+    """Exit this child as soon as the process that started it (the service worker) is gone, whatever the way it died
+    (`when_starter_ends`). Without it, a child of a killed worker waits forever for its next task, holding its
+    ledger connection, and keeps its forkserver alive (the forkserver ends once no process it serves is left)."""
 
-    multiprocessing gives each child a sentinel of its parent (`parent_process()`: the read end of a pipe that only
-    the parent holds open, so it becomes readable when the parent's process ends, even by SIGKILL): a thread blocks on
-    it and ends the process. Without it, a child of a killed worker waits forever for its next task, holding its
-    ledger connection, and keeps its forkserver alive (the forkserver ends once no process it serves is left). Not
-    PR_SET_PDEATHSIG: a child's parent in the system's sense is the forkserver, not the worker, and the forkserver's
-    would be the worker's thread that first used the pool (a thread that may end while the worker lives on)."""
-    owner = multiprocessing.parent_process()
-    if owner is None:  # not a child of multiprocessing: nothing to watch
-        return
-
-    def watch() -> None:
-        owner.join()  # blocks until the owner is gone: no polling
+    def leave() -> None:
         try:
             _remove_own_folders()
         finally:
             os._exit(0)  # whatever the main thread is doing (once this thread holds the interpreter's lock); the
             # kernel closes the ledger connection, and the database rolls back what it had begun
 
-    threading.Thread(target=watch, name="fin-avec-le-worker", daemon=True).start()
+    return when_starter_ends(leave, "fin-avec-le-worker")
 
 
 def _remove_own_folders() -> None:
