@@ -66,18 +66,26 @@ def beneficiary_keys(lines: pd.DataFrame, history: AuditHistory) -> pd.Series:
     if "who" not in lines:  # no line could be read
         return pd.Series(None, index=lines.index, dtype=object)
     identities = lines["who"].where(lines["who"].notna(), None)
-    keys = history.beneficiary_keys(set(identities.dropna()))
+    keys = history.beneficiary_keys(_distinct(identities))
     return identities.map(keys).where(identities.notna(), None)
+
+
+def _distinct(values: pd.Series) -> set:
+    """The distinct values of a column but its missing ones, as Python objects (without iterating over a pandas
+    array one value at a time)."""
+    return set(values.dropna().unique().astype(object).tolist()) if len(values) else set()
 
 
 def history_findings(lines: pd.DataFrame, tables: dict[tuple[str, str], Table], ref: Reference,
                      history: AuditHistory, reaudited: Collection[str] = ()) -> Iterator[Finding]:
     """DUPLICATE_LINE, DOSE_INTERVAL_TOO_SHORT and TOO_MANY_DOSES against the doses earlier audits accepted (but
     those of the bordereaux audited again from the same file)."""
-    keyed = lines[lines["beneficiaire_cle"].notna() & lines["date_administration"].notna()]
-    past = [d for d in history.earlier_doses(set(keyed["beneficiaire_cle"])) if d.bordereau not in reaudited]
-    if not past:
+    with_key = (lines["beneficiaire_cle"].notna() & lines["date_administration"].notna()).to_numpy()
+    past = [d for d in history.earlier_doses(_distinct(lines["beneficiaire_cle"][with_key]))
+            if d.bordereau not in reaudited]
+    if not past:  # a first audit: no copy of the lines
         return
+    keyed = lines[with_key]
     by_who: dict[str, list[PastDose]] = {}
     for dose in past:
         by_who.setdefault(dose.beneficiary, []).append(dose)

@@ -26,6 +26,16 @@ def line_number(ligne: object, row: int) -> int:
     return int(text) if text.isascii() and text.isdigit() else int(row)
 
 
+def line_numbers(ligne: list, rows: list) -> list[int]:
+    """`line_number` of each line, the « N° de ligne » check read as a number (a positive int, what the reader gives
+    for a good one) taken as it is without going through its text.
+
+    >>> line_numbers([12, None, "7", -3, True], [21, 22, 23, 24, 25])
+    [12, 22, 7, 24, 25]
+    """
+    return [n if n.__class__ is int and n >= 0 else line_number(n, r) for n, r in zip(ligne, rows, strict=True)]
+
+
 def beneficiary(nom: object, prenom: object, nir: object) -> str:
     """How the statement names a beneficiary: last name, initial, masked NIR.
 
@@ -112,10 +122,11 @@ def kept_columns(audit: Audit) -> dict[str, list]:
     keyed = np.array([isinstance(k, str) and k != "" for k in keys], dtype=bool)
     keep = (keyed & lines["date_administration"].notna().to_numpy()
             & (lines["verdict"].to_numpy() != REJECTED) & ~lines["bordereau"].isin(audit.reaudited).to_numpy())
-    part = lines[keep]
+    part = lines.loc[keep, ["bordereau", "ligne", "row", "cip13", "code_vaccin", "classe", "date_administration",
+                            "verdict", "accepted"]]  # not a copy of all of check's columns
     vaccine = part["cip13"].where(part["cip13"].notna(), part["code_vaccin"])
     return {"bordereau": _plain(part["bordereau"]),
-            "ligne": [line_number(n, r) for n, r in zip(part["ligne"].tolist(), part["row"].tolist(), strict=True)],
+            "ligne": line_numbers(part["ligne"].tolist(), part["row"].tolist()),
             "beneficiaire": keys[keep].tolist(), "code_vaccin": _plain(vaccine), "classe": _plain(part["classe"]),
             "date_administration": part["date_administration"].dt.date.tolist(),
             "verdict": part["verdict"].tolist(), "accepted": [int(a) for a in part["accepted"].tolist()]}

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from bordereau.audit.model import SUMS
-from bordereau.audit.rows import line_number, rejections
+from bordereau.audit.rows import line_numbers, rejections
 from bordereau.money import as_json, from_cents
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ FIELDS = ("bordereau", "path", "sheet", "row", "ligne", "verdict", "code", "code
 
 def _line_columns(lines: pd.DataFrame) -> list[list]:
     """The values of FIELDS, column by column."""
-    numbers = [line_number(n, r) for n, r in zip(lines["ligne"].tolist(), lines["row"].tolist(), strict=True)]
+    numbers = line_numbers(lines["ligne"].tolist(), lines["row"].tolist())
     return [lines["bordereau"].tolist(), lines["path"].tolist(), lines["sheet"].tolist(),
             [int(r) for r in lines["row"].tolist()], numbers, lines["verdict"].tolist(),
             [c if isinstance(c, str) else None for c in lines["code"].tolist()], lines["codes"].tolist(),
@@ -109,8 +109,7 @@ def _line_texts(audit: Audit) -> list[str]:
         f'"{k}":{json.dumps(_shown(k, lines[k].iat[p]), ensure_ascii=False)}'
         for k in ("verdict", "code", "codes", *SUMS)) + "}")
     rows = [int(r) for r in lines["row"].tolist()]
-    numbers = [int(n) if type(n) is str and n.isascii() and n.isdigit() else line_number(n, r)
-               for n, r in zip(lines["ligne"].tolist(), rows, strict=True)]
+    numbers = line_numbers(lines["ligne"].tolist(), rows)
     return [f'{h}"row":{r},"ligne":{n}{t}' for h, r, n, t in zip(head, rows, numbers, tail, strict=True)]
 
 
