@@ -13,7 +13,11 @@ Cheap, in one process, no soak. An export (by `export`, into a fresh SQLite ledg
   AUDITS in all: RSS and USS (the pages a process alone holds) of the server and of its checking processes after
   each round. Run it again with MALLOC_ARENA_MAX=2 in the environment to see glibc's per-thread arenas' share.
 
+With `--pg postgresql://USER@HOST:PORT/DB` (a server where the user may create databases), the ledger is a database
+of its own on that PostgreSQL server (`bench_audit_memory_<random>`), dropped at the end, instead of a SQLite file.
+
     .venv/bin/python benchmarks/bench_serve_audit_memory.py [--lines 2000] [--audits 20] [--part child,app,served]
+        [--pg URL]
 """
 
 from __future__ import annotations
@@ -49,13 +53,34 @@ def rss(pid: int | None = None) -> float:
     return round(psutil.Process(pid).memory_info().rss / MIB, 1)
 
 
-def exported(lines: int) -> tuple[Path, str, Path, Path]:
+def own_database(pg: str) -> str:
+    """A new database on the PostgreSQL server of `pg`; its URL."""
+    import uuid
+
+    import psycopg
+
+    name = "bench_audit_memory_" + uuid.uuid4().hex
+    with psycopg.connect(pg, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return pg.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(pg: str, db: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE {db.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
+def exported(lines: int, pg: str | None = None) -> tuple[Path, str, Path, Path]:
+    """An export of `lines` lines into a new ledger: a SQLite file, or with `pg` a database of its own on that
+    PostgreSQL server."""
     from bordereau.ledger import open_ledger
     from bordereau.ledger.accounts import add_user
     from bordereau.reference.data import load_reference
 
     temp = Path(tempfile.mkdtemp(prefix="bench-serve-audit-memory-"))
-    db, key = str(temp / "ledger.sqlite"), temp / "ledger.key"
+    db, key = own_database(pg) if pg else str(temp / "ledger.sqlite"), temp / "ledger.key"
     ledger = open_ledger(db, key)
     add_user(ledger, load_reference(), "agent-595", PASSWORD, "cpam", None, "595")
     ledger.engine.dispose()
@@ -157,14 +182,19 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--audits", type=int, default=20)
     parser.add_argument("--part", default="child,app,served")
+    parser.add_argument("--pg", metavar="URL", help="the ledger on this PostgreSQL server (a database of its own)")
     args = parser.parse_args()
-    _temp, db, key, folder = exported(args.lines)
-    results: dict = {"lines": args.lines, "audits": args.audits}
-    for part in args.part.split(","):
-        run = {"child": child_part, "app": app_part, "served": served_part}[part]
-        results[part] = run(db, key, folder, args.audits)
-        for name, series in results[part].items():
-            print(f"{part} {name}: {series[0]} -> {series[len(series) // 2]} -> {series[-1]} (max {max(series)})")
+    _temp, db, key, folder = exported(args.lines, args.pg)
+    results: dict = {"lines": args.lines, "audits": args.audits, "ledger": "postgresql" if args.pg else "sqlite"}
+    try:
+        for part in args.part.split(","):
+            run = {"child": child_part, "app": app_part, "served": served_part}[part]
+            results[part] = run(db, key, folder, args.audits)
+            for name, series in results[part].items():
+                print(f"{part} {name}: {series[0]} -> {series[len(series) // 2]} -> {series[-1]} (max {max(series)})")
+    finally:
+        if args.pg:
+            drop_database(args.pg, db)
     print(json.dumps(results))
 
 

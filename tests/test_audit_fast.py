@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import random
 
 import numpy as np
@@ -135,3 +136,65 @@ def test_the_json_of_odd_line_numbers_is_the_exact_one(ref, tmp_path):
     assert document == json.loads(json.dumps(audit_json(audit)))
     assert [line["ligne"] for line in document["lines"]] == [
         line_number(n, r) for n, r in zip(audit.lines["ligne"], audit.lines["row"], strict=True)]
+
+
+ODD_VALUES = ["", "é\n\"\\\t\u0000\u2028🙂", "NIR 2 14 07 59 *** *** **", 0, -1, 2**70, True, False, None, 1, "1",
+              "</script>", " "]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lists_of_objects_are_written_as_json_dumps_writes_them(seed):
+    """`_list_text` against json.dumps(indent=1) one level deep: flat objects alike (the fast path, True and 1 in
+    one column), and anything else (objects with other keys or key orders, nested values, floats, empty objects)."""
+    from bordereau.render.audit_json import _list_text
+
+    draw = random.Random(seed)
+    keys = ["bordereau", "ligne", "code", "motif", "é\"k"]
+    flat = [{k: draw.choice(ODD_VALUES) for k in keys} for _ in range(draw.randrange(1, 300))]
+    others = [
+        flat, [], [{}], [{"a": 1}, {}], [*flat, {k: 1 for k in reversed(keys)}], [*flat, {"a": 1}],
+        [*flat, {**flat[0], "x": [1, {"y": None}]}], [{"a": 1.5}, {"a": float("nan")}], [{"a": [], "b": {}}],
+        ["texte", 3, None, [1, 2]], [{"a": 1}, "b"], [{1: "a"}, {1: "b"}], [{"a": True}, {"a": 1}, {"a": 1}],
+    ]
+    for items in others:
+        expected = json.dumps({"x": 1, "k": items}, ensure_ascii=False, indent=1)
+        assert expected == '{\n "x": 1,\n "k": ' + _list_text(items) + "\n}"
+
+
+def _exact_verdicts(lines, found):
+    """`verdicts` before its fast path: every line's findings ordered."""
+    from bordereau.audit.lines import ACCEPTED, OBSERVATION, REJECTED, ordered
+
+    n = len(lines)
+    verdict, code, codes = np.full(n, ACCEPTED, dtype=object), np.full(n, None, dtype=object), np.empty(n, object)
+    codes[:] = [()] * n
+    for i, items in found.items():
+        items = ordered(items, int(lines["row"].iat[i]))
+        codes[i] = tuple(dict.fromkeys(f.code for f in items))
+        if items[0].severity == "error":
+            verdict[i], code[i] = REJECTED, items[0].code
+        else:
+            verdict[i] = OBSERVATION
+    return pd.DataFrame({"verdict": verdict, "code": code, "codes": codes}, index=lines.index)
+
+
+def test_verdicts_are_the_exact_ones(ref, tmp_path):
+    """One finding on a line is taken as it is; several are ordered: on the examples (errors, warnings, several codes
+    on a line), a bordereau audited for another caisse (one finding per line) and fuzzed workbooks."""
+    from pathlib import Path
+
+    from fuzzing import cases, write_case
+
+    from bordereau.audit.lines import verdicts
+
+    examples = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.xlsx"))
+    folder = exported(ref, tmp_path, DOSES)
+    audits = [audit_files(examples, ref, TODAY, "595"), audit_files([folder], ref, TODAY, "594")]
+    audits += [audit_files([write_case(tmp_path, name, suffix, make)], ref, TODAY, "595")
+               for name, suffix, make in cases(1717, 15)]
+    sizes = set()
+    for audit in audits:
+        sizes |= {len(items) for items in audit.touching.values()}
+        pd.testing.assert_frame_equal(verdicts(audit.lines, audit.touching),
+                                      _exact_verdicts(audit.lines, audit.touching))
+    assert {1, 2} <= sizes

@@ -45,6 +45,15 @@ def same_as_reference(audit) -> None:
                  for line in audit_json._lines(audit)]  # no space between fields, the codes' list as json.dumps has it
     assert audit_json._line_texts(audit) == reference
     assert json.loads(audit_json.dumps(audit)) == json.loads(json.dumps(audit_json.audit_json(audit)))
+    assert audit_json.dumps(audit) == dumps_reference(audit)
+
+
+def dumps_reference(audit) -> str:
+    """The reference text: json.dumps(indent=1) of the whole document, the lines put in its place afterwards."""
+    marker = "\u0000lines\u0000"
+    head = json.dumps({**audit_json.audit_json(audit, lines=False), "lines": marker}, ensure_ascii=False, indent=1)
+    texts = audit_json._line_texts(audit)
+    return head.replace(json.dumps(marker), "[\n  " + ",\n  ".join(texts) + "\n ]" if texts else "[]", 1)
 
 
 def test_lines_from_the_columns_are_the_reference_lines(ref, tmp_path: Path):

@@ -59,11 +59,16 @@ def verdicts(lines: pd.DataFrame, found: dict[int, list[Finding]]) -> pd.DataFra
     code = np.full(n, None, dtype=object)
     codes = np.empty(n, dtype=object)
     codes[:] = [()] * n
+    rows = lines["row"].to_numpy()
     for i, items in found.items():
-        items = ordered(items, int(lines["row"].iat[i]))
-        codes[i] = tuple(dict.fromkeys(f.code for f in items))
-        if items[0].severity == "error":
-            verdict[i], code[i] = REJECTED, items[0].code
+        if len(items) == 1:  # ordered already (a line rejected for its centre's caisse, or seen before, has one)
+            main = items[0]
+            codes[i] = (main.code,)
+        else:
+            items = ordered(items, int(rows[i]))
+            main, codes[i] = items[0], tuple(dict.fromkeys(f.code for f in items))
+        if main.severity == "error":
+            verdict[i], code[i] = REJECTED, main.code
         else:
             verdict[i] = OBSERVATION
     return pd.DataFrame({"verdict": verdict, "code": code, "codes": codes}, index=lines.index)
