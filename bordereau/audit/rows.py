@@ -86,7 +86,8 @@ def statement_rows(audit: Audit, verdict: str) -> list[dict]:
             name = names[who] = beneficiary(nom, prenom, nir)
         if (montant := amounts.get(cents := int(cents))) is None:
             montant = amounts[cents] = from_cents(cents)
-        rows.append({"bordereau": number, "ligne": line_number(ligne, row), "beneficiaire": name,
+        rows.append({"bordereau": number, "ligne": ligne if ligne.__class__ is int and ligne >= 0 else
+                     line_number(ligne, row), "beneficiaire": name,
                      "code": explained[0], "motif": explained[1], "montant": montant, "fichier": path,
                      "cellule": explained[2]})
     return rows

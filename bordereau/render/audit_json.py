@@ -138,6 +138,17 @@ def _combined(lines: pd.DataFrame, columns: tuple[str, ...], text) -> list[str]:
     return texts[key].tolist()
 
 
+def _rejections(audit: Audit) -> list[dict]:
+    """The statement's rows, amounts as JSON text (each distinct amount formatted once)."""
+    shown: dict = {}
+    out = []
+    for row in rejections(audit):
+        if (text := shown.get(amount := row["montant"])) is None:
+            text = shown[amount] = as_json(amount)
+        out.append({**row, "montant": text})
+    return out
+
+
 def audit_json(audit: Audit, lines: bool = True) -> dict:
     return {
         "today": audit.today.isoformat(), "cpam": audit.cpam,
@@ -145,7 +156,7 @@ def audit_json(audit: Audit, lines: bool = True) -> dict:
         "bordereaux": [_summary(s, True) for s in audit.bordereaux],
         "centres": [_summary(s, False) for s in audit.centres],
         "lines": _lines(audit) if lines else [],
-        "rejections": [{**r, "montant": as_json(r["montant"])} for r in rejections(audit)],
+        "rejections": _rejections(audit),
         "unread": [f.as_dict() for f in audit.unread],
         "findings": [f.as_dict() for f in audit.findings],
     }
