@@ -106,6 +106,23 @@ def _options(
     courant, sinon la copie d'exemple livrée avec l'outil (bordereau init DOSSIER en fait une copie à compléter)."""
     pause_start(ctx)
     ctx.call_on_close(_close_ledgers)
+    ctx.call_on_close(_stop_reading)
+
+
+_reading: list = []  # the read started ahead of a command's check (_read_ahead), stopped when the command ends
+
+
+def _read_ahead(files: list[Path]) -> None:
+    """Start reading the workbooks in a worker thread while the command imports its modules and loads the reference
+    data (bordereau/read/ahead.py); the check takes them where it reads."""
+    from bordereau.read import ahead
+
+    _reading.append(ahead.start(files))
+
+
+def _stop_reading() -> None:
+    while _reading:
+        _reading.pop().stop()
 
 
 def _steps(as_json: bool = False):
@@ -163,6 +180,7 @@ def check(
 
     Avec un registre (--db ou $BORDEREAU_DB), signale aussi les doses déjà facturées et tient compte des doses
     antérieures pour les intervalles."""
+    _read_ahead(files)
     import contextlib
 
     from bordereau.check.run import check_files, expand
@@ -232,6 +250,7 @@ def totals(
     today: Today = None,
 ) -> None:
     """Calcule la part AMO, complémentaire et FIR de chaque ligne valide, et les sommes."""
+    _read_ahead(files)
     from bordereau.check.run import check_files, expand
     from bordereau.price.totals import GROUPINGS
     from bordereau.price.totals import totals as compute
@@ -278,6 +297,7 @@ def export(
     """Prépare les fichiers à déposer sur PETRA : un dossier par CPAM, l'état FIR du Département.
 
     Chaque ligne facturée est enregistrée dans le registre : une dose n'est jamais facturée deux fois."""
+    _read_ahead(files)
     import bordereau.export.run as exporting
     from bordereau.check.run import check_files, expand
     from bordereau.render.terminal import print_check, print_export
@@ -328,6 +348,7 @@ def audit(
 
     Compare aussi aux audits précédents gardés dans le registre (numéros déjà présentés, doses déjà acceptées) et y
     garde celui-ci."""
+    _read_ahead(files)
     from bordereau.audit.run import audit_files, audit_inputs
 
     history = None

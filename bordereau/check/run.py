@@ -16,48 +16,18 @@ from bordereau.check.model import CheckResult, TableSummary
 from bordereau.check.rules import all_rules, derive
 from bordereau.check.schema import identifier_problems
 from bordereau.distinct import group_codes
-from bordereau.errors import UsageError, WorkbookUnreadable
+from bordereau.errors import WorkbookUnreadable
 from bordereau.findings import Finding, make, sort_key
 from bordereau.gcpause import paused_gc
 from bordereau.identifiers import hide_nirs
 from bordereau.progress import NONE, Steps
+from bordereau.read.ahead import sheets_of
+from bordereau.read.inputs import expand
 from bordereau.read.layout import COLUMNS, Table, find_table
 from bordereau.read.lines import DATE_KEYS, MONEY_KEYS, PARSERS, to_frame
-from bordereau.read.provenance import tool_sheets, untouched_copy
-from bordereau.read.workbook import SUFFIXES, formula_problems, open_sheets
+from bordereau.read.provenance import tool_sheets
+from bordereau.read.workbook import formula_problems
 from bordereau.reference.data import Reference
-
-DERIVED = ("-a-corriger",)  # the export's lists of lines to correct, never read back as inputs of a folder
-
-
-def _input_of_folder(path: Path) -> bool:
-    """Whether a file found in a folder is an input: a workbook, not a lock file, not a list of lines to correct,
-    and not an annotated copy the tool wrote that nobody edited since (a corrected one is read)."""
-    if path.suffix.lower() not in SUFFIXES or path.name.startswith(("~$", ".")) or path.stem.endswith(DERIVED):
-        return False
-    return not (path.stem.endswith("-anomalies") and untouched_copy(path))
-
-
-def expand(paths: list[Path]) -> list[Path]:
-    """Files as given, folders read for workbooks (Excel's `~$` lock files left out). A missing path is an error; a
-    file named twice (itself and its folder) is read once, or its lines would be duplicates of themselves."""
-    files = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if _input_of_folder(p))
-            if not found:
-                copies = any(p.stem.endswith("-anomalies") for p in path.iterdir())
-                why = " (copies annotées non modifiées depuis, ignorées)" if copies else ""
-                raise UsageError(f"{path} : aucun classeur (.xlsx, .xlsm, .xls, .ods) dans ce dossier{why}")
-            files += found
-        elif path.exists():
-            files.append(path)
-        else:
-            raise UsageError(f"{path} : fichier ou dossier introuvable")
-    unique: dict[Path, Path] = {}
-    for file in files:
-        unique.setdefault(file.resolve(), file)
-    return list(unique.values())
 
 
 def _empty_column(key: str, n: int) -> object:
@@ -71,7 +41,7 @@ def _empty_column(key: str, n: int) -> object:
 def _read_file(path: Path, findings: list[Finding], regimes: dict[str, str]) -> tuple[list[Table], list[pd.DataFrame]]:
     name = str(path)
     try:
-        raw_sheets = open_sheets(path)
+        raw_sheets = sheets_of(path)  # read ahead by the command when it could (read/ahead.py)
     except WorkbookUnreadable as exc:
         findings.append(make("FILE_UNREADABLE", name, reason=str(exc)))
         return [], []
