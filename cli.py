@@ -15,10 +15,12 @@ from typing import Annotated
 
 import typer
 
-from bordereau import clock
+from bordereau import cli_coercion, clock
 from bordereau.cli_french import DATE_METAVAR, frenchify, parse_day, usage_message
 from bordereau.cli_start import LazyConsole, escape, made, pause_start, started
 from bordereau.errors import BordereauError, UsageError
+
+cli_coercion.install()  # options turned into values without importing pydantic when that gives the same values
 
 app = typer.Typer(
     name="bordereau", no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
