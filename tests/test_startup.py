@@ -1,7 +1,8 @@
 """What a command imports: the heavy libraries only where they are needed (a check of 60 lines pays for pandas; not
-for pydantic, which typer's parsing of the options no longer needs (bordereau/cli_coercion.py), nor for pandera, openpyxl, jinja2, SQLAlchemy, FastAPI, rich or typer's help
-renderer, nor, once the validated reference data is in the cache, for pyyaml and the schemas). Each case runs in a
-fresh interpreter, since the test session itself has imported everything."""
+for pydantic, which typer's parsing of the options no longer needs (bordereau/cli_coercion.py), nor for pandera,
+openpyxl, jinja2, SQLAlchemy, FastAPI, rich or typer's help renderer, nor, once the validated reference data is in the
+cache, for pyyaml and the schemas). Each case runs in a fresh interpreter, since the test session itself has imported
+everything."""
 
 from __future__ import annotations
 
