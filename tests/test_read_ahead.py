@@ -183,3 +183,25 @@ def test_the_commands_give_what_the_plain_read_gives(monkeypatch, tmp_path, file
 def test_no_thread_outlives_a_command_that_fails(tmp_path):
     done = runner.invoke(cli.app, ["check", str(SOURCES[0]), "--ref", str(tmp_path / "absente"), *TODAY])
     assert done.exit_code == 2 and not _threads()
+
+
+def test_ctrl_c_stops_the_command_and_its_reader(monkeypatch, tmp_path):
+    """Ctrl-C while the worker reads: the program stops as it did (typer's exit code 130) once the worker has
+    finished the file it was parsing; no thread is left."""
+    started = threading.Event()
+
+    def slow(path):
+        started.set()
+        threading.Event().wait(0.3)  # calamine parsing a large sheet: cannot be interrupted
+        return open_sheets(path)
+
+    def interrupted(ref):
+        started.wait(5)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ahead, "open_sheets", slow)
+    monkeypatch.setattr(cli, "_reference", interrupted)
+    done = runner.invoke(cli.app, ["check", str(SOURCES[0]), "--json", *TODAY])
+    assert done.exit_code == 130 and not _threads()
+    monkeypatch.setattr(cli, "_read_ahead", lambda files: started.set())
+    assert runner.invoke(cli.app, ["check", str(SOURCES[0]), "--json", *TODAY]).exit_code == 130  # as without it
