@@ -153,7 +153,7 @@ def test_another_error_in_the_worker_is_raised_in_the_checking_thread(monkeypatc
     def fail(_):
         raise RuntimeError("dans le fil")
 
-    monkeypatch.setattr(ahead, "open_sheets", fail)
+    monkeypatch.setattr(ahead, "parse_sheets", fail)
     reading = ahead.start([path])
     try:
         with pytest.raises(RuntimeError, match="dans le fil"):
@@ -193,13 +193,13 @@ def test_ctrl_c_stops_the_command_and_its_reader(monkeypatch, tmp_path):
     def slow(path):
         started.set()
         threading.Event().wait(0.3)  # calamine parsing a large sheet: cannot be interrupted
-        return open_sheets(path)
+        return workbook.parse_sheets(path)
 
     def interrupted(ref):
         started.wait(5)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ahead, "open_sheets", slow)
+    monkeypatch.setattr(ahead, "parse_sheets", slow)
     monkeypatch.setattr(cli, "_reference", interrupted)
     done = runner.invoke(cli.app, ["check", str(SOURCES[0]), "--json", *TODAY])
     assert done.exit_code == 130 and not _threads()

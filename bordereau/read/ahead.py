@@ -2,8 +2,8 @@
 
 A check of 100,000 lines spends 1.1 s in calamine's parse of the sheet's XML, which releases the GIL, and about
 0.45 s before it needs any line: importing pandas and the rules, loading the reference data. `start(files)`, called
-by the command line as soon as it has its arguments, reads the files (`open_sheets`: size and zip inspection, extent
-guard, then calamine, unchanged) in one worker thread, one file ahead of the check; `sheets_of(path)`, where the
+by the command line as soon as it has its arguments, reads the files (as `open_sheets`: size and zip inspection and
+extent guard, then calamine, unchanged) in one worker thread, one file ahead of the check; `sheets_of(path)`, where the
 check reads a file, takes that file's sheets, or its exception (WorkbookUnreadable: the same finding; anything
 else: the same error as the plain read), re-raised in the checking thread. A file the worker did not read, or not
 in the check's order, is read in place by the plain `open_sheets` (and the read ahead stops): the service and the
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bordereau.gcpause import paused_gc
 from bordereau.read.inputs import expand
-from bordereau.read.workbook import RawSheet, open_sheets
+from bordereau.read.workbook import RawSheet, guard, open_sheets, parse_sheets
 
 _active: ReadAhead | None = None
 
@@ -34,6 +34,7 @@ class ReadAhead:
         self._path: Path | None = None  # the file being read, or read and not taken yet
         self._outcome: tuple[list[RawSheet] | None, BaseException | None] | None = None
         self._done = self._stopped = False
+        self._guarded = threading.Event()  # the first file's guard is over (passed or not)
         self._thread = threading.Thread(target=self._run, name="bordereau-read-ahead")
 
     def _run(self) -> None:
@@ -50,14 +51,19 @@ class ReadAhead:
                         return
                     self._path, self._outcome = path, None
                 try:
+                    try:
+                        guard(path)
+                    finally:
+                        self._guarded.set()
                     with paused_gc():  # millions of objects with no cycle, as in check_files
-                        outcome = (open_sheets(path), None)
-                except BaseException as exc:
+                        outcome = (parse_sheets(path), None)
+                except BaseException as exc:  # given to the checking thread, which raises it there
                     outcome = (None, exc)
                 with self._turn:
                     self._outcome = outcome
                     self._turn.notify_all()
         finally:
+            self._guarded.set()
             with self._turn:
                 self._done = True
                 if self._stopped:
@@ -93,13 +99,20 @@ class ReadAhead:
 
 
 def start(paths: list[Path]) -> ReadAhead:
-    """Start reading `paths` in a worker thread; the caller stops it when its command ends."""
+    """Start reading `paths` in a worker thread, and return once the first file's guard is over: the caller's own
+    work (imports) then runs beside calamine's parse, which releases the GIL, rather than beside the guard, which
+    mostly holds it (the two would only take turns). The caller stops it when its command ends."""
     global _active
     if _active is not None:
         _active.stop()
-    _active = ReadAhead(paths)
-    _active._thread.start()
-    return _active
+    reading = _active = ReadAhead(paths)
+    reading._thread.start()
+    try:
+        reading._guarded.wait()
+    except BaseException:  # Ctrl-C
+        reading.stop()
+        raise
+    return reading
 
 
 def sheets_of(path: Path) -> list[RawSheet]:

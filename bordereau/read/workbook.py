@@ -113,6 +113,12 @@ def _check_extents(archive: zipfile.ZipFile, names: list[str], limits: Limits) -
 
 def open_sheets(path: Path, limits: Limits = LIMITS) -> list[RawSheet]:
     """Every worksheet of a workbook, as rows of values starting at A1."""
+    guard(path, limits)
+    return parse_sheets(path, limits)
+
+
+def guard(path: Path, limits: Limits = LIMITS) -> None:
+    """What must hold before calamine opens the file: its size, its zip table of contents, each sheet's extent."""
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -130,6 +136,10 @@ def open_sheets(path: Path, limits: Limits = LIMITS) -> list[RawSheet]:
         raise WorkbookUnreadable("classeur protégé par mot de passe (chiffré) : enregistrez-le sans mot de passe")
     elif magic != _OLE_MAGIC:
         raise WorkbookUnreadable("ce n'est pas un classeur Excel (.xlsx, .xlsm, .xls) ni OpenDocument (.ods)")
+
+
+def parse_sheets(path: Path, limits: Limits = LIMITS) -> list[RawSheet]:
+    """The worksheets as calamine reads them, once `guard` has passed (never before: see open_sheets)."""
     try:
         workbook = calamine.CalamineWorkbook.from_path(str(path))
         sheets = []
