@@ -114,12 +114,12 @@ def _options(
 _reading: list = []  # the read started ahead of a command's check (_read_ahead), stopped when the command ends
 
 
-def _read_ahead(files: list[Path]) -> None:
+def _read_ahead(files: list[Path], audit: bool = False) -> None:
     """Start reading the workbooks in a worker thread while the command imports its modules and loads the reference
-    data (bordereau/read/ahead.py); the check takes them where it reads."""
-    from bordereau.read import ahead
+    data (bordereau/read/ahead.py); the check takes them where it reads. An audit lists its files by their manifests."""
+    from bordereau.read import ahead, inputs
 
-    _reading.append(ahead.start(files))
+    _reading.append(ahead.start(files, inputs.audit_inputs if audit else inputs.expand))
 
 
 def _stop_reading() -> None:
@@ -350,7 +350,7 @@ def audit(
 
     Compare aussi aux audits précédents gardés dans le registre (numéros déjà présentés, doses déjà acceptées) et y
     garde celui-ci."""
-    _read_ahead(files)
+    _read_ahead(files, audit=True)
     from bordereau.audit.run import audit_files, audit_inputs
 
     history = None

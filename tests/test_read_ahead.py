@@ -139,7 +139,7 @@ def test_a_panic_in_the_worker_is_the_same_finding(monkeypatch, tmp_path):
 
     monkeypatch.setattr(workbook.calamine, "CalamineWorkbook", Broken)
     through_thread = runner.invoke(cli.app, ["check", str(path), "--json", *TODAY])
-    monkeypatch.setattr(cli, "_read_ahead", lambda files: None)
+    monkeypatch.setattr(cli, "_read_ahead", lambda *args, **kwargs: None)
     plain = runner.invoke(cli.app, ["check", str(path), "--json", *TODAY])
     assert through_thread.stdout == plain.stdout and through_thread.exit_code == plain.exit_code == 1
     [finding] = json.loads(plain.stdout)["findings"]
@@ -175,7 +175,7 @@ def test_the_commands_give_what_the_plain_read_gives(monkeypatch, tmp_path, file
     args = [command[0], str(folder), *command[1:], *TODAY]
     ahead_of_time = runner.invoke(cli.app, args)
     assert not _threads()
-    monkeypatch.setattr(cli, "_read_ahead", lambda files: None)
+    monkeypatch.setattr(cli, "_read_ahead", lambda *args, **kwargs: None)
     plain = runner.invoke(cli.app, args)
     assert ahead_of_time.exit_code == plain.exit_code and ahead_of_time.stdout == plain.stdout
 
@@ -203,5 +203,26 @@ def test_ctrl_c_stops_the_command_and_its_reader(monkeypatch, tmp_path):
     monkeypatch.setattr(cli, "_reference", interrupted)
     done = runner.invoke(cli.app, ["check", str(SOURCES[0]), "--json", *TODAY])
     assert done.exit_code == 130 and not _threads()
-    monkeypatch.setattr(cli, "_read_ahead", lambda files: started.set())
+    monkeypatch.setattr(cli, "_read_ahead", lambda *args, **kwargs: started.set())
     assert runner.invoke(cli.app, ["check", str(SOURCES[0]), "--json", *TODAY]).exit_code == 130  # as without it
+
+
+def test_an_audit_reads_ahead_in_its_manifests_order(tmp_path, files):
+    """A CPAM's folder lists its bordereaux in a manifest, in its own order: the worker follows it (no file read
+    twice, none read in place)."""
+    from bordereau.read.inputs import audit_inputs
+
+    folder = tmp_path / "595"
+    folder.mkdir()
+    names = ["c.xlsx", "b.xlsx", "a.xlsx"]
+    for name, source in zip(names, SOURCES, strict=False):
+        (folder / name).write_bytes(source.read_bytes())
+    (folder / "manifest.json").write_text(json.dumps({"files": [{"name": n} for n in names]}), encoding="utf-8")
+    listed = audit_inputs([folder])
+    assert [p.name for p in listed] == names
+    reading = ahead.start([folder], audit_inputs)
+    try:
+        assert [_outcome(ahead.sheets_of, p) for p in listed] == [_outcome(open_sheets, p) for p in listed]
+        assert not reading._stopped  # every file came from the worker
+    finally:
+        reading.stop()

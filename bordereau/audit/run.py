@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,32 +25,16 @@ from bordereau.audit.folders import Inputs
 from bordereau.audit.history import AuditHistory, beneficiary_keys, history_findings
 from bordereau.audit.lines import ACCEPTED, OBSERVATION, REJECTED, amounts, touching, verdicts
 from bordereau.audit.model import SUMS, Amounts, Audit, Explanation, Summary
-from bordereau.check.run import check_files, expand
+from bordereau.check.run import check_files
 from bordereau.errors import UsageError
 from bordereau.findings import CODES, Finding, sort_key
 from bordereau.gcpause import paused_gc
 from bordereau.money import from_cents
 from bordereau.progress import NONE, Steps
+from bordereau.read.inputs import audit_inputs
 from bordereau.reference.data import Reference
 
 _ORDER = {code: i for i, code in enumerate(CODES)}
-
-
-def audit_inputs(paths: list[Path]) -> list[Path]:
-    """Files as given; a folder holding a manifest.json (a CPAM's folder of an export) gives the bordereaux that
-    manifest lists, any other folder its workbooks."""
-    listed = []
-    for path in paths:
-        manifest = path / "manifest.json"
-        if not (path.is_dir() and manifest.is_file()):
-            listed.append(path)
-            continue
-        try:
-            names = [item["name"] for item in json.loads(manifest.read_text(encoding="utf-8"))["files"]]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise UsageError(f"{manifest} : manifeste illisible ({exc.__class__.__name__})") from None
-        listed += [path / name for name in names]
-    return expand(listed)
 
 
 def audit_files(paths: list[Path], ref: Reference, today: dt.date | None = None, cpam: str | None = None,

@@ -16,6 +16,7 @@ interrupted) and joins it: no thread outlives the command.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from bordereau.gcpause import paused_gc
@@ -26,10 +27,10 @@ _active: ReadAhead | None = None
 
 
 class ReadAhead:
-    """One worker thread reading `paths` (as `expand` lists them) in order, holding at most one file not yet taken."""
+    """One worker thread reading the files of `paths` in order, holding at most one file not yet taken."""
 
-    def __init__(self, paths: list[Path]):
-        self._paths = list(paths)
+    def __init__(self, paths: list[Path], listing: Callable[[list[Path]], list[Path]] = expand):
+        self._paths, self._listing = list(paths), listing
         self._turn = threading.Condition()
         self._path: Path | None = None  # the file being read, or read and not taken yet
         self._outcome: tuple[list[RawSheet] | None, BaseException | None] | None = None
@@ -39,8 +40,8 @@ class ReadAhead:
 
     def _run(self) -> None:
         try:
-            files = expand(self._paths)
-        except Exception:  # a missing path: the check's own expand says so
+            files = self._listing(self._paths)
+        except Exception:  # a missing path, a manifest that cannot be read: the command's own listing says so
             files = []
         try:
             for path in files:
@@ -98,14 +99,15 @@ class ReadAhead:
             _active = None
 
 
-def start(paths: list[Path]) -> ReadAhead:
+def start(paths: list[Path], listing: Callable[[list[Path]], list[Path]] = expand) -> ReadAhead:
     """Start reading `paths` in a worker thread, and return once the first file's guard is over: the caller's own
     work (imports) then runs beside calamine's parse, which releases the GIL, rather than beside the guard, which
-    mostly holds it (the two would only take turns). The caller stops it when its command ends."""
+    mostly holds it (the two would only take turns). `listing` gives the files from `paths` as the command lists
+    them (`expand`, or `audit_inputs` for an audit's manifests). The caller stops it when its command ends."""
     global _active
     if _active is not None:
         _active.stop()
-    reading = _active = ReadAhead(paths)
+    reading = _active = ReadAhead(paths, listing)
     reading._thread.start()
     try:
         reading._guarded.wait()

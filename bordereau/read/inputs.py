@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bordereau.errors import UsageError
@@ -39,3 +40,20 @@ def expand(paths: list[Path]) -> list[Path]:
     for file in files:
         unique.setdefault(file.resolve(), file)
     return list(unique.values())
+
+
+def audit_inputs(paths: list[Path]) -> list[Path]:
+    """Files as given; a folder holding a manifest.json (a CPAM's folder of an export) gives the bordereaux that
+    manifest lists, any other folder its workbooks."""
+    listed = []
+    for path in paths:
+        manifest = path / "manifest.json"
+        if not (path.is_dir() and manifest.is_file()):
+            listed.append(path)
+            continue
+        try:
+            names = [item["name"] for item in json.loads(manifest.read_text(encoding="utf-8"))["files"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{manifest} : manifeste illisible ({exc.__class__.__name__})") from None
+        listed += [path / name for name in names]
+    return expand(listed)
