@@ -226,3 +226,16 @@ def test_an_audit_reads_ahead_in_its_manifests_order(tmp_path, files):
         assert not reading._stopped  # every file came from the worker
     finally:
         reading.stop()
+
+
+def test_no_thread_to_be_had_means_the_plain_read(monkeypatch, files):
+    def refused(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    reading = ahead.start(files[:2])
+    try:
+        assert [_outcome(ahead.sheets_of, p) for p in files[:2]] == [_outcome(open_sheets, p) for p in files[:2]]
+    finally:
+        reading.stop()
+    assert ahead._active is None

@@ -56,6 +56,8 @@ class ReadAhead:
                         guard(path)
                     finally:
                         self._guarded.set()
+                    if self._stopped:  # the command ended during the guard: nobody will take the sheets
+                        return
                     with paused_gc():  # millions of objects with no cycle, as in check_files
                         outcome = (parse_sheets(path), None)
                 except BaseException as exc:  # given to the checking thread, which raises it there
@@ -94,7 +96,8 @@ class ReadAhead:
             self._stopped = True
             self._outcome = None
             self._turn.notify_all()
-        self._thread.join()
+        if self._thread.ident is not None:  # started
+            self._thread.join()
         if _active is self:
             _active = None
 
@@ -108,7 +111,11 @@ def start(paths: list[Path], listing: Callable[[list[Path]], list[Path]] = expan
     if _active is not None:
         _active.stop()
     reading = _active = ReadAhead(paths, listing)
-    reading._thread.start()
+    try:
+        reading._thread.start()
+    except RuntimeError:  # no thread to be had: every file is read in place
+        reading._done = True
+        return reading
     try:
         reading._guarded.wait()
     except BaseException:  # Ctrl-C
