@@ -54,6 +54,7 @@ def _reference_columns(table, keys):
 def _reference(monkeypatch):
     monkeypatch.setattr(lines, "_on_distinct", _reference_on_distinct)
     monkeypatch.setattr(lines, "_typed", _reference_typed)
+    monkeypatch.setattr(lines, "_repeated", lambda value, n, parse: _reference_on_distinct([value] * n, parse))
     monkeypatch.setattr(lines, "_columns", _reference_columns)
 
 

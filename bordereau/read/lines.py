@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import math
 import re
 from collections.abc import Callable
 from operator import itemgetter
@@ -77,6 +78,15 @@ def _on_distinct(values: list | np.ndarray, parse: Callable[[object], object],
     parsed = [parse(v) for v in uniques] if many is None else many(uniques.tolist())
     parsed.append(parse(None))  # for code -1, a missing value
     return raw, codes, parsed
+
+
+def _repeated(value: object, n: int, parse: Callable[[object], object]) -> tuple[np.ndarray, np.ndarray, list]:
+    """_on_distinct of `n` cells that all hold `value` (a FINESS of the header block), without a hash table."""
+    raw = np.empty(n, dtype=object)
+    raw[:] = [value] * n
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return raw, np.full(n, -1, dtype=np.intp), [parse(None)]
+    return raw, np.zeros(n, dtype=np.intp), [parse(value), parse(None)]
 
 
 def _typed(key: str, codes: np.ndarray, parsed: list) -> tuple[object, np.ndarray]:
@@ -322,20 +332,20 @@ def to_frame(table: Table, path: str, regimes: dict[str, str] | None = None) -> 
     """
     aliases = regime_aliases(regimes) if regimes else None
     n = len(table.rows)
-    data: dict[str, object] = {"path": [path] * n, "sheet": [table.sheet] * n, "row": table.row_numbers}
+    rows = np.fromiter(table.row_numbers, dtype=np.int64, count=n) if n else []  # as pandas reads a list of ints
+    data: dict[str, object] = {"path": [path] * n, "sheet": [table.sheet] * n, "row": rows}
     read = _columns(table, [key for key in PARSERS if key in table.columns])
     for key, parse in PARSERS.items():
-        if key in read:
-            raw = read.pop(key)
-        elif key.startswith("finess") and key in table.block:
-            raw = [table.block[key][0]] * n
-        else:
+        if key not in read and not (key.startswith("finess") and key in table.block):
             continue
         if key in DATE_KEYS:
             parse = _as_datetime64
         elif key == "code_regime":
             parse = functools.partial(parse_regime, aliases=aliases)
-        raw, codes, parsed = _on_distinct(raw, parse, MANY.get(key))
+        if key in read:
+            raw, codes, parsed = _on_distinct(read.pop(key), parse, MANY.get(key))
+        else:
+            raw, codes, parsed = _repeated(table.block[key][0], n, parse)
         values, bad = _typed(key, codes, parsed)
         data[f"{key}_raw"], data[f"{key}_bad"], data[key] = raw, bad, values
     return pd.DataFrame(data)
