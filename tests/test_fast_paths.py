@@ -59,3 +59,23 @@ def test_every_key_and_edge_of_the_modulo():
     values = [f"{h:013d}{k:02d}" for h in heads for k in (0, 1, 96, 97, 98, 99, (97 - h % 97))]
     assert nir_problems(values) == [nir_problem(v) for v in values]
     assert nir_problems([]) == []
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 1000])
+def test_empty_columns_are_those_made_value_by_value(n):
+    """check's columns for what a table lacks, against the value-by-value construction they replaced."""
+    import pandas as pd
+
+    from bordereau.check.run import _empty_column
+
+    frame = pd.DataFrame({"row": range(n)})
+    for key in lines.PARSERS:
+        made = frame.assign(value=_empty_column(key, n))["value"]
+        if key in lines.DATE_KEYS:
+            before = pd.Series([pd.NaT] * n, dtype="datetime64[s]")
+        elif key in lines.MONEY_KEYS:
+            before = pd.array([None] * n, dtype="Int64")
+        else:
+            before = [None] * n
+        pd.testing.assert_series_equal(made, frame.assign(value=before)["value"], check_exact=True)
+        assert [repr(v) for v in made.tolist()] == [repr(v) for v in frame.assign(value=before)["value"].tolist()]
