@@ -79,3 +79,17 @@ def test_empty_columns_are_those_made_value_by_value(n):
             before = [None] * n
         pd.testing.assert_series_equal(made, frame.assign(value=before)["value"], check_exact=True)
         assert [repr(v) for v in made.tolist()] == [repr(v) for v in frame.assign(value=before)["value"].tolist()]
+
+
+@pytest.mark.parametrize("n", [0, 1, 7])
+def test_path_sheet_and_row_columns_are_those_pandas_infers_from_lists(n):
+    import pandas as pd
+
+    from bordereau.read.layout import COLUMNS, Column, Table
+
+    columns = {"nom": Column("nom", 0, COLUMNS["nom"][0]), "nir": Column("nir", 1, COLUMNS["nir"][0])}
+    table = Table("Feuille 1", 7, columns, {}, [["Dupont", "255081416802538"]] * n, list(range(8, 8 + n)))
+    made = lines.to_frame(table, "dossier/f.xlsx")[["path", "sheet", "row"]]
+    inferred = pd.DataFrame({"path": ["dossier/f.xlsx"] * n, "sheet": ["Feuille 1"] * n, "row": list(range(8, 8 + n))})
+    pd.testing.assert_frame_equal(made, inferred, check_exact=True)
+    assert {c: str(made[c].dtype) for c in made} == {c: str(inferred[c].dtype) for c in inferred}

@@ -105,9 +105,20 @@ def _typed(key: str, codes: np.ndarray, parsed: list) -> tuple[object, np.ndarra
         except (OverflowError, TypeError, ValueError):  # pragma: no cover - parse_line_cents gives small ints
             return pd.array(np.array(clean, dtype=object)[codes], dtype="Int64"), bad[codes]
         return pd.arrays.IntegerArray(cents[codes], ~known[codes]), bad[codes]
-    distinct = np.empty(len(clean), dtype=object)
-    distinct[:] = clean
-    return distinct[codes], bad[codes]
+    return _taken(clean, codes), bad[codes]
+
+
+def _taken(distinct: list, codes: np.ndarray) -> object:
+    """`distinct[codes]` as pandas would store it in a frame: text (str values and None, a str among those used) as
+    pandas' `str` array, made from the distinct values rather than inferred from every cell; anything else as
+    objects (pandas infers their type when it makes the frame, as before)."""
+    used = distinct if len(codes) and (codes < 0).any() else distinct[:-1]
+    if (len(codes) and all(v is None or v.__class__ is str for v in distinct)
+            and any(v.__class__ is str for v in used)):
+        return pd.array(distinct, dtype="str").take(codes)
+    values = np.empty(len(distinct), dtype=object)
+    values[:] = distinct
+    return values[codes]
 
 
 def _columns(table: Table, keys: list[str]) -> dict[str, np.ndarray | list]:
@@ -332,8 +343,11 @@ def to_frame(table: Table, path: str, regimes: dict[str, str] | None = None) -> 
     """
     aliases = regime_aliases(regimes) if regimes else None
     n = len(table.rows)
-    rows = np.fromiter(table.row_numbers, dtype=np.int64, count=n) if n else []  # as pandas reads a list of ints
-    data: dict[str, object] = {"path": [path] * n, "sheet": [table.sheet] * n, "row": rows}
+    data: dict[str, object] = {"path": [], "sheet": [], "row": []}  # as pandas reads empty lists
+    if n:  # the same columns as pandas would infer from lists of n values, made whole
+        same = np.zeros(n, dtype=np.intp)
+        data = {"path": _taken([path, None], same), "sheet": _taken([table.sheet, None], same),
+                "row": np.fromiter(table.row_numbers, dtype=np.int64, count=n)}
     read = _columns(table, [key for key in PARSERS if key in table.columns])
     for key, parse in PARSERS.items():
         if key not in read and not (key.startswith("finess") and key in table.block):
