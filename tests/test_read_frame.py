@@ -23,16 +23,28 @@ from bordereau.read.layout import COLUMNS, Column, Table, find_table
 from bordereau.read.workbook import open_sheets
 
 
-def _reference_on_distinct(values, parse):
-    """Every cell parsed on its own, a missing one (None, NaN) as None: what the parse once per distinct value must
-    give (before 2026-11-26, pandas' factorize made one value of True, 1 and 1.0, and of False, 0 and 0.0)."""
+def _reference_on_distinct(values, parse, many=None):
+    """Every cell parsed on its own by `parse` (never the fast path `many`), a missing one (None, NaN) as None: what
+    the parse once per distinct value must give (before 2026-11-26, pandas' factorize made one value of True, 1 and
+    1.0, and of False, 0 and 0.0)."""
     raw = np.empty(len(values), dtype=object)
     raw[:] = values
     parsed = [parse(None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for v in raw]
-    bad = np.array([v is lines.INVALID for v in parsed], dtype=bool)
-    clean = np.empty(len(parsed), dtype=object)
-    clean[:] = [None if v is lines.INVALID else v for v in parsed]
-    return raw, clean, bad
+    return raw, np.arange(len(raw)), [*parsed, parse(None)]
+
+
+def _reference_typed(key, codes, parsed):
+    """The typed column as it was made before it was made from the distinct values (2026-11-26): every cell's value
+    in an object array, converted by numpy or pandas."""
+    cells = [parsed[c] for c in codes]
+    bad = np.array([v is lines.INVALID for v in cells], dtype=bool)
+    clean = np.empty(len(cells), dtype=object)
+    clean[:] = [None if v is lines.INVALID else v for v in cells]
+    if key in lines.DATE_KEYS:
+        return pd.Series(clean.astype("datetime64[D]")).astype("datetime64[s]").to_numpy(), bad
+    if key in lines.MONEY_KEYS:
+        return pd.array(clean, dtype="Int64"), bad
+    return clean, bad
 
 
 def _reference_columns(table, keys):
@@ -41,6 +53,8 @@ def _reference_columns(table, keys):
 
 def _reference(monkeypatch):
     monkeypatch.setattr(lines, "_on_distinct", _reference_on_distinct)
+    monkeypatch.setattr(lines, "_typed", _reference_typed)
+    monkeypatch.setattr(lines, "_repeated", lambda value, n, parse: _reference_on_distinct([value] * n, parse))
     monkeypatch.setattr(lines, "_columns", _reference_columns)
 
 

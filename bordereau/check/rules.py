@@ -316,30 +316,43 @@ def derive(b: Batch) -> pd.DataFrame:
     d["centre"] = f["finess_geographique"].map({k: c.nom for k, c in ref.centre_by_finess.items()})
     d["cpam"] = f["finess_geographique"].map({k: c.cpam for k, c in ref.centre_by_finess.items()})
     d["vaccin_id"] = d["cip13"].where(d["cip13"].notna(), f["code_vaccin"])
-    d["parent_nir"] = _parent_nir(b)
-    d["who"], d["beneficiaire"] = _beneficiary(b, d["parent_nir"])
+    nirs = _Nirs(b)
+    d["parent_nir"] = _parent_nir(b, nirs)
+    d["who"], d["beneficiaire"] = _beneficiary(b, d["parent_nir"], nirs)
     # the same dose twice: same beneficiary, vaccine and day (-1: one of them unknown)
     b.doses = present_groups([d["beneficiaire"], d["vaccin_id"], f["date_administration"]])
     d["doublon"] = (b.doses >= 0) & pd.Series(b.doses).duplicated(keep="first").to_numpy()
     return d
 
 
-def _parent_nir(b: Batch) -> pd.Series:
+class _Nirs:
+    """The NIRs of the lines, factorized once for the parent NIRs and the beneficiaries: `codes` (-1 where empty),
+    the distinct `values`, and `valid`, whether each line's NIR is there and valid (each distinct NIR looked up once
+    among the invalid ones)."""
+
+    def __init__(self, b: Batch):
+        self.codes, self.values = pd.factorize(b.frame["nir"].to_numpy(dtype=object))
+        invalid = b.nir_problems
+        valid = np.array([v not in invalid for v in self.values.tolist()] + [False], dtype=bool)
+        self.valid = valid[self.codes]  # -1, an empty NIR: the last one, False
+
+
+def _parent_nir(b: Batch, nirs: _Nirs) -> pd.Series:
     """Lines whose valid NIR states another year and month of birth than the pupil's (a parent's NIR, most often).
     Each distinct NIR is read once."""
     f = b.frame
-    usable = (f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems)) & f["date_naissance"].notna()).to_numpy()
+    usable = nirs.valid & f["date_naissance"].notna().to_numpy()
     parent = np.zeros(len(f), dtype=bool)
     if usable.any():
-        codes, nirs = pd.factorize(f["nir"].to_numpy(dtype=object)[usable])
-        year, month, known = nir_birth_months(pd.Series(nirs, dtype=object))
+        codes = nirs.codes[usable]
+        year, month, known = nir_birth_months(pd.Series(nirs.values, dtype=object))
         births = f["date_naissance"][usable]
         parent[usable] = known[codes] & ((year[codes] != births.dt.year.to_numpy() % 100)
                                          | (month[codes] != births.dt.month.to_numpy()))
     return pd.Series(parent, index=f.index)
 
 
-def _beneficiary(b: Batch, parent: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _beneficiary(b: Batch, parent: pd.Series, factorized: _Nirs) -> tuple[pd.Series, pd.Series]:
     """Who each line is for: the NIR and date of birth (and the first name under a parent's NIR), or, without a valid
     NIR, the last name, first name and date of birth, normalised; as text (None when unknown; hashed before it
     reaches the ledger) and as an integer id (numbered in order of first appearance). Kept in memory only.
@@ -347,8 +360,7 @@ def _beneficiary(b: Batch, parent: pd.Series) -> tuple[pd.Series, pd.Series]:
     Each distinct identity is spelt once: 'N<nir>', 'N<nir>|<first name>' (a parent's NIR: it is shared with
     brothers and sisters, twins included, and the first name tells them apart), 'P<last name>|<first name>'."""
     f = b.frame
-    valid_nir = (f["nir"].notna() & ~f["nir"].isin(list(b.nir_problems))).to_numpy()
-    nir_codes, nirs = pd.factorize(f["nir"].to_numpy(dtype=object))
+    valid_nir, nir_codes, nirs = factorized.valid, factorized.codes, factorized.values
     nom_codes, noms = _folded(f["nom"])
     prenom_codes, prenoms = _folded(f["prenom"])
     kind = np.where(valid_nir, np.where(parent.to_numpy(dtype=bool), 2, 1),
@@ -376,7 +388,8 @@ def _beneficiary(b: Batch, parent: pd.Series) -> tuple[pd.Series, pd.Series]:
     if known.any():
         _, group_firsts = np.unique(ids[known], return_index=True)
         rows = np.flatnonzero(known)[group_firsts]
-        births = f["date_naissance"].to_numpy()[rows].astype("datetime64[D]").astype(str)
+        days, day_of = np.unique(f["date_naissance"].to_numpy()[rows].astype("datetime64[D]"), return_inverse=True)
+        births = days.astype(str)[day_of]  # numpy spells each distinct date once
         labels = np.empty(len(rows), dtype=object)
         labels[:] = [f"{who}|{birth}" for who, birth in zip(spellings[ident[rows]].tolist(), births.tolist(),
                                                              strict=True)]

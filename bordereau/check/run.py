@@ -31,10 +31,11 @@ from bordereau.reference.data import Reference
 
 
 def _empty_column(key: str, n: int) -> object:
+    """A column the table lacks, all empty: NaT, <NA> or None (made whole by numpy, not read value by value)."""
     if key in DATE_KEYS:
-        return pd.Series([pd.NaT] * n, dtype="datetime64[s]")
+        return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[s]"))
     if key in MONEY_KEYS:
-        return pd.array([None] * n, dtype="Int64")
+        return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
     return [None] * n
 
 

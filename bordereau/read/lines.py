@@ -11,14 +11,16 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable
-from operator import itemgetter
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import infer_dtype
 
 from bordereau.identifiers import finess_compact, nir_compact, vaccine_code_compact
 from bordereau.money import LINE_LIMIT, parse_amount, to_cents
+from bordereau.read.cells import INVALID, taken, typed
+from bordereau.read.cells import columns_of as _columns
+from bordereau.read.cells import on_distinct as _on_distinct
+from bordereau.read.cells import repeated as _repeated
 from bordereau.read.layout import Table
 from bordereau.text import clean_text, norm_label
 
@@ -34,72 +36,6 @@ _REGIME_WORDS = {"rg": "01", "regimegeneral": "01", "msa": "02", "mutualitesocia
 _DATE_TEXT = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
 _ISO_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-
-INVALID = object()  # a cell that holds something, but not a readable value
-
-
-def _factorize(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of the distinct values of `raw` (-1 for a missing one) and those values, told apart by type: pandas' hash
-    table makes one value of True, 1 and 1.0 (and of False, 0 and 0.0), and a cell « VRAI » among line numbers would be
-    read as 1. A column of one kind of value (pandas' `infer_dtype`, in C) cannot mix them.
-
-    >>> codes, uniques = _factorize(np.array([1.0, True, 1, 1.0, None, False, 0.0], dtype=object))
-    >>> codes.tolist(), [repr(v) for v in uniques]
-    ([0, 1, 2, 0, -1, 3, 4], ['1.0', 'True', '1', 'False', '0.0'])
-    """
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    if "mixed" not in infer_dtype(raw, skipna=True):
-        return codes, uniques
-    kinds, _ = pd.factorize(np.fromiter((v.__class__.__name__ for v in raw), dtype=object, count=len(raw)))
-    present = np.flatnonzero(codes >= 0)
-    exact, _ = pd.factorize(codes[present].astype(np.int64) * (kinds.max() + 1) + kinds[present])
-    _, first = np.unique(exact, return_index=True)  # codes count from 0 in order of first appearance
-    out = np.full(len(raw), -1, dtype=np.intp)
-    out[present] = exact
-    return out, raw[present[first]]
-
-
-def _on_distinct(values: list | np.ndarray,
-                 parse: Callable[[object], object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Raw cells, parsed values (None where unreadable) and the unreadable flags, as arrays.
-
-    `parse` runs once per distinct value (pandas' hash table finds them) and is mapped back to every cell.
-    """
-    if isinstance(values, np.ndarray):
-        raw = values
-    else:
-        raw = np.empty(len(values), dtype=object)
-        raw[:] = values
-    codes, uniques = _factorize(raw)
-    parsed = [parse(v) for v in uniques] + [parse(None)]  # the last one for code -1, a missing value
-    bad = np.array([v is INVALID for v in parsed], dtype=bool)
-    clean = np.empty(len(parsed), dtype=object)
-    clean[:] = [None if v is INVALID else v for v in parsed]
-    return raw, clean[codes], bad[codes]
-
-
-def _columns(table: Table, keys: list[str]) -> dict[str, np.ndarray | list]:
-    """The raw cells of the table's columns named by `keys`, each as one object array, from one 2-D array of the
-    rows (half the time of taking the columns one by one). The rows of a sheet all have its width; should they not,
-    the columns are taken one by one."""
-    indices = [table.columns[key].index for key in keys]
-    rows = table.rows
-    width = len(rows[0]) if rows else 0
-    if len(indices) > 1 and rows and width <= 2 * len(indices):  # the sheet's columns are mostly the table's
-        source, where = rows, indices
-    elif len(indices) > 1 and rows:  # a wide sheet: only the columns read, not all the sheet's
-        source, where, width = list(map(itemgetter(*indices), rows)), list(range(len(indices))), len(indices)
-    else:
-        source = None
-    if source is not None:
-        try:
-            block = np.array(source, dtype=object)
-        except ValueError:  # rows of unequal lengths
-            block = None
-        if block is not None and block.shape == (len(rows), width):
-            return dict(zip(keys, block.T[where], strict=True))  # one copy, a contiguous row per column
-    return {key: list(map(itemgetter(i), rows)) for key, i in zip(keys, indices, strict=True)}
-
 
 def parse_date(value: object) -> object:
     """A date from an Excel date, a serial number or JJ/MM/AAAA text; None if empty, INVALID if unreadable.
@@ -269,7 +205,33 @@ DATE_KEYS = ("date_naissance", "date_administration")
 def _as_datetime64(value: object) -> object:
     parsed = parse_date(value)
     return parsed if parsed is None or parsed is INVALID else np.datetime64(parsed, "D")
+
+
+def _nirs(values: list) -> list:
+    """PARSERS["nir"] of each value, a NIR typed as 15 ASCII digits (spaces between them or not, the common case)
+    taken as it is: the general path (Unicode digits, separators, numbers) gives the same.
+
+    >>> _nirs(["2 55 08 14 168 025 38", "255081416802538", "", 255081416802538.0, "１５"])
+    ['255081416802538', '255081416802538', None, '255081416802538', '15']
+    """
+    parse = PARSERS["nir"]
+    out = []
+    for value in values:
+        if value.__class__ is str:
+            text = value.replace(" ", "")
+            if len(text) == 15 and text.isdigit() and text.isascii():
+                out.append(text)
+                continue
+        out.append(parse(value))
+    return out
+
+
+MANY: dict[str, Callable[[list], list]] = {"nir": _nirs}  # parsers of many distinct values at once
 MONEY_KEYS = ("prix_unitaire", "montant_amo", "montant_complementaire", "montant_total")
+
+
+def _typed(key: str, codes: np.ndarray, parsed: list) -> tuple[object, np.ndarray]:
+    return typed("date" if key in DATE_KEYS else "money" if key in MONEY_KEYS else None, codes, parsed)
 
 
 def to_frame(table: Table, path: str, regimes: dict[str, str] | None = None) -> pd.DataFrame:
@@ -280,30 +242,23 @@ def to_frame(table: Table, path: str, regimes: dict[str, str] | None = None) -> 
     """
     aliases = regime_aliases(regimes) if regimes else None
     n = len(table.rows)
-    data: dict[str, object] = {"path": [path] * n, "sheet": [table.sheet] * n, "row": table.row_numbers}
+    data: dict[str, object] = {"path": [], "sheet": [], "row": []}  # as pandas reads empty lists
+    if n:  # the same columns as pandas would infer from lists of n values, made whole
+        same = np.zeros(n, dtype=np.intp)
+        data = {"path": taken([path, None], same), "sheet": taken([table.sheet, None], same),
+                "row": np.fromiter(table.row_numbers, dtype=np.int64, count=n)}
     read = _columns(table, [key for key in PARSERS if key in table.columns])
     for key, parse in PARSERS.items():
-        if key in read:
-            raw = read.pop(key)
-        elif key.startswith("finess") and key in table.block:
-            raw = [table.block[key][0]] * n
-        else:
+        if key not in read and not (key.startswith("finess") and key in table.block):
             continue
         if key in DATE_KEYS:
             parse = _as_datetime64
         elif key == "code_regime":
             parse = functools.partial(parse_regime, aliases=aliases)
-        raw, values, bad = _on_distinct(raw, parse)
-        data[f"{key}_raw"] = raw
-        data[f"{key}_bad"] = bad
-        if key in DATE_KEYS:
-            data[key] = values.astype("datetime64[D]")
-        elif key in MONEY_KEYS:
-            data[key] = pd.array(values, dtype="Int64")
+        if key in read:
+            raw, codes, parsed = _on_distinct(read.pop(key), parse, MANY.get(key))
         else:
-            data[key] = values
-    frame = pd.DataFrame(data)
-    for key in DATE_KEYS:
-        if key in frame:
-            frame[key] = frame[key].astype("datetime64[s]")
-    return frame
+            raw, codes, parsed = _repeated(table.block[key][0], n, parse)
+        values, bad = _typed(key, codes, parsed)
+        data[f"{key}_raw"], data[f"{key}_bad"], data[key] = raw, bad, values
+    return pd.DataFrame(data)
