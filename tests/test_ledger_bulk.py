@@ -51,3 +51,19 @@ def test_a_dose_billed_twice_fails_the_whole_bulk_insert(db, tmp_path):  # noqa:
     with pytest.raises(sa.exc.IntegrityError), ledger.engine.begin() as connection:
         bulk.insert(connection, billed_lines, _lines("HPV-1", ["d" * 64, "d" * 64]))
     assert rows(db, billed_lines) == [] and len(rows(db, bordereaux)) == 1
+
+
+def test_sqlite_gets_its_page_cache_back_after_a_bulk_insert_that_worked_or_failed(tmp_path):
+    """The insert raises SQLite's page cache (bulk.CACHE_KIB) for itself only: the pooled connection keeps its own."""
+    ledger = open_ledger(str(tmp_path / "ledger.sqlite"), tmp_path / "key")
+    with ledger.engine.begin() as connection:
+        before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        assert -before < bulk.CACHE_KIB
+        _bordereau(connection, "HPV-1")
+        bulk.insert(connection, billed_lines, _lines("HPV-1", ["d" * 64, "e" * 64]))
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == before
+    with pytest.raises(sa.exc.IntegrityError), ledger.engine.begin() as connection:
+        bulk.insert(connection, billed_lines, _lines("HPV-1", ["f" * 64, "f" * 64]))
+    with ledger.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == before
+    assert len(rows(str(tmp_path / "ledger.sqlite"), billed_lines)) == 2
