@@ -2,6 +2,10 @@
 number, « Page i / n » in the footer, tables whose header repeats on every page and whose columns are sized to fit
 the page (long values wrap, nothing is cut), and the signature block, kept whole on the last page.
 
+« Page i / n »: fpdf2 writes n where its alias `{nb}` stood, in the room of three digits. A document of 1,000 pages or
+more has its footers' « Page i / n » laid out again when it is closed, in the room of n's own digits (see
+`Document.footer`), so that it ends at the right margin like the others instead of running a digit or more past it.
+
 Texts come from templates/documents.yaml (found through the templates' loader, like the HTML pages).
 """
 
@@ -48,6 +52,8 @@ class Document(FPDF):
         self.set_title(self.doc_title)
         self.set_creator(f"bordereau {__version__}")
         self.set_creation_date(clock.now().astimezone())
+        self._page_marks: list[tuple] = []  # per page: where its « Page i / n » starts, and fpdf2's state there
+        self._closing = False
         self.add_page()
 
     @property
@@ -70,8 +76,50 @@ class Document(FPDF):
         self.set_font(FONT, size=7.5)
         self.set_text_color(90)
         self.cell(self.width / 2, 4, self.doc_number)
-        self.cell(self.width / 2, 4, f"Page {self.page_no()} / {{nb}}", align="R")
+        page = self.pages[self.page]
+        self._page_marks.append((self.page, len(page.contents), len(page.get_text_substitutions()), self.x, self.y,
+                                 self._get_current_graphics_state()))
+        self._page_number("{nb}")
         self.set_text_color(0)
+        if self._closing and self.pages_count >= 1000:  # the last page's footer, drawn by output()
+            self._number_pages_again()
+
+    def _page_number(self, alias: str) -> None:
+        self.cell(self.width / 2, 4, f"Page {self.page_no()} / {alias}", align="R")
+
+    def output(self, *args, **kwargs):
+        self._closing = not self.buffer  # output() draws the last footer, then puts n in place of the alias
+        try:
+            return super().output(*args, **kwargs)
+        finally:
+            self._closing = False
+
+    def _number_pages_again(self) -> None:
+        """Every page's « Page i / n » written again, n given the room of its own digits: fpdf2's alias `{nb}` keeps
+        the room of three (its default, kept below 1,000 pages: those documents do not change). The footer's last
+        text is that one, so each page's content is cut where it started and it is drawn again, from fpdf2's state
+        of that moment, with an alias as long as n (fpdf2 keeps one digit per character of an alias other than
+        `{nb}`)."""
+        digits = len(str(self.pages_count))
+        alias = "{" + "N" * (digits - 2) + "}"
+        page_now, x_now, y_now, state_now = self.page, self.x, self.y, self._get_current_graphics_state()
+        self.str_alias_nb_pages = alias
+        try:
+            for page, at, substitutions, x, y, state in self._page_marks:
+                self.page = page
+                content = self.pages[page]
+                del content.contents[at:]
+                del content.get_text_substitutions()[substitutions:]
+                self._pop_local_stack()
+                self._push_local_stack(state.copy())
+                self.set_xy(x, y)
+                self._page_number(alias)
+        finally:
+            self.str_alias_nb_pages = "{nb}"
+            self.page = page_now
+            self._pop_local_stack()
+            self._push_local_stack(state_now)
+            self.set_xy(x_now, y_now)
 
     # -- content -------------------------------------------------------------------------------------------------
 

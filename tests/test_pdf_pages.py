@@ -1,0 +1,71 @@
+"""« Page i / n » in the PDF documents' footers: fpdf2 keeps n the room of three digits; a document of 1,000 pages or
+more (a bordereau of some 40,000 lines) has its footers laid out again for n's own digits, so that they end at the
+right margin as those of a smaller document do, and read right."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+
+import pypdf
+import pytest
+
+from bordereau.render.pdf_layout import Column, Document
+from bordereau.render.pdf_text import text_width
+
+FOOTER = re.compile(rb"BT ([\d.]+) [\d.]+ Td 0.3529 g \(Page (\d+) / \) Tj \((\d+)\) Tj ET Q\n$")
+
+
+def _pages(pages: int, landscape: bool = False) -> tuple[Document, list[pypdf.PageObject]]:
+    doc = Document("Bordereau de facturation", "HPV-595-590780102-20261123-1", landscape=landscape)
+    for _ in range(pages - 1):
+        doc.add_page()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # fpdf2 warns when n is wider than the room it kept
+        data = bytes(doc.output())
+    return doc, pypdf.PdfReader(io.BytesIO(data)).pages
+
+
+@pytest.mark.parametrize("pages", [7, 999, 1203])
+def test_each_footer_reads_page_i_of_n_and_ends_inside_the_right_margin(pages: int):
+    doc, read = _pages(pages)
+    assert len(read) == pages
+    right = (doc.w - doc.r_margin - doc.c_margin) * doc.k  # where a right-aligned cell's text ends (pt)
+    for i, page in enumerate(read, start=1):
+        if i % 97 == 1 or i == pages:  # pypdf's reading of the page, on some of them (it is slow)
+            assert page.extract_text().splitlines()[-1].endswith(f"Page {i} / {pages}")
+        x, number, total = FOOTER.search(page.get_contents().get_data()).groups()
+        assert (int(number), int(total)) == (i, pages)
+        end = float(x) + text_width(f"Page {i} / {pages}", 7.5) * doc.k
+        # fpdf2 keeps three digits for n: a shorter n leaves their room empty, a longer one is given its own
+        room = text_width("000", 7.5) - text_width(str(pages), 7.5) if pages < 100 else 0
+        assert end == pytest.approx(right - room * doc.k, abs=0.006)
+
+
+def _book(pages: int) -> Document:
+    """A document of `pages` pages whose states differ from one page to the next, as a long table's do."""
+    doc = Document("Titre", "HPV-1", landscape=True)
+    doc.grid([Column("N°", "R"), Column("Montant", "R")], [[str(i), f"{i},00 €"] for i in range(60)], bold_last=True)
+    for i in range(pages - doc.pages_count):
+        doc.add_page()
+        doc.set_draw_color(i % 200)
+        doc.paragraph(f"page {i} « été »", bold=i % 2 == 0)
+    return doc
+
+
+def test_a_document_of_1000_pages_or_more_changes_only_its_footers_x():
+    """The footers are drawn again where they were, from the state fpdf2 had there: every other byte of each page
+    stays as fpdf2 wrote it."""
+    pages = pypdf.PdfReader(io.BytesIO(bytes(_book(1010).output()))).pages
+    fpdf2 = _book(1010)
+    fpdf2._number_pages_again = lambda: None  # fpdf2's own footers, in the room of three digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = pypdf.PdfReader(io.BytesIO(bytes(fpdf2.output()))).pages
+    shift = (text_width("1010", 7.5) - text_width("000", 7.5)) * fpdf2.k
+    assert len(pages) == len(theirs) == 1010
+    for mine, old in zip(pages, theirs, strict=True):
+        a, b = mine.get_contents().get_data(), old.get_contents().get_data()
+        assert FOOTER.sub(b"", a) == FOOTER.sub(b"", b) != a
+        assert float(FOOTER.search(a)[1]) == pytest.approx(float(FOOTER.search(b)[1]) - shift, abs=0.006)
