@@ -51,6 +51,11 @@ def _book(pages: int) -> Document:
         doc.add_page()
         doc.set_draw_color(i % 200)
         doc.paragraph(f"page {i} « été »", bold=i % 2 == 0)
+        if i % 10 == 0:  # a text measured at the foot of the page: fpdf2 tries a page break (and a footer) on it
+            doc.set_y(doc.page_break_trigger - 2)
+            doc.multi_cell(40, 5, "un texte mesuré sur plusieurs lignes " * 4, dry_run=True, output="LINES")
+            doc.set_y(doc.page_break_trigger - 20)
+            doc.paragraph("après")
     return doc
 
 

@@ -52,7 +52,10 @@ class Document(FPDF):
         self.set_title(self.doc_title)
         self.set_creator(f"bordereau {__version__}")
         self.set_creation_date(clock.now().astimezone())
-        self._page_marks: list[tuple] = []  # per page: where its « Page i / n » starts, and fpdf2's state there
+        # per page: where its « Page i / n » starts, and fpdf2's state there. A page's last footer is its own: fpdf2
+        # also calls footer() when it measures a text that would break the page (multi_cell's dry run), and then
+        # writes nothing
+        self._page_marks: dict[int, tuple] = {}
         self._closing = False
         self.add_page()
 
@@ -77,8 +80,8 @@ class Document(FPDF):
         self.set_text_color(90)
         self.cell(self.width / 2, 4, self.doc_number)
         page = self.pages[self.page]
-        self._page_marks.append((self.page, len(page.contents), len(page.get_text_substitutions()), self.x, self.y,
-                                 self._get_current_graphics_state()))
+        self._page_marks[self.page] = (len(page.contents), len(page.get_text_substitutions()), self.x, self.y,
+                                       self._get_current_graphics_state())
         self._page_number("{nb}")
         self.set_text_color(0)
         if self._closing and self.pages_count >= 1000:  # the last page's footer, drawn by output()
@@ -105,11 +108,15 @@ class Document(FPDF):
         page_now, x_now, y_now, state_now = self.page, self.x, self.y, self._get_current_graphics_state()
         self.str_alias_nb_pages = alias
         try:
-            for page, at, substitutions, x, y, state in self._page_marks:
+            for page, (at, substitutions, x, y, state) in self._page_marks.items():
+                if page > self.pages_count:  # a page fpdf2 only measured, then took back
+                    continue
                 self.page = page
                 content = self.pages[page]
                 del content.contents[at:]
-                del content.get_text_substitutions()[substitutions:]
+                # the footer's alias goes, and those of footers fpdf2 only measured (not in the page: it would warn)
+                kept = content.get_text_substitutions()
+                kept[:] = [f for f in kept[:substitutions] if f.get_placeholder_string().encode() in content.contents]
                 self._pop_local_stack()
                 self._push_local_stack(state.copy())
                 self.set_xy(x, y)
