@@ -4,6 +4,7 @@ right margin as those of a smaller document do, and read right."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import warnings
@@ -11,8 +12,10 @@ import warnings
 import pypdf
 import pytest
 
+from bordereau import clock
 from bordereau.render.pdf_layout import Column, Document
-from bordereau.render.pdf_text import text_width
+from bordereau.render.pdf_replay import Replay
+from bordereau.render.pdf_text import FONT, text_width
 
 FOOTER = re.compile(rb"BT ([\d.]+) [\d.]+ Td 0.3529 g \(Page (\d+) / \) Tj \((\d+)\) Tj ET Q\n$")
 
@@ -43,9 +46,9 @@ def test_each_footer_reads_page_i_of_n_and_ends_inside_the_right_margin(pages: i
         assert end == pytest.approx(right - room * doc.k, abs=0.006)
 
 
-def _book(pages: int) -> Document:
+def _book(pages: int, kind: type[Document] = Document) -> Document:
     """A document of `pages` pages whose states differ from one page to the next, as a long table's do."""
-    doc = Document("Titre", "HPV-1", landscape=True)
+    doc = kind("Titre", "HPV-1", landscape=True)
     doc.grid([Column("N°", "R"), Column("Montant", "R")], [[str(i), f"{i},00 €"] for i in range(60)], bold_last=True)
     for i in range(pages - doc.pages_count):
         doc.add_page()
@@ -59,18 +62,54 @@ def _book(pages: int) -> Document:
     return doc
 
 
-def test_a_document_of_1000_pages_or_more_changes_only_its_footers_x():
-    """The footers are drawn again where they were, from the state fpdf2 had there: every other byte of each page
-    stays as fpdf2 wrote it."""
-    pages = pypdf.PdfReader(io.BytesIO(bytes(_book(1010).output()))).pages
-    fpdf2 = _book(1010)
-    fpdf2._number_pages_again = lambda: None  # fpdf2's own footers, in the room of three digits
+class InPlace(Document):
+    """The footer as it was before: « Page i / n » drawn at once, in fpdf2's `{nb}` (the room of three digits)."""
+
+    def footer(self) -> None:
+        self.set_y(-11)
+        self.set_font(FONT, size=7.5)
+        self.set_text_color(90)
+        self.cell(self.width / 2, 4, self.doc_number)
+        self.cell(self.width / 2, 4, f"Page {self.page_no()} / {{nb}}", align="R")
+        self.set_text_color(0)
+
+
+@pytest.mark.parametrize("pages", [999, 1010])
+def test_only_the_footers_x_of_a_document_of_1000_pages_or_more_changes(pages: int, monkeypatch):
+    """« Page i / n » drawn when the document closes: the same bytes as drawn at once below 1,000 pages; from 1,000
+    on, every byte of each page as it was but the x of « Page i / n », moved left by n's extra digits."""
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 11, 23, 10))
+    mine = bytes(_book(pages).output())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs = pypdf.PdfReader(io.BytesIO(bytes(fpdf2.output()))).pages
-    shift = (text_width("1010", 7.5) - text_width("000", 7.5)) * fpdf2.k
-    assert len(pages) == len(theirs) == 1010
-    for mine, old in zip(pages, theirs, strict=True):
-        a, b = mine.get_contents().get_data(), old.get_contents().get_data()
+        before = bytes(_book(pages, InPlace).output())
+    if pages < 1000:
+        assert mine == before
+        return
+    shift = (text_width(str(pages), 7.5) - text_width("000", 7.5)) * Document("", "").k
+    read, theirs = pypdf.PdfReader(io.BytesIO(mine)).pages, pypdf.PdfReader(io.BytesIO(before)).pages
+    assert len(read) == len(theirs) == pages
+    for new, old in zip(read, theirs, strict=True):
+        a, b = new.get_contents().get_data(), old.get_contents().get_data()
         assert FOOTER.sub(b"", a) == FOOTER.sub(b"", b) != a
         assert float(FOOTER.search(a)[1]) == pytest.approx(float(FOOTER.search(b)[1]) - shift, abs=0.006)
+
+
+def test_headers_footers_and_table_headers_written_again_are_the_bytes_fpdf2_writes(monkeypatch):
+    """pdf_replay writes a block's bytes again when fpdf2's state is the one of its last run: the whole file is the
+    one fpdf2 makes running every block (tables over many pages, wrapped cells, colours and fonts changing)."""
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 11, 23, 10))
+    rows = [[str(i), "Zoé « été » " * (i % 9 == 0) * 6 + f"n° {i}", f"{i},00 €"] for i in range(2500)]
+
+    def document() -> bytes:
+        doc = _book(40)
+        doc.grid([Column("N°", "R"), Column("Nom d'une colonne assez longue"), Column("Montant", "R")], rows,
+                 bold_last=True)
+        doc.fields([("Structure", "Département du Nord " * 3), ("FINESS", "590000000")])
+        doc.grid([Column("Autre"), Column("Table", "C")], [[f"a{i}", "b"] for i in range(400)])
+        doc.signature("Certifié exact", "Jeanne", "Directrice", ["une ligne"], lead="Total")
+        return bytes(doc.output())
+
+    mine = document()
+    monkeypatch.setattr(Replay, "run", lambda self, doc, name, draw: draw())
+    assert mine == document()

@@ -2,9 +2,10 @@
 number, « Page i / n » in the footer, tables whose header repeats on every page and whose columns are sized to fit
 the page (long values wrap, nothing is cut), and the signature block, kept whole on the last page.
 
-« Page i / n »: fpdf2 writes n where its alias `{nb}` stood, in the room of three digits. A document of 1,000 pages or
-more has its footers' « Page i / n » laid out again when it is closed, in the room of n's own digits (see
-`Document.footer`), so that it ends at the right margin like the others instead of running a digit or more past it.
+« Page i / n »: fpdf2 writes n where its alias `{nb}` stood, in the room of three digits, and a document of 1,000 pages
+or more ran a digit or more past the right margin. Each page's « Page i / n » is now drawn when the document is closed
+and n known (`Document._number_pages`): in the room of n's own digits from 1,000 pages on, so that it ends at the
+right margin like the others; below, exactly as before.
 
 Texts come from templates/documents.yaml (found through the templates' loader, like the HTML pages).
 """
@@ -21,6 +22,7 @@ from fpdf import FPDF
 from bordereau import __version__, clock
 from bordereau.files import atomic_path
 from bordereau.render.pdf_grid import Grid
+from bordereau.render.pdf_replay import Replay
 from bordereau.render.pdf_text import FONT, latin, latin_rows, text_width
 
 HEAD_FILL = (221, 235, 247)
@@ -52,11 +54,12 @@ class Document(FPDF):
         self.set_title(self.doc_title)
         self.set_creator(f"bordereau {__version__}")
         self.set_creation_date(clock.now().astimezone())
-        # per page: where its « Page i / n » starts, and fpdf2's state there. A page's last footer is its own: fpdf2
+        # per page: where its « Page i / n » goes, and fpdf2's state there. A page's last footer is its own: fpdf2
         # also calls footer() when it measures a text that would break the page (multi_cell's dry run), and then
         # writes nothing
         self._page_marks: dict[int, tuple] = {}
         self._closing = False
+        self._replay = Replay()  # the running header and footer, written again from page to page (pdf_replay)
         self.add_page()
 
     @property
@@ -64,6 +67,9 @@ class Document(FPDF):
         return self.w - self.l_margin - self.r_margin
 
     def header(self) -> None:
+        self._replay.run(self, "header", self._header)
+
+    def _header(self) -> None:
         self.set_font(FONT, size=7.5)
         self.set_text_color(90)
         self.set_y(8)
@@ -75,20 +81,19 @@ class Document(FPDF):
         self.set_y(16)
 
     def footer(self) -> None:
+        self._replay.run(self, "footer", self._footer)
+        # « Page i / n » is written when the document is closed, last on each page, from fpdf2's state of now
+        self._page_marks[self.page] = (self.x, self.y, self._get_current_graphics_state())
+        self.set_text_color(0)
+        if self._closing:  # the last page's footer, drawn by output()
+            self._number_pages()
+
+    def _footer(self) -> None:
+        """The footer up to « Page i / n »: the same on every page."""
         self.set_y(-11)
         self.set_font(FONT, size=7.5)
         self.set_text_color(90)
         self.cell(self.width / 2, 4, self.doc_number)
-        page = self.pages[self.page]
-        self._page_marks[self.page] = (len(page.contents), len(page.get_text_substitutions()), self.x, self.y,
-                                       self._get_current_graphics_state())
-        self._page_number("{nb}")
-        self.set_text_color(0)
-        if self._closing and self.pages_count >= 1000:  # the last page's footer, drawn by output()
-            self._number_pages_again()
-
-    def _page_number(self, alias: str) -> None:
-        self.cell(self.width / 2, 4, f"Page {self.page_no()} / {alias}", align="R")
 
     def output(self, *args, **kwargs):
         self._closing = not self.buffer  # output() draws the last footer, then puts n in place of the alias
@@ -97,30 +102,29 @@ class Document(FPDF):
         finally:
             self._closing = False
 
-    def _number_pages_again(self) -> None:
-        """Every page's « Page i / n » written again, n given the room of its own digits: fpdf2's alias `{nb}` keeps
-        the room of three (its default, kept below 1,000 pages: those documents do not change). The footer's last
-        text is that one, so each page's content is cut where it started and it is drawn again, from fpdf2's state
-        of that moment, with an alias as long as n (fpdf2 keeps one digit per character of an alias other than
-        `{nb}`)."""
+    def _number_pages(self) -> None:
+        """Every page's « Page i / n », right-aligned, at the end of its content, as fpdf2 would have drawn it at the
+        end of its footer (the same bytes, tests/test_pdf_pages.py). n is fpdf2's alias, given the room of three
+        digits below 1,000 pages (fpdf2's own `{nb}`: those documents are as they were), else the room of its own
+        digits (fpdf2 keeps one digit per character of an alias other than `{nb}`)."""
         digits = len(str(self.pages_count))
-        alias = "{" + "N" * (digits - 2) + "}"
+        alias = "{nb}" if digits <= 3 else "{" + "N" * (digits - 2) + "}"
         page_now, x_now, y_now, state_now = self.page, self.x, self.y, self._get_current_graphics_state()
         self.str_alias_nb_pages = alias
         try:
-            for page, (at, substitutions, x, y, state) in self._page_marks.items():
+            for page, (x, y, state) in self._page_marks.items():
                 if page > self.pages_count:  # a page fpdf2 only measured, then took back
                     continue
                 self.page = page
+                # footers fpdf2 only measured (multi_cell's dry run at a page break) left aliases that are not in
+                # the page: they go (fpdf2 would only warn about them)
                 content = self.pages[page]
-                del content.contents[at:]
-                # the footer's alias goes, and those of footers fpdf2 only measured (not in the page: it would warn)
                 kept = content.get_text_substitutions()
-                kept[:] = [f for f in kept[:substitutions] if f.get_placeholder_string().encode() in content.contents]
+                kept[:] = [f for f in kept if f.get_placeholder_string().encode() in content.contents]
                 self._pop_local_stack()
                 self._push_local_stack(state.copy())
                 self.set_xy(x, y)
-                self._page_number(alias)
+                self.cell(self.width / 2, 4, f"Page {page} / {alias}", align="R")
         finally:
             self.str_alias_nb_pages = "{nb}"
             self.page = page_now
