@@ -113,3 +113,16 @@ def test_headers_footers_and_table_headers_written_again_are_the_bytes_fpdf2_wri
     mine = document()
     monkeypatch.setattr(Replay, "run", lambda self, doc, name, draw: draw())
     assert mine == document()
+
+
+def test_rows_told_to_fit_on_one_line_are_those_whose_every_cell_fits():
+    """Grid._one_line measures each distinct text of a column once: the same answer as every cell measured."""
+    from bordereau.render.pdf_grid import PAD, Grid
+
+    doc = Document("Titre", "HPV-1")
+    texts = ["", "a", "Zoé", "MARTIN-DUPONT DE LA FONTAINE", "64,03 EUR", "x" * 40, "2", "1 234,56 EUR"]
+    rows = [[texts[(n * 7 + c * 3) % len(texts)] if n % 5 else texts[c] for c in range(4)] for n in range(300)]
+    grid = Grid(doc, [Column("a")] * 4, [9.0, 14.0, 30.0, 60.0], 7.5, (0, 0, 0), (0, 0, 0))
+    every = [all(text_width(t, 7.5) <= w - 2 * PAD for t, w in zip(row, grid.widths, strict=True)) for row in rows]
+    assert grid._one_line(rows) == every and 0 < sum(every) < len(rows)
+    assert grid._one_line([]) == []

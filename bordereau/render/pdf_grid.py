@@ -110,20 +110,17 @@ class Grid:
     # -- the table -----------------------------------------------------------------------------------------------
 
     def _one_line(self, rows: Sequence[Sequence[str]]) -> list[bool]:
-        """Whether each row's cells all fit on one line (measured once per distinct text of a column)."""
-        fits = []
+        """Whether each row's cells all fit on one line: each distinct text of a column measured once, and only the
+        columns holding a text too wide looked at row by row."""
+        fits = [True] * len(rows)
         for c, w in enumerate(self.widths):
             room = w - 2 * PAD
-            known: dict[str, bool] = {}
-            column = []
-            for row in rows:
-                text = row[c]
-                fit = known.get(text)
-                if fit is None:
-                    fit = known[text] = text_width(text, self.size, False) <= room
-                column.append(fit)
-            fits.append(column)
-        return [all(cells) for cells in zip(*fits, strict=True)] if fits else [True] * len(rows)
+            wide = {text for text in {row[c] for row in rows} if not text_width(text, self.size, False) <= room}
+            if wide:
+                for n, row in enumerate(rows):
+                    if row[c] in wide:
+                        fits[n] = False
+        return fits
 
     def draw(self, rows: Sequence[Sequence[str]], bold_last: bool) -> None:
         doc = self.doc
