@@ -126,3 +126,37 @@ def test_rows_told_to_fit_on_one_line_are_those_whose_every_cell_fits():
     every = [all(text_width(t, 7.5) <= w - 2 * PAD for t, w in zip(row, grid.widths, strict=True)) for row in rows]
     assert grid._one_line(rows) == every and 0 < sum(every) < len(rows)
     assert grid._one_line([]) == []
+
+
+def test_a_bordereau_s_rows_are_each_cell_shown_then_made_printable():
+    """pdf_bordereau.rows shows and converts each distinct value once (once_each): the same texts as every cell
+    formatted, then pdf_text.latin of each, on hostile values (letters beyond latin-1, NaN, NaT, None, mixed types)."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from bordereau.reference.data import COVERAGE_LABELS
+    from bordereau.render.pdf_bordereau import FIELDS, day, eur, rows, text
+    from bordereau.render.pdf_text import latin
+
+    names = ["Łukasz", "Zoë", "Œdipe – « œ »", None, float("nan"), 12, "MARTIN", "Zoë"]
+    n = 40
+    lines = pd.DataFrame({
+        "nom": [names[i % len(names)] for i in range(n)], "prenom": [names[(i * 3) % len(names)] for i in range(n)],
+        "nir": ["2130559" + f"{i:08d}" for i in range(n)],
+        "date_naissance": [pd.Timestamp(2013, 1 + i % 12, 1) if i % 7 else pd.NaT for i in range(n)],
+        "code_regime": ["01", "02", None][:1] * n, "prise_en_charge": ["droit_commun", "c2s", "inconnu", None] * 10,
+        "vaccin": ["Gardasil 9"] * n, "code_vaccin": ["3400930056202"] * n,
+        "date_administration": [pd.Timestamp(2025, 10, 1 + i % 28) for i in range(n)],
+        "dose": [1, 2, "2 bis", None] * 10, "prix_unitaire": [9850] * n, "amo": [6403, 0] * 20,
+        "complementaire": [3447, 0] * 20, "total": [9850, 6403] * 20})
+    sums = SimpleNamespace(prix=Decimal("3940.00"), amo=Decimal("1280.60"), complementaire=Decimal("689.40"),
+                           total=Decimal("3221.30"))
+    shown = rows(SimpleNamespace(lines=lines, sums=sums))
+    show = {"date_naissance": day, "date_administration": day, "prix_unitaire": eur, "amo": eur,
+            "complementaire": eur, "total": eur, "prise_en_charge": lambda v: COVERAGE_LABELS.get(v, "")}
+    expected = [[str(i + 1), *(latin(show.get(f, text)(lines[f].iloc[i])) for f in FIELDS)] for i in range(n)]
+    assert shown[:-1] == expected
+    assert shown[-1] == [latin(t) for t in ("", "TOTAL", *[""] * 9, eur(sums.prix), eur(sums.amo),
+                                            eur(sums.complementaire), eur(sums.total))]

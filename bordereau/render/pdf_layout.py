@@ -208,9 +208,10 @@ class Document(FPDF):
         return [n + spare / len(need) for n in need]
 
     def grid(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], size: float = 7.5,
-             bold_last: bool = False) -> None:
-        """A table whose header is repeated on each page; rows are strings already formatted."""
-        rows = latin_rows(rows)
+             bold_last: bool = False, printable: bool = False) -> None:
+        """A table whose header is repeated on each page; rows are strings already formatted (`printable`: and
+        already what the font prints, pdf_text.latin of each)."""
+        rows = rows if printable else latin_rows(rows)
         Grid(self, columns, self.widths(columns, rows, size), size, HEAD_FILL, TOTAL_FILL).draw(rows, bold_last)
         self.set_x(self.l_margin)
         self.ln(2)
