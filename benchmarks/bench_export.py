@@ -2,11 +2,13 @@
 xlsxwriter (constant_memory) writing the same cells, side by side in fresh processes: paired rounds, medians of the
 wall and CPU times. The export records its lines in a fresh SQLite ledger each run, and in a fresh PostgreSQL
 database when BORDEREAU_TEST_PG names a server (postgresql://user@host:port/any_database).
-Target: the export at most 1.5 times its floor.
+Target: the export at most 1.5 times its floor. With `--before TREE` (say `git archive main | tar -x -C /tmp/before`),
+the exports are also measured with that tree's bordereau, in the same rounds (before/after).
 
-    .venv/bin/python benchmarks/bench_export.py
+    .venv/bin/python benchmarks/bench_export.py [--before TREE] [--rounds N]
 """
 
+import argparse
 import os
 import shutil
 import tempfile
@@ -14,7 +16,6 @@ from pathlib import Path
 
 from common import big_workbook, calamine_read, cli, paired, side_by_side
 
-ROUNDS = 3
 PREFIX = f"bench_export_{os.getpid()}_"  # the databases of this run only: others may run beside it
 
 
@@ -45,6 +46,11 @@ def export(path: Path, work: Path, pg: str | None = None) -> str:
     return "\n".join(setup) + "\n" + code
 
 
+def from_tree(code: str, tree: Path) -> str:
+    """`code` run with the bordereau of another source tree (a `git archive` of main, say), for before/after."""
+    return f"import os, sys\nos.chdir({str(tree)!r})\nsys.path.insert(0, {str(tree)!r})\n{code}"
+
+
 def drop_all(pg: str) -> None:
     import psycopg
 
@@ -55,6 +61,11 @@ def drop_all(pg: str) -> None:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", type=Path, metavar="TREE",
+                        help="also measure the exports with the bordereau of this source tree (before/after)")
+    parser.add_argument("--rounds", type=int, default=3)
+    options = parser.parse_args()
     path = big_workbook()
     work = Path(tempfile.mkdtemp())
     pg = os.environ.get("BORDEREAU_TEST_PG")
@@ -64,7 +75,12 @@ if __name__ == "__main__":
                     ("(b) bordereau export, SQLite ledger", export(path, work))]
         if pg:
             snippets.append(("(c) bordereau export, PostgreSQL ledger", export(path, work, pg)))
-        side_by_side(paired(dict(snippets), ROUNDS), snippets[0][0])
+        if options.before:
+            tree = options.before.resolve()
+            snippets.append(("(b) before", from_tree(export(path, work), tree)))
+            if pg:
+                snippets.append(("(c) before", from_tree(export(path, work, pg), tree)))
+        side_by_side(paired(dict(snippets), options.rounds), snippets[0][0])
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if pg:

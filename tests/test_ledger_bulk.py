@@ -51,3 +51,44 @@ def test_a_dose_billed_twice_fails_the_whole_bulk_insert(db, tmp_path):  # noqa:
     with pytest.raises(sa.exc.IntegrityError), ledger.engine.begin() as connection:
         bulk.insert(connection, billed_lines, _lines("HPV-1", ["d" * 64, "d" * 64]))
     assert rows(db, billed_lines) == [] and len(rows(db, bordereaux)) == 1
+
+
+def test_sqlite_gets_its_page_cache_back_after_a_bulk_insert_that_worked_or_failed(tmp_path):
+    """The insert raises SQLite's page cache (bulk.CACHE_KIB) for itself only: the pooled connection keeps its own."""
+    ledger = open_ledger(str(tmp_path / "ledger.sqlite"), tmp_path / "key")
+    with ledger.engine.begin() as connection:
+        before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        assert -before < bulk.CACHE_KIB
+        _bordereau(connection, "HPV-1")
+        bulk.insert(connection, billed_lines, _lines("HPV-1", ["d" * 64, "e" * 64]))
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == before
+    with pytest.raises(sa.exc.IntegrityError), ledger.engine.begin() as connection:
+        bulk.insert(connection, billed_lines, _lines("HPV-1", ["f" * 64, "f" * 64]))
+    with ledger.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == before
+    assert len(rows(str(tmp_path / "ledger.sqlite"), billed_lines)) == 2
+
+
+def test_the_ledger_lookups_by_key_find_what_an_in_list_finds_in_the_same_order(db, tmp_path, monkeypatch):  # noqa: F811
+    """history._select asks PostgreSQL `= ANY(array)` instead of an IN list of 500 parameters: the same rows, in the
+    same order (a dose rejected twice, billed again, keys missing, chunks of several queries), on both engines."""
+    from bordereau.ledger import history
+
+    ledger = open_ledger(db, tmp_path / "key")
+    doses = [f"{n:064x}" for n in range(0, 120, 2)]
+    with ledger.engine.begin() as connection:
+        for number, state in (("HPV-1", "rejected"), ("HPV-2", "rejected"), ("HPV-3", "billed")):
+            _bordereau(connection, number)
+            lines = _lines(number, doses)
+            lines["state"] = [state] * len(doses)
+            lines["beneficiary_key"] = [f"{n % 7:064x}" for n in range(len(doses))]
+            bulk.insert(connection, billed_lines, lines)
+    monkeypatch.setattr(history, "CHUNK", 16)
+    c = billed_lines.c
+    wanted = [f"{n:064x}" for n in range(120)]
+    for column, keys in ((c.dose_key, wanted), (c.beneficiary_key, wanted[:9])):
+        fast = history._select(ledger, column, keys, c.dose_key, c.bordereau, c.line_no, c.state)
+        with monkeypatch.context() as m:
+            m.setattr(history, "_among", history._in)
+            exact = history._select(ledger, column, keys, c.dose_key, c.bordereau, c.line_no, c.state)
+        assert len(fast) == 180 and fast.equals(exact)

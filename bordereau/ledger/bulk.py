@@ -1,5 +1,8 @@
 """Inserting many rows at once through each engine's bulk path, inside the caller's transaction: PostgreSQL's `COPY`
-(psycopg 3's `cursor.copy`), SQLite's one prepared statement run for every row (`executemany`).
+(psycopg 3's `cursor.copy`), SQLite's one prepared statement run for every row (`executemany`). On SQLite the
+connection's page cache is raised for the insert (and set back after it): the keyed hashes land at random places of
+their indexes, and with SQLite's default 2 MB cache the transaction spilled pages to disk and read them back; half of
+the insert's time at 100,000 lines. Nothing else changes: the same rows, in the same transaction.
 
 The rows are given as columns (name -> list of Python values, None for nothing), so that no dictionary is built per
 row. The caller's transaction keeps its guarantees: a unique index broken by one row fails the whole insert with
@@ -8,6 +11,7 @@ SQLAlchemy's IntegrityError, as a plain `insert` would, and nothing of it stays 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pandas as pd
@@ -58,10 +62,31 @@ def _sqlite_column(values: list) -> list:
     return out
 
 
+CACHE_KIB = 65_536  # SQLite's page cache during a bulk insert (KiB): what 100,000 ledger lines and their indexes use
+
+
 def _executemany(connection: sa.Connection, table: sa.Table, names: list[str], rows: list[tuple]) -> None:
     quoted = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join("?" for _ in names)
-    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', rows)
+    with _sqlite_cache(connection):
+        connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', rows)
+
+
+@contextlib.contextmanager
+def _sqlite_cache(connection: sa.Connection):
+    """SQLite's page cache at least CACHE_KIB for the block, then as it was (a per-connection setting, not part of
+    the transaction: the connection goes back to its pool as it came)."""
+    before = int(connection.exec_driver_sql("PRAGMA cache_size").scalar())
+    # a count of pages, or (negative) of KiB
+    kib = -before if before < 0 else before * int(connection.exec_driver_sql("PRAGMA page_size").scalar()) // 1024
+    if kib >= CACHE_KIB:
+        yield
+        return
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {before}")
 
 
 def _copy(connection: sa.Connection, table: sa.Table, names: list[str], rows: list[tuple]) -> None:

@@ -14,6 +14,7 @@ from bordereau.export.plan import Bordereau
 from bordereau.money import format_eur
 from bordereau.reference.data import COVERAGE_LABELS, Departement
 from bordereau.render.pdf_layout import Column, Document, texts
+from bordereau.render.pdf_text import latin, once_each
 
 COLUMNS = (
     Column("N°", "R", 7), Column("Nom"), Column("Prénom"), Column("NIR", min_mm=26), Column("Né(e) le", "C", 16),
@@ -41,44 +42,37 @@ def text(value) -> str:
     return "" if value is None or (isinstance(value, float) and value != value) or value is pd.NA else str(value)
 
 
+SHOWN_ONCE = (str, int, pd.Timestamp)  # shown once per distinct value; NaN, NaT and the like each time
 FIELDS = ("nom", "prenom", "nir", "date_naissance", "code_regime", "prise_en_charge", "vaccin", "code_vaccin",
           "date_administration", "dose", "prix_unitaire", "amo", "complementaire", "total")
 
 
-def _each(values: list, show) -> list[str]:
-    """`show` of each value, once per distinct text, number or day (NaN, NaT and the like shown one by one)."""
-    done: dict = {}
-    out = []
-    for value in values:
-        kind = value.__class__
-        if kind is str or kind is int or kind is pd.Timestamp:
-            key = (kind, value)
-            text = done.get(key)
-            if text is None:
-                text = done[key] = show(value)
-        else:
-            text = show(value)
-        out.append(text)
-    return out
+def _printable(show):
+    """`show`, then what the PDF's font can print (pdf_text.latin)."""
+    return lambda value: latin(show(value))
+
+
+_LABELS = {code: latin(label) for code, label in COVERAGE_LABELS.items()}
 
 
 def rows(b: Bordereau) -> list[list[str]]:
+    """The table's rows, as the PDF's font prints them (each distinct value shown and converted once)."""
     lines = b.lines
     columns = [lines[name].tolist() for name in FIELDS]  # whole columns: no pandas object per cell
-    shown = [[str(n) for n in range(1, len(lines) + 1)]]
+    shown = [[str(n) for n in range(1, len(lines) + 1)]]  # digits: printable as they are
     for name, values in zip(FIELDS, columns, strict=True):
         if name in ("date_naissance", "date_administration"):
-            shown.append(_each(values, day))
+            shown.append(once_each(values, _printable(day), SHOWN_ONCE))
         elif name == "prise_en_charge":
-            shown.append([COVERAGE_LABELS.get(v, "") for v in values])
+            shown.append([_LABELS.get(v, "") for v in values])
         elif name in ("prix_unitaire", "amo", "complementaire", "total"):
-            shown.append(_each(values, eur))
+            shown.append(once_each(values, _printable(eur), SHOWN_ONCE))
         else:
-            shown.append(_each(values, text))
+            shown.append(once_each(values, _printable(text), SHOWN_ONCE))
     out = [list(row) for row in zip(*shown, strict=True)]
     s = b.sums
-    out.append(["", "TOTAL", "", "", "", "", "", "", "", "", "", eur(s.prix), eur(s.amo), eur(s.complementaire),
-                eur(s.total)])
+    out.append([latin(t) for t in ("", "TOTAL", "", "", "", "", "", "", "", "", "", eur(s.prix), eur(s.amo),
+                                   eur(s.complementaire), eur(s.total))])
     return out
 
 
@@ -99,7 +93,7 @@ def bordereau_pdf(b: Bordereau, departement: Departement | None, created) -> Doc
     doc.title_block(t["title"], t["subtitle"])
     doc.fields([*header_fields(b, departement), ("Établi le", f"{created:%d/%m/%Y}"),
                 ("Nombre de lignes", str(b.sums.lines))])
-    doc.grid(COLUMNS, rows(b), bold_last=True)
+    doc.grid(COLUMNS, rows(b), bold_last=True, printable=True)
     if b.refers_to:
         doc.paragraph(f"Ce bordereau refacture, corrigées, des lignes rejetées des bordereaux : "
                       f"{', '.join(b.refers_to)}.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bordereau.render.pdf_replay import Replay
 from bordereau.render.pdf_text import text_width
 
 PAD = 1.0  # mm, inside a cell, left and right
@@ -30,6 +31,7 @@ class Grid:
         self._grey = None  # the document's draw colour once set to the rules' grey
         self._head: list[list[str]] | None = None
         self._placed: dict[tuple[int, str], tuple[str, str]] = {}  # (column, text) -> its x and its text operator
+        self._replay = Replay()  # the header's texts, the same on every page (pdf_replay)
 
     # -- pieces --------------------------------------------------------------------------------------------------
 
@@ -72,7 +74,7 @@ class Grid:
         self.top = doc.get_y()
         doc.set_fill_color(*self.head_fill)
         doc.rect(self.xs[0], self.top, self.xs[-1] - self.xs[0], height, style="F")
-        self._texts(cells, self.top, True)
+        self._replay.run(doc, "header", lambda: self._texts(cells, self.top, True))
         doc.set_draw_color(int(RULE * 255))
         doc.line(self.xs[0], self.top, self.xs[-1], self.top)
         doc.line(self.xs[0], self.top + height, self.xs[-1], self.top + height)
@@ -108,20 +110,17 @@ class Grid:
     # -- the table -----------------------------------------------------------------------------------------------
 
     def _one_line(self, rows: Sequence[Sequence[str]]) -> list[bool]:
-        """Whether each row's cells all fit on one line (measured once per distinct text of a column)."""
-        fits = []
+        """Whether each row's cells all fit on one line: each distinct text of a column measured once, and only the
+        columns holding a text too wide looked at row by row."""
+        fits = [True] * len(rows)
         for c, w in enumerate(self.widths):
             room = w - 2 * PAD
-            known: dict[str, bool] = {}
-            column = []
-            for row in rows:
-                text = row[c]
-                fit = known.get(text)
-                if fit is None:
-                    fit = known[text] = text_width(text, self.size, False) <= room
-                column.append(fit)
-            fits.append(column)
-        return [all(cells) for cells in zip(*fits, strict=True)] if fits else [True] * len(rows)
+            wide = {text for text in {row[c] for row in rows} if not text_width(text, self.size, False) <= room}
+            if wide:
+                for n, row in enumerate(rows):
+                    if row[c] in wide:
+                        fits[n] = False
+        return fits
 
     def draw(self, rows: Sequence[Sequence[str]], bold_last: bool) -> None:
         doc = self.doc

@@ -2,6 +2,11 @@
 number, « Page i / n » in the footer, tables whose header repeats on every page and whose columns are sized to fit
 the page (long values wrap, nothing is cut), and the signature block, kept whole on the last page.
 
+« Page i / n »: fpdf2 writes n where its alias `{nb}` stood, in the room of three digits, and a document of 1,000 pages
+or more ran a digit or more past the right margin. Each page's « Page i / n » is now drawn when the document is closed
+and n known (`Document._number_pages`): in the room of n's own digits from 1,000 pages on, so that it ends at the
+right margin like the others; below, exactly as before.
+
 Texts come from templates/documents.yaml (found through the templates' loader, like the HTML pages).
 """
 
@@ -17,6 +22,7 @@ from fpdf import FPDF
 from bordereau import __version__, clock
 from bordereau.files import atomic_path
 from bordereau.render.pdf_grid import Grid
+from bordereau.render.pdf_replay import Replay
 from bordereau.render.pdf_text import FONT, latin, latin_rows, text_width
 
 HEAD_FILL = (221, 235, 247)
@@ -48,6 +54,12 @@ class Document(FPDF):
         self.set_title(self.doc_title)
         self.set_creator(f"bordereau {__version__}")
         self.set_creation_date(clock.now().astimezone())
+        # per page: where its « Page i / n » goes, and fpdf2's state there. A page's last footer is its own: fpdf2
+        # also calls footer() when it measures a text that would break the page (multi_cell's dry run), and then
+        # writes nothing
+        self._page_marks: dict[int, tuple] = {}
+        self._closing = False
+        self._replay = Replay()  # the running header and footer, written again from page to page (pdf_replay)
         self.add_page()
 
     @property
@@ -55,6 +67,9 @@ class Document(FPDF):
         return self.w - self.l_margin - self.r_margin
 
     def header(self) -> None:
+        self._replay.run(self, "header", self._header)
+
+    def _header(self) -> None:
         self.set_font(FONT, size=7.5)
         self.set_text_color(90)
         self.set_y(8)
@@ -66,12 +81,56 @@ class Document(FPDF):
         self.set_y(16)
 
     def footer(self) -> None:
+        self._replay.run(self, "footer", self._footer)
+        # « Page i / n » is written when the document is closed, last on each page, from fpdf2's state of now
+        self._page_marks[self.page] = (self.x, self.y, self._get_current_graphics_state())
+        self.set_text_color(0)
+        if self._closing:  # the last page's footer, drawn by output()
+            self._number_pages()
+
+    def _footer(self) -> None:
+        """The footer up to « Page i / n »: the same on every page."""
         self.set_y(-11)
         self.set_font(FONT, size=7.5)
         self.set_text_color(90)
         self.cell(self.width / 2, 4, self.doc_number)
-        self.cell(self.width / 2, 4, f"Page {self.page_no()} / {{nb}}", align="R")
-        self.set_text_color(0)
+
+    def output(self, *args, **kwargs):
+        self._closing = not self.buffer  # output() draws the last footer, then puts n in place of the alias
+        try:
+            return super().output(*args, **kwargs)
+        finally:
+            self._closing = False
+
+    def _number_pages(self) -> None:
+        """Every page's « Page i / n », right-aligned, at the end of its content, as fpdf2 would have drawn it at the
+        end of its footer (the same bytes, tests/test_pdf_pages.py). n is fpdf2's alias, given the room of three
+        digits below 1,000 pages (fpdf2's own `{nb}`: those documents are as they were), else the room of its own
+        digits (fpdf2 keeps one digit per character of an alias other than `{nb}`)."""
+        digits = len(str(self.pages_count))
+        alias = "{nb}" if digits <= 3 else "{" + "N" * (digits - 2) + "}"
+        page_now, x_now, y_now, state_now = self.page, self.x, self.y, self._get_current_graphics_state()
+        self.str_alias_nb_pages = alias
+        try:
+            for page, (x, y, state) in self._page_marks.items():
+                if page > self.pages_count:  # a page fpdf2 only measured, then took back
+                    continue
+                self.page = page
+                # footers fpdf2 only measured (multi_cell's dry run at a page break) left aliases that are not in
+                # the page: they go (fpdf2 would only warn about them)
+                content = self.pages[page]
+                kept = content.get_text_substitutions()
+                kept[:] = [f for f in kept if f.get_placeholder_string().encode() in content.contents]
+                self._pop_local_stack()
+                self._push_local_stack(state.copy())
+                self.set_xy(x, y)
+                self.cell(self.width / 2, 4, f"Page {page} / {alias}", align="R")
+        finally:
+            self.str_alias_nb_pages = "{nb}"
+            self.page = page_now
+            self._pop_local_stack()
+            self._push_local_stack(state_now)
+            self.set_xy(x_now, y_now)
 
     # -- content -------------------------------------------------------------------------------------------------
 
@@ -149,9 +208,10 @@ class Document(FPDF):
         return [n + spare / len(need) for n in need]
 
     def grid(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], size: float = 7.5,
-             bold_last: bool = False) -> None:
-        """A table whose header is repeated on each page; rows are strings already formatted."""
-        rows = latin_rows(rows)
+             bold_last: bool = False, printable: bool = False) -> None:
+        """A table whose header is repeated on each page; rows are strings already formatted (`printable`: and
+        already what the font prints, pdf_text.latin of each)."""
+        rows = rows if printable else latin_rows(rows)
         Grid(self, columns, self.widths(columns, rows, size), size, HEAD_FILL, TOTAL_FILL).draw(rows, bold_last)
         self.set_x(self.l_margin)
         self.ln(2)

@@ -35,23 +35,30 @@ def latin(text: object) -> str:
     return "".join(out)
 
 
-def latin_rows(rows) -> list[list[str]]:
-    """`latin` of every cell of a table, each distinct text converted once (a bordereau repeats its dates, codes
-    and amounts over thousands of lines)."""
-    done: dict[str, str] = {}
+def once_each(values, show, kinds: tuple[type, ...] = (str,), done: dict | None = None) -> list:
+    """`show` of each value, called once per distinct value whose class is one of `kinds` (a bordereau repeats its
+    dates, codes and amounts over thousands of lines), and for every other value (NaN, NaT and the like) each time.
+    Values of different classes never share a result (1 and 1.0, True and 1 are equal keys of a dict). `done`, the
+    memo, may be shared by several calls."""
+    done = {} if done is None else done
     out = []
-    for row in rows:
-        cells = []
-        for value in row:
-            if value.__class__ is str:
-                text = done.get(value)
-                if text is None:
-                    text = done[value] = latin(value)
-            else:
-                text = latin(value)
-            cells.append(text)
-        out.append(cells)
+    for value in values:
+        kind = value.__class__
+        if kind in kinds:
+            key = value if kind is str else (kind, value)  # a text is never equal to a tuple
+            shown = done.get(key)
+            if shown is None:
+                shown = done[key] = show(value)
+        else:
+            shown = show(value)
+        out.append(shown)
     return out
+
+
+def latin_rows(rows) -> list[list[str]]:
+    """`latin` of every cell of a table, each distinct text converted once."""
+    done: dict = {}
+    return [once_each(row, latin, done=done) for row in rows]
 
 
 _CHAR_WIDTHS = {False: CORE_FONTS_CHARWIDTHS[FONT], True: CORE_FONTS_CHARWIDTHS[f"{FONT}B"]}
