@@ -3,7 +3,6 @@ same keyed hashes as the Département's ledger (never a clear NIR). Implements `
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Collection, Iterable, Iterator
 
@@ -74,33 +73,15 @@ class LedgerAuditHistory:
                 connection.execute(audited_bordereaux.insert(), [
                     {"audit_id": audit_id, "number": n, "sha256": audit.digests.get(n)} for n in numbers])
             if kept["bordereau"]:
-                with _page_cache(connection):
-                    bulk.insert(connection, audited_lines, {
-                        "audit_id": [audit_id] * len(kept["bordereau"]), "bordereau": kept["bordereau"],
-                        "line_no": kept["ligne"], "beneficiary_key": kept["beneficiaire"],
-                        "vaccine_code": kept["code_vaccin"], "classe": kept["classe"],
-                        "administered_on": kept["date_administration"], "verdict": kept["verdict"],
-                        "accepted": kept["accepted"]})
+                # bulk.insert gives SQLite a large page cache for the insert: the index of `beneficiary_key`
+                # takes 100,000 random keys at once
+                bulk.insert(connection, audited_lines, {
+                    "audit_id": [audit_id] * len(kept["bordereau"]), "bordereau": kept["bordereau"],
+                    "line_no": kept["ligne"], "beneficiary_key": kept["beneficiaire"],
+                    "vaccine_code": kept["code_vaccin"], "classe": kept["classe"],
+                    "administered_on": kept["date_administration"], "verdict": kept["verdict"],
+                    "accepted": kept["accepted"]})
         self.recorded = audit_id
-
-
-PAGE_CACHE_KIB = 65536
-
-
-@contextlib.contextmanager
-def _page_cache(connection: sa.Connection) -> Iterator[None]:
-    """On SQLite, a page cache of PAGE_CACHE_KIB while the lines are inserted, the connection's own afterwards: the
-    index of `beneficiary_key` takes 100,000 random keys at once, and with SQLite's default 2 MiB its pages go back
-    and forth between the cache and the file (the insert took twice as long in a ledger holding earlier audits)."""
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
 _DOSES = ("SELECT l.beneficiary_key, l.vaccine_code, l.administered_on, l.classe, l.bordereau, l.line_no, "
