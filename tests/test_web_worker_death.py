@@ -165,12 +165,7 @@ def test_a_killed_worker_leaves_no_process_nor_connection_and_the_others_serve_o
         wait_gone(doomed)
         if engine == "postgresql":
             wait_closed(backends)
-        for _ in range(1200):  # the supervisor starts another worker (waiting for it, not timing it)
-            now = served.workers()
-            if len(now) == 2 and a not in now:
-                break
-            time.sleep(0.1)
-        replacement = next(pid for pid in served.workers() if pid != b)
+        replacement = served.replacement_of(a, b)
         assert upload(served, replacement, book) == 201
         assert upload(served, b, book) == 201
         everything = tree(served.process.pid)

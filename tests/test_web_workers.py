@@ -122,12 +122,7 @@ def test_a_killed_worker_is_replaced_and_its_replacement_recovers_an_interrupted
     with engine.connect() as connection:
         assert connection.execute(sa.select(exports.c.state)).scalars().all() == ["pending"]
     psutil.Process(a).send_signal(signal.SIGKILL)
-    for _ in range(1200):  # the supervisor starts another worker (waiting for it, not timing it)
-        now = served.workers()
-        if len(now) == 2 and a not in now:
-            break
-        time.sleep(0.1)
-    replacement = next(pid for pid in served.workers() if pid != b)
+    replacement = served.replacement_of(a, b)
     answer = client.call("GET", "/api/bordereaux", replacement)  # the session lives on in the new worker
     assert (answer.status, answer.pid) == (200, replacement)
     with engine.connect() as connection:  # the new worker opened the ledger: the dead export is undone

@@ -57,6 +57,15 @@ class Served:
                 continue
         return sorted(found)
 
+    def replacement_of(self, killed: int, survivor: int) -> int:
+        """The worker the supervisor starts in place of `killed` (waited for, not timed)."""
+        for _ in range(1200):
+            now = self.workers()
+            if len(now) == 2 and killed not in now:
+                break
+            time.sleep(0.1)
+        return next(pid for pid in self.workers() if pid != survivor)
+
     def _owner(self, local_port: int) -> int | None:
         for pid in self.workers():
             try:
