@@ -13,6 +13,16 @@ import numpy as np
 import pandas as pd
 
 
+def distinct_values(values: pd.Series) -> set:
+    """The set of a column's values, NA left out, taken from its numpy array of objects: iterating a pandas array
+    builds each value through `__getitem__` (0.1 s per 100,000 keys).
+
+    >>> sorted(distinct_values(pd.Series(["b", None, "a", "b"], dtype="str")))
+    ['a', 'b']
+    """
+    return set(values.dropna().to_numpy(dtype=object))
+
+
 def group_codes(columns: Sequence) -> tuple[np.ndarray, np.ndarray]:
     """(code of each row, position of each code's first row) for the distinct combinations of `columns` (equal
     lengths), numbered in order of first appearance, as `groupby(sort=False, dropna=False).ngroup()` numbers them: a

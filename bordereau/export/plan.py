@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from bordereau.check.model import CheckResult
+from bordereau.distinct import distinct_values as distinct
 from bordereau.price.totals import Group, Sums, billable, group_key, sums
 from bordereau.reference.data import Centre, Cpam, Departement, Reference
 
@@ -70,9 +72,14 @@ def _period(lines: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return start, end
 
 
+def _days(moments: pd.Series) -> list[dt.date]:
+    """The distinct days of a column of dates (numpy's, not a Timestamp per line)."""
+    return np.unique(moments.dropna().to_numpy().astype("datetime64[D]")).tolist()
+
+
 def plan(result: CheckResult, ref: Reference, created: dt.datetime) -> ExportPlan:
     kept = billable(result.lines)
-    used = set(kept["finess_geographique"].dropna()) if len(kept) else set()
+    used = distinct(kept["finess_geographique"]) if len(kept) else set()
     export = ExportPlan(created, notices=ref.example_notices(used), departements=ref.departements)
     excluded = result.lines[result.lines["excluded"]] if len(result.lines) else result.lines
     billed = _only_already_billed(result, excluded)
@@ -102,7 +109,7 @@ def plan(result: CheckResult, ref: Reference, created: dt.datetime) -> ExportPla
                            for code, items in export.bordereaux.items()}
     digest = ref.digest
     for code, items in export.bordereaux.items():
-        days = {d.date() for b in items for d in b.lines["date_administration"]}
+        days = {d for b in items for d in _days(b.lines["date_administration"])}
         sets = sorted({s.start.isoformat() for d in days if (s := ref.rate_set_at(d)) is not None})
         export.reference[code] = {"sha256": digest, "rate_sets": sets}
     export.no_rights_lines = kept[no_rights].sort_values(["finess_geographique", "date_administration"])

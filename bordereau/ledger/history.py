@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from bordereau.distinct import distinct_values as distinct
 from bordereau.ledger.schema import billed_lines, exports, fir_lines
 
 CHUNK = 500
@@ -17,7 +18,7 @@ def line_keys(ledger, who: pd.Series, vaccine: pd.Series, day: pd.Series) -> pd.
     days = pd.Series(day.to_numpy().astype("datetime64[D]").astype(str), index=day.index)
     beneficiary_text = "B|" + who
     dose_text = "D|" + who + "|" + vaccine.astype(object).where(vaccine.notna(), "") + "|" + days
-    hashes = ledger.hasher.many([t for t in pd.concat([beneficiary_text, dose_text]).dropna()])
+    hashes = ledger.hasher.many(pd.concat([beneficiary_text, dose_text]).dropna().to_numpy(dtype=object).tolist())
     return pd.DataFrame({"beneficiary_key": beneficiary_text.map(hashes), "dose_key": dose_text.map(hashes)},
                         index=who.index)
 
@@ -48,7 +49,7 @@ def billed_doses(ledger, dose_keys: pd.Series) -> pd.DataFrame:
     """Ledger lines (billed or rejected) of these doses, and those already on a FIR statement (state `billed`,
     bordereau named after the export's FIR statement, line 0)."""
     c = billed_lines.c
-    keys = sorted(set(dose_keys.dropna()))
+    keys = sorted(distinct(dose_keys))
     found = _select(ledger, c.dose_key, keys, c.dose_key, c.bordereau, c.line_no, c.state)
     fir = _select(ledger, fir_lines.c.dose_key, keys, fir_lines.c.dose_key, fir_lines.c.export_id)
     if len(fir):
@@ -65,7 +66,7 @@ def earlier_doses(ledger, beneficiary_keys: pd.Series, classe: str) -> pd.DataFr
     """Every dose of a vaccine class given to these beneficiaries, whoever paid: billed to a CPAM, or put on a FIR
     statement (a line without rights); `where` says where it was billed. FIR lines keep no birth date (NaT)."""
     c = billed_lines.c
-    keys = sorted(set(beneficiary_keys.dropna()))
+    keys = sorted(distinct(beneficiary_keys))
     found = _select(ledger, c.beneficiary_key, keys, c.beneficiary_key, c.administered_on, c.bordereau, c.line_no,
                     c.classe, c.state, c.birth_date, c.dose_key)
     found = found[(found["classe"] == classe) & (found["state"] == "billed")]
@@ -94,7 +95,7 @@ def attach(batch, ledger) -> None:
     billed = billed_doses(ledger, keys["dose_key"])
     batch.history = earlier_doses(ledger, keys["beneficiary_key"], "HPV")
     # the history is read after the doses: an export that committed in between shows there first
-    late = batch.history[batch.history["dose_key"].isin(set(keys["dose_key"].dropna()))]
+    late = batch.history[batch.history["dose_key"].isin(distinct(keys["dose_key"]))]
     late = late.loc[~late["dose_key"].isin(set(billed["dose_key"])), ["dose_key", "bordereau", "line_no", "state"]]
     batch.billed = pd.concat([billed, late], ignore_index=True) if len(late) else billed
     rejected = batch.billed[batch.billed["state"] == "rejected"].drop_duplicates("dose_key", keep="last")

@@ -8,6 +8,8 @@ from pathlib import Path
 import xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
+from bordereau import clock
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 MAX_TEXT = 32_767  # characters in a cell
 MONEY = '#,##0.00 "€"'
@@ -39,7 +41,12 @@ def put(cell: Cell, value: object) -> Cell:
 
 class Workbook(xlsxwriter.Workbook):
     """xlsxwriter's workbook, whose destructor does not retry a `close()` that failed (a full disk, a read-only
-    folder): the error was reported once, and Python would print « Exception ignored » on top of it."""
+    folder): the error was reported once, and Python would print « Exception ignored » on top of it. Its creation
+    date (docProps/core.xml) is the tool's clock, not the machine's: `--today` sets it as it sets every date."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_properties({"created": clock.now().astimezone(dt.UTC)})
 
     def close(self) -> None:
         try:
