@@ -108,33 +108,6 @@ def nir_problem(value: str) -> str | None:
     return None
 
 
-_POWERS = 10 ** np.arange(12, -1, -1, dtype=np.int64)
-
-
-def nir_problems(values: list) -> list[str | None]:
-    """nir_problem of each value; the keys of those of 15 ASCII digits (the common case) are computed by numpy at once
-    (97 less the first 13 digits modulo 97, as python-stdnum's), the others value by value.
-
-    >>> nir_problems(["255081416802538", "255081416802539", "25508141680253", "185032A12345678"])
-    [None, 'clé du NIR incorrecte (attendue 38)', '14 caractères au lieu de 15', 'clé du NIR incorrecte (attendue 01)']
-    """
-    out = [None] * len(values)
-    plain = []
-    for i, value in enumerate(values):
-        if value.__class__ is str and len(value) == 15 and value.isascii() and value.isdigit():
-            plain.append(i)
-        else:
-            out[i] = nir_problem(value)
-    if plain:
-        digits = (np.array([values[i] for i in plain], dtype="S15").view(np.uint8).reshape(-1, 15)
-                  .astype(np.int64) - 48)
-        expected = 97 - (digits[:, :13] @ _POWERS) % 97
-        wrong = np.flatnonzero(digits[:, 13] * 10 + digits[:, 14] != expected)
-        for k, key in zip(wrong.tolist(), expected[wrong].tolist(), strict=True):
-            out[plain[k]] = f"clé du NIR incorrecte (attendue {key:02d})"
-    return out
-
-
 def nir_birth_month(value: str) -> tuple[int, int] | None:
     """(two-digit year, month) of birth that a valid NIR states, or None when its month is unknown or fictitious.
 

@@ -1,7 +1,6 @@
-"""The fast paths of issue 12 give exactly what the exact path gives, value by value: the NIR read as 15 ASCII digits
-(`lines._nirs` against `PARSERS["nir"]`) and the NIR keys computed by numpy (`identifiers.nir_problems` against
-`nir_problem`), on hostile, mixed-type and random values. The typed columns made from the distinct values are
-compared cell by cell with the former conversion in tests/test_read_frame.py."""
+"""The fast paths of issue 12 give exactly what the exact path gives, value by value: the NIR read as 15 ASCII
+digits (`lines._nirs` against `PARSERS["nir"]`), on hostile, mixed-type and random values. The typed columns made from
+the distinct values are compared cell by cell with the former conversion in tests/test_read_frame.py."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ import random
 import pytest
 from fuzzing import VALUES
 
-from bordereau.identifiers import nir_problem, nir_problems
 from bordereau.read import lines
 
 SEPARATORS = [" ", "  ", "\t", "\n", "\u00a0", "\u202f", ".", "-", "/", "_", ""]
@@ -42,23 +40,6 @@ def test_nirs_fast_path_gives_what_the_parser_gives(seed):
     rng = random.Random(seed)
     values = [rng.choice(ODD) if rng.random() < 0.4 else _random_nir(rng) for _ in range(500)]
     assert lines._nirs(values) == [lines.PARSERS["nir"](v) for v in values]
-
-
-@pytest.mark.parametrize("seed", range(10))
-def test_nir_keys_by_numpy_give_nir_problem(seed):
-    rng = random.Random(seed)
-    values = [_random_nir(rng) for _ in range(1000)] + [v for v in ODD if isinstance(v, str)]
-    compact = [lines.PARSERS["nir"](v) for v in values]
-    compact = [v for v in compact if v is not None]
-    assert nir_problems(compact) == [nir_problem(v) for v in compact]
-
-
-def test_every_key_and_edge_of_the_modulo():
-    """Heads whose remainder is 0 (key 97) or 96 (key 01), the largest and smallest 13-digit heads."""
-    heads = [0, 1, 96, 97, 98, 9_999_999_999_999, 1_000_000_000_000, 97 * 103_092_783_505]
-    values = [f"{h:013d}{k:02d}" for h in heads for k in (0, 1, 96, 97, 98, 99, (97 - h % 97))]
-    assert nir_problems(values) == [nir_problem(v) for v in values]
-    assert nir_problems([]) == []
 
 
 @pytest.mark.parametrize("n", [0, 1, 3, 1000])

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from bordereau.identifiers import nir_problem, nir_problems, vaccine_code_problem
+from bordereau.identifiers import nir_problem, vaccine_code_problem
 
 # columns that may stay empty on a line without rights
 REQUIRED_UNLESS_NO_RIGHTS = ("nir", "code_regime")
@@ -28,13 +28,10 @@ UNREADABLE_CODE = {
 }
 
 
-def distinct_problems(values: pd.Series, problem, many=None) -> dict[str, str]:
-    """{value: reason} for the distinct non-empty values that `problem` rejects; `many`, when given, gives at once
-    the reasons (or None) of a list of values, those `problem` gives each."""
+def distinct_problems(values: pd.Series, problem) -> dict[str, str]:
+    """{value: reason} for the distinct non-empty values that `problem` rejects."""
     distinct = pd.unique(values.to_numpy(dtype=object))
-    distinct = distinct[pd.notna(distinct)].tolist()
-    reasons = [problem(v) for v in distinct] if many is None else many(distinct)
-    return {v: reason for v, reason in zip(distinct, reasons, strict=True) if reason}
+    return {v: reason for v in distinct[pd.notna(distinct)].tolist() if (reason := problem(v))}
 
 
 def _passing_or_empty(passed: pd.Series, column: pd.Series) -> pd.Series:
@@ -89,6 +86,6 @@ def failing_masks(frame: pd.DataFrame, regimes: set[str], nir_problems: dict,
 
 
 def identifier_problems(frame: pd.DataFrame) -> tuple[dict, dict]:
-    nirs = distinct_problems(frame["nir"], nir_problem, nir_problems) if "nir" in frame else {}
+    nirs = distinct_problems(frame["nir"], nir_problem) if "nir" in frame else {}
     codes = distinct_problems(frame["code_vaccin"], vaccine_code_problem) if "code_vaccin" in frame else {}
     return nirs, codes
