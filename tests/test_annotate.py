@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 from conftest import edit_workbook
 from fuzzing import ods_bytes, ods_rows
+from openpyxl.writer.excel import ExcelWriter
 from typer.testing import CliRunner
 
 from cli import app
@@ -45,16 +46,23 @@ def test_a_workbook_openpyxl_cannot_load_gets_a_copy_of_its_values(tmp_path, boo
 
 
 def test_a_copy_that_cannot_be_written_is_said_and_the_rest_comes_out(tmp_path, book, lines, monkeypatch):
-    def refuse(self, filename):
+    archives = []
+
+    def refuse(self):  # half-way: a part written, then openpyxl fails
+        archives.append(self._archive)
+        self._archive.writestr("[Content_Types].xml", "<Types/>")
         raise TypeError("openpyxl")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", refuse)
+    monkeypatch.setattr(ExcelWriter, "write_data", refuse)
     lines[0]["prise_en_charge"] = "Mutuelle"
     path = book(lines)
     code, stdout, stderr = _check(path, "--annotate", tmp_path / "out", "--json", "--report", tmp_path / "r.html")
     assert code == 1 and [f["code"] for f in json.loads(stdout)["findings"]] == ["COVERAGE_UNKNOWN"]
     assert f"Copie annotée impossible pour {path}" in stderr and "(TypeError)" in stderr
     assert (tmp_path / "r.html").exists() and list((tmp_path / "out").iterdir()) == []
+    # the archive openpyxl was writing is closed (openpyxl leaves it open: on Windows the temporary file could not
+    # be removed while it is)
+    assert archives and all(archive.fp is None for archive in archives)
 
 
 def test_a_control_character_escaped_as_excel_does_reaches_the_comment_as_a_mark(tmp_path, book, lines):

@@ -9,8 +9,11 @@ their values, show dates as dates and amounts in euros."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import io
 import re
+import zipfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,7 +22,9 @@ from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import quote_sheetname
+from openpyxl.writer.excel import ExcelWriter
 
+from bordereau import clock
 from bordereau.errors import UsageError
 from bordereau.files import atomic_path
 from bordereau.findings import Finding
@@ -64,6 +69,7 @@ def _load(source: Path) -> tuple[openpyxl.Workbook, dict[str, str], str | None]:
 def _values_copy(source: Path) -> tuple[openpyxl.Workbook, dict[str, str]]:
     """A new workbook holding the values of every sheet; user text stays text (never a formula)."""
     book = openpyxl.Workbook()
+    book.properties.created = _utc_now()  # the workbook is made now, by the tool's clock
     book.remove(book.active)
     names: dict[str, str] = {}
     for sheet in open_sheets(source):
@@ -130,7 +136,7 @@ def annotate(source: Path, findings: list[Finding], folder: Path, name: str | No
     try:
         own = _mark(book, findings, names, pupils or {})
         with atomic_path(target, inputs=(source, *inputs)) as temp:
-            book.save(temp)
+            _save(book, temp)
             _stamp(book, temp, own)
     except (OSError, UsageError):
         raise
@@ -159,7 +165,7 @@ def _by_parts(source: Path, findings: list[Finding], target: Path, inputs: tuple
             small.remove(small.active)
             own = _findings_sheet(small, findings, {n: n for n in sheet_names}, pupils, taken=sheet_names)
             buffer = io.BytesIO()
-            small.save(buffer)
+            _save(small, buffer)
             try:
                 copy = annotate_parts.prepare(source, findings, buffer.getvalue(), own)
             except Exception:  # Unsupported, or a part these edits do not understand
@@ -214,7 +220,26 @@ def _stamp(book: openpyxl.Workbook, temp: Path, own: str) -> None:
     for prop in [p for p in props.props if p.name == provenance.PROPERTY]:  # a copy of a copy
         props.props.remove(prop)
     props.append(StringProperty(name=provenance.PROPERTY, value=note))
-    book.save(temp)
+    _save(book, temp)
+
+
+def _utc_now() -> dt.datetime:
+    """The tool's clock in UTC, naive, as openpyxl writes docProps/core.xml's dates."""
+    return clock.now().astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _save(book: openpyxl.Workbook, path: Path | io.BytesIO) -> None:
+    """`book.save(path)`, with the tool's clock as the copy's modification date: openpyxl's own save stamps the
+    machine's (`--today` sets every date the tool writes). Should openpyxl fail half-way, the archive is closed
+    here (openpyxl leaves it open, and Python would later report it, collected, as an ignored exception)."""
+    book.properties.modified = _utc_now()
+    archive = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    try:
+        ExcelWriter(book, archive).save()  # closes the archive once written
+    except BaseException:
+        with contextlib.suppress(Exception):
+            archive.close()
+        raise
 
 
 def _findings_sheet(book: openpyxl.Workbook, findings: list[Finding], names: dict[str, str],
