@@ -12,10 +12,13 @@ from __future__ import annotations
 import functools
 import re
 import zipfile
-from collections.abc import Iterator
-from typing import IO
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, TypeVar
+
+from bordereau.read import inflate
 
 CHUNK = 1 << 20
+T = TypeVar("T")
 
 # xlsx: <c ...> and <row ...> start tags, with or without a namespace prefix
 _XLSX_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(c|row)(?=[\s/>])([^>]*)>")
@@ -46,8 +49,19 @@ def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
     >>> [len(c) for c in _chunks(io.BytesIO(b"<a>" + b"x" * (3 * CHUNK) + b"<b r='1'/>"))]
     [1048576, 1048576, 1048576, 13]
     """
+    return _tag_chunks(iter(functools.partial(handle.read, CHUNK), b""))
+
+
+def _scan(archive: zipfile.ZipFile, part: str, consume: Callable[[Iterator[bytes]], T]) -> T:
+    """`consume` over the chunks of a zip entry (`_chunks`), inflated by ISA-L (read/inflate.py: zipfile's own read
+    when that fails)."""
+    return inflate.scan(archive, part, CHUNK, lambda blocks: consume(_tag_chunks(blocks)))
+
+
+def _tag_chunks(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """`_chunks` of the blocks of CHUNK bytes (the last one shorter) of a stream."""
     rest = b""
-    while block := handle.read(CHUNK):
+    for block in blocks:
         data = rest + block
         cut = data.rfind(b"<")
         if cut == -1 or data.find(b">", cut) != -1:  # no tag, or the last one is complete
@@ -137,62 +151,66 @@ def quick_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
     A chunk whose cells all lie within A1:Z99999 (`_all_near`, one pass) adds nothing to the bound. In the others, a
     second pass tells whether every cell lies in columns A to Z (else they are counted and searched one by one), and
     a third whether a row is above the last cell's (else every reference is read)."""
+    return _scan(archive, part, _quick_extent)
+
+
+def _quick_extent(chunks: Iterator[bytes]) -> tuple[int, int] | None:
     rows, columns = 99_999, 26
-    with archive.open(part) as handle:
-        for chunk in _chunks(handle):
-            if _all_near(chunk):
-                continue
-            a_to_z = _NOT_A_TO_Z.search(chunk) is None and (b":" not in chunk or b":c" not in chunk)
-            if not a_to_z:
-                if not _plain_cells(chunk):
-                    return None
-                for letters in set(_FAR_COLUMN.findall(chunk)):
-                    columns = max(columns, column_number(letters))
-            rows = _far_rows(chunk, rows, a_to_z)
+    for chunk in chunks:
+        if _all_near(chunk):
+            continue
+        a_to_z = _NOT_A_TO_Z.search(chunk) is None and (b":" not in chunk or b":c" not in chunk)
+        if not a_to_z:
+            if not _plain_cells(chunk):
+                return None
+            for letters in set(_FAR_COLUMN.findall(chunk)):
+                columns = max(columns, column_number(letters))
+        rows = _far_rows(chunk, rows, a_to_z)
     return rows, columns
 
 
 def xlsx_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
     """(rows, columns) from A1 to the farthest cell of an xlsx sheet."""
-    with archive.open(part) as handle:
-        rows, columns, counted = 0, 0, True
-        for chunk in _chunks(handle):
-            found = _CELL_WITH_REF.findall(chunk)
-            if len(found) != len(_ANY_CELL.findall(chunk)):
-                counted = False
-                break
-            if found:
-                letters, numbers = zip(*found, strict=True)
-                columns = max(columns, max(map(column_number, set(letters))))
-                rows = max(rows, max(map(int, set(numbers))))
-            row_refs = _ANY_ROW_REF.findall(chunk)
-            if row_refs:
-                rows = max(rows, max(map(int, set(row_refs))))
-    if counted and rows:
-        return rows, columns
-    return _xlsx_extent_walk(archive, part)
+    counted = _scan(archive, part, _xlsx_extent_counted)
+    return counted if counted is not None else _scan(archive, part, _xlsx_extent_walk)
 
 
-def _xlsx_extent_walk(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
+def _xlsx_extent_counted(chunks: Iterator[bytes]) -> tuple[int, int] | None:
+    """The extent when every cell is written with its reference (else None)."""
+    rows, columns = 0, 0
+    for chunk in chunks:
+        found = _CELL_WITH_REF.findall(chunk)
+        if len(found) != len(_ANY_CELL.findall(chunk)):
+            return None
+        if found:
+            letters, numbers = zip(*found, strict=True)
+            columns = max(columns, max(map(column_number, set(letters))))
+            rows = max(rows, max(map(int, set(numbers))))
+        row_refs = _ANY_ROW_REF.findall(chunk)
+        if row_refs:
+            rows = max(rows, max(map(int, set(row_refs))))
+    return (rows, columns) if rows else None
+
+
+def _xlsx_extent_walk(chunks: Iterator[bytes]) -> tuple[int, int]:
     """The slow path, for sheets whose cells or rows omit their `r` (allowed): positions follow one another."""
     rows = columns = row = column = 0
-    with archive.open(part) as handle:
-        for chunk in _chunks(handle):
-            for match in _XLSX_TAG.finditer(chunk):
-                tag, attributes = match.group(1), match.group(2)
-                if tag == b"row":
-                    ref = _REF_ROW.search(attributes)
-                    row = int(ref.group(1)) if ref else row + 1
-                    column = 0
-                    rows = max(rows, row)
+    for chunk in chunks:
+        for match in _XLSX_TAG.finditer(chunk):
+            tag, attributes = match.group(1), match.group(2)
+            if tag == b"row":
+                ref = _REF_ROW.search(attributes)
+                row = int(ref.group(1)) if ref else row + 1
+                column = 0
+                rows = max(rows, row)
+            else:
+                ref = _REF_CELL.search(attributes)
+                if ref:
+                    column, cell_row = column_number(ref.group(1)), int(ref.group(2))
+                    rows = max(rows, cell_row)
                 else:
-                    ref = _REF_CELL.search(attributes)
-                    if ref:
-                        column, cell_row = column_number(ref.group(1)), int(ref.group(2))
-                        rows = max(rows, cell_row)
-                    else:
-                        column += 1
-                    columns = max(columns, column)
+                    column += 1
+                columns = max(columns, column)
     return rows, columns
 
 
@@ -206,32 +224,35 @@ _VALUE_TYPE = re.compile(rb"office:value-type\s*=")
 def ods_extents(archive: zipfile.ZipFile, part: str = "content.xml") -> list[tuple[int, int]]:
     """(rows, columns) of each table of an OpenDocument spreadsheet, counting repeated rows and cells; empty cells
     and rows (LibreOffice repeats them to the sheet's end) count only when something follows them."""
+    return _scan(archive, part, _ods_extents)
+
+
+def _ods_extents(chunks: Iterator[bytes]) -> list[tuple[int, int]]:
     extents: list[tuple[int, int]] = []
     rows = columns = row = column = 0
     row_repeat, row_filled = 1, False
-    with archive.open(part) as handle:
-        for chunk in _chunks(handle):
-            for match in _ODS_TAG.finditer(chunk):
-                closing, tag, attributes, empty = match.groups()
-                if tag == b"table":
-                    if not closing:
-                        rows = columns = row = column = 0
-                    if closing or empty:
-                        extents.append((rows, columns))
-                elif tag == b"table-row":
-                    if closing:
-                        rows = max(rows, row + row_repeat) if row_filled else rows
+    for chunk in chunks:
+        for match in _ODS_TAG.finditer(chunk):
+            closing, tag, attributes, empty = match.groups()
+            if tag == b"table":
+                if not closing:
+                    rows = columns = row = column = 0
+                if closing or empty:
+                    extents.append((rows, columns))
+            elif tag == b"table-row":
+                if closing:
+                    rows = max(rows, row + row_repeat) if row_filled else rows
+                    row += row_repeat
+                else:
+                    found = _ROWS_REPEATED.search(attributes)
+                    row_repeat, row_filled, column = int(found.group(1)) if found else 1, False, 0
+                    if empty:
                         row += row_repeat
-                    else:
-                        found = _ROWS_REPEATED.search(attributes)
-                        row_repeat, row_filled, column = int(found.group(1)) if found else 1, False, 0
-                        if empty:
-                            row += row_repeat
-                elif not closing:
-                    found = _COLUMNS_REPEATED.search(attributes)
-                    repeat = int(found.group(1)) if found else 1
-                    if not empty or _VALUE_TYPE.search(attributes):
-                        columns = max(columns, column + repeat)
-                        row_filled = True
-                    column += repeat
+            elif not closing:
+                found = _COLUMNS_REPEATED.search(attributes)
+                repeat = int(found.group(1)) if found else 1
+                if not empty or _VALUE_TYPE.search(attributes):
+                    columns = max(columns, column + repeat)
+                    row_filled = True
+                column += repeat
     return extents
