@@ -98,3 +98,28 @@ def test_a_far_row_above_the_last_cell_of_its_chunk_is_found(monkeypatch, chunk)
     cells = ['<c r="C150000"/>', '<c r="B700000"><v>1</v></c>', '<c r="A0300000"/>', '<c r="D200000"/>']
     archive = _archive(_sheet(cells * 3))
     assert quick_extent(archive, "xl/worksheets/sheet1.xml") == (700_000, 26)
+
+
+@pytest.mark.parametrize("chunk", [64, 257, 1 << 20])
+@pytest.mark.parametrize("before", [True, False])
+def test_a_far_cell_in_a_start_tag_longer_than_a_chunk_is_found(monkeypatch, chunk, before):
+    """A start tag longer than a chunk was once dropped: a far cell padded with an attribute of megabytes went past
+    the bound, and calamine aborted the process allocating its sheet."""
+    monkeypatch.setattr(extent, "CHUNK", chunk)
+    pad = f' x="{"y" * (3 * chunk + 5)}"'
+    far = f'<c{pad} r="XFD1048576"/>' if before else f'<c r="XFD1048576"{pad}/>'
+    archive = _archive(_sheet(['<c r="B5"><v>1</v></c>'] * 20 + [far] + ['<c r="A6"/>'] * 5))
+    part = "xl/worksheets/sheet1.xml"
+    bound = quick_extent(archive, part)
+    assert bound is None or bound == (1_048_576, 16_384)
+    assert xlsx_extent(archive, part) == (1_048_576, 16_384)
+
+
+def test_an_opendocument_row_in_a_start_tag_longer_than_a_chunk_is_counted(monkeypatch):
+    monkeypatch.setattr(extent, "CHUNK", 64)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("content.xml", '<table:table table:name="a"><table:table-row table:number-rows-repeated="3000"'
+                         f' x="{"y" * 500}"><table:table-cell table:number-columns-repeated="16384" '
+                         'office:value-type="string"/></table:table-row></table:table>')
+    assert extent.ods_extents(zipfile.ZipFile(buffer)) == [(3000, 16384)]

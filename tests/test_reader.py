@@ -3,6 +3,7 @@ error, whatever the workbook »)."""
 
 from __future__ import annotations
 
+import random
 import re
 import zipfile
 from pathlib import Path
@@ -141,6 +142,21 @@ def test_a_far_cell_with_a_missing_or_lying_dimension_is_refused_before_reading(
             return content
         content = re.sub(rb"<dimension[^>]*/>", dimension.encode(), content)
         cell = f'<row r="{row}"><c r="{where}" t="inlineStr"><is><t>x</t></is></c></row>'.encode()
+        return content.replace(b"</sheetData>", cell + b"</sheetData>")
+
+    path = _rezip(book(lines), change)
+    assert "trop grande" in _unreadable(check(path))
+
+
+def test_a_far_cell_padded_beyond_a_chunk_is_refused_before_reading(book, check, lines):
+    """A far cell whose start tag holds megabytes of incompressible padding (the compression ratio stays ordinary):
+    the guard once dropped such a tag, and calamine aborted the process (SIGABRT) allocating the sheet."""
+    pad = random.Random(7).randbytes(3 << 20).hex().encode()  # 6 MB of hexadecimal: compressed about 2:1
+
+    def change(name, content):
+        if not name.startswith("xl/worksheets/"):
+            return content
+        cell = b'<row r="1048576"><c r="XFD1048576" x="' + pad + b'"><v>1</v></c></row>'
         return content.replace(b"</sheetData>", cell + b"</sheetData>")
 
     path = _rezip(book(lines), change)

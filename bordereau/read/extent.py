@@ -42,12 +42,15 @@ def column_number(letters: bytes) -> int:
 
 
 def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
-    """The stream in chunks that never cut a tag: a tag left open at the end of a chunk is carried to the next one
-    (and dropped if it grows beyond a chunk: no tag a sheet needs is that long). Text is never carried.
+    """The stream in chunks that never cut a tag: a tag left open at the end of a chunk is carried to the next one,
+    whatever its length (a far cell hidden in a start tag of megabytes would otherwise be missed, and calamine would
+    allocate it). Text is never carried.
 
     >>> import io
     >>> [len(c) for c in _chunks(io.BytesIO(b"<a>" + b"x" * (3 * CHUNK) + b"<b r='1'/>"))]
     [1048576, 1048576, 1048576, 13]
+    >>> [len(c) for c in _chunks(io.BytesIO(b"<a>" + b"<b r='1' x='" + b"x" * (3 * CHUNK) + b"'/><c/>"))]
+    [3, 3145747]
     """
     return _tag_chunks(iter(functools.partial(handle.read, CHUNK), b""))
 
@@ -60,18 +63,21 @@ def _scan(archive: zipfile.ZipFile, part: str, consume: Callable[[Iterator[bytes
 
 def _tag_chunks(blocks: Iterable[bytes]) -> Iterator[bytes]:
     """`_chunks` of the blocks of CHUNK bytes (the last one shorter) of a stream."""
-    rest = b""
+    rest: list[bytes] = []  # the open tag, and the blocks it goes on through
     for block in blocks:
-        data = rest + block
+        if rest and b">" not in block:
+            rest.append(block)
+            continue
+        data = b"".join((*rest, block)) if rest else block
+        rest = []
         cut = data.rfind(b"<")
         if cut == -1 or data.find(b">", cut) != -1:  # no tag, or the last one is complete
-            rest = b""
             yield data
             continue
-        rest = data[cut:] if len(data) - cut <= CHUNK else b""
+        rest = [data[cut:]]
         yield data[:cut]
     if rest:
-        yield rest
+        yield b"".join(rest)
 
 
 # beyond column Z or row 99,999: the cells a usual bordereau never has (in any case, `$` allowed, as xlsx_extent)
