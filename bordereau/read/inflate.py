@@ -3,13 +3,14 @@
 The guard (read/extent.py) inflates every sheet of a workbook before calamine opens it: for the 62 MB sheet of a
 100,000-line bordereau, zipfile's inflate and CRC take 0.1 s, ISA-L's 0.04 s. `entry_blocks` gives the bytes
 `archive.open(part).read(size)` gives, in the same blocks: the entry's raw deflate stream is read through zipfile
-itself (the entry opened as if it were stored, its local header checked by zipfile as usual), inflated up to the size
-the table of contents declares, and its CRC-32 checked at the end, before the last block is given, as zipfile does.
+itself (the entry opened as if it were stored, its local header checked by zipfile as usual), inflated to the end of
+the deflate stream, and its CRC-32 checked before the last block is given, as zipfile does.
 
-`scan(archive, part, consume)` runs `consume` over those blocks; if the fast read fails in any way (a damaged
-stream, a bad CRC, a truncated file...), `consume` runs again over zipfile's own read, which then fails or not exactly
-as it always did: a damaged workbook gets the same finding, decided by zipfile and zlib. Entries that are not
-deflated (stored, bzip2, lzma) are read by zipfile alone.
+`scan(archive, part, size, consume)` runs `consume` over those blocks; if the fast read fails in any way (a damaged
+stream, a bad CRC, a truncated file, a stream longer or shorter than the size the table of contents declares),
+`consume` runs again over zipfile's own read, which then fails or not exactly as it always did: a damaged workbook
+gets the same finding, decided by zipfile and zlib. Entries that are not deflated (stored, bzip2, lzma) are read by
+zipfile alone. tests/test_inflate.py compares the two reads.
 """
 
 from __future__ import annotations
