@@ -7,7 +7,7 @@ itself (the entry opened as if it were stored, its local header checked by zipfi
 the deflate stream, and its CRC-32 checked before the last block is given, as zipfile does.
 
 `scan(archive, part, size, consume)` runs `consume` over those blocks; if the fast read fails in any way (a damaged
-stream, a bad CRC, a truncated file, a stream longer or shorter than the size the table of contents declares),
+stream, a bad CRC, a truncated file, a stream cut short or longer than the size the table of contents declares),
 `consume` runs again over zipfile's own read, which then fails or not exactly as it always did: a damaged workbook
 gets the same finding, decided by zipfile and zlib. Entries that are not deflated (stored, bzip2, lzma) are read by
 zipfile alone. tests/test_inflate.py compares the two reads.
