@@ -27,16 +27,22 @@ def factorize_cells(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> codes.tolist(), [repr(v) for v in uniques]
     ([0, 1, 2, 0, -1, 3, 4], ['1.0', 'True', '1', 'False', '0.0'])
     """
+    return _factorized(raw)[:2]
+
+
+def _factorized(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """factorize_cells, and the kind of the cells (pandas' `infer_dtype`, missing ones skipped)."""
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    if "mixed" not in infer_dtype(raw, skipna=True):
-        return codes, uniques
+    kind = infer_dtype(raw, skipna=True)
+    if "mixed" not in kind:
+        return codes, uniques, kind
     kinds, _ = pd.factorize(np.fromiter((v.__class__.__name__ for v in raw), dtype=object, count=len(raw)))
     present = np.flatnonzero(codes >= 0)
     exact, _ = pd.factorize(codes[present].astype(np.int64) * (kinds.max() + 1) + kinds[present])
     _, first = np.unique(exact, return_index=True)  # codes count from 0 in order of first appearance
     out = np.full(len(raw), -1, dtype=np.intp)
     out[present] = exact
-    return out, raw[present[first]]
+    return out, raw[present[first]], kind
 
 
 def on_distinct(values: list | np.ndarray, parse: Callable[[object], object],
@@ -45,16 +51,20 @@ def on_distinct(values: list | np.ndarray, parse: Callable[[object], object],
     values (INVALID where unreadable), the last one that of a missing cell: `parsed[codes]` is every cell's.
 
     `parse` runs once per distinct value (pandas' hash table finds them); `many`, when given, parses a list of them
-    at once and must give what `parse` gives each (a fast path for the common values).
+    at once and must give what `parse` gives each (a fast path for the common values). Cells that are all text come
+    back as the `str` array pandas would make of them in a frame, taken from the distinct values rather than
+    inferred again from every cell.
     """
     if isinstance(values, np.ndarray):
         raw = values
     else:
         raw = np.empty(len(values), dtype=object)
         raw[:] = values
-    codes, uniques = factorize_cells(raw)
+    codes, uniques, kind = _factorized(raw)
     parsed = [parse(v) for v in uniques] if many is None else many(uniques.tolist())
     parsed.append(parse(None))  # for code -1, a missing value
+    if kind == "string" and len(codes) and codes.min() >= 0:  # every cell a str: none missing
+        return pd.array(uniques, dtype="str").take(codes), codes, parsed
     return raw, codes, parsed
 
 
