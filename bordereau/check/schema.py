@@ -85,7 +85,17 @@ def failing_masks(frame: pd.DataFrame, regimes: set[str], nir_problems: dict,
                 yield key, code, failing
 
 
-def identifier_problems(frame: pd.DataFrame) -> tuple[dict, dict]:
-    nirs = distinct_problems(frame["nir"], nir_problem) if "nir" in frame else {}
-    codes = distinct_problems(frame["code_vaccin"], vaccine_code_problem) if "code_vaccin" in frame else {}
-    return nirs, codes
+def identifier_problems(frame: pd.DataFrame, distinct: dict | None = None) -> tuple[dict, dict]:
+    """({NIR: reason}, {vaccine code: reason}) of the invalid ones among the lines'. `distinct` (lines.to_frame's,
+    when the frame is one table's) gives each column's distinct values without looking at every line again."""
+    return _problems(frame, "nir", nir_problem, distinct), _problems(frame, "code_vaccin", vaccine_code_problem,
+                                                                       distinct)
+
+
+def _problems(frame: pd.DataFrame, key: str, problem, distinct: dict | None) -> dict[str, str]:
+    if key not in frame:
+        return {}
+    if distinct is None or key not in distinct:
+        return distinct_problems(frame[key], problem)
+    values = dict.fromkeys(v for v in distinct[key][1] if v is not None)  # the column's values, each once
+    return {v: reason for v in values if (reason := problem(v))}
