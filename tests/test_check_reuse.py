@@ -1,8 +1,9 @@
-"""check reuses what `lines.to_frame` found (issue 12): the distinct NIRs, names and vaccine codes of a one-table batch
-(for the invalid identifiers, the parent NIRs and the beneficiaries) and the positions of its single table. On
-workbooks made by code (odd, hostile and mixed-type cells; one NIR spelt several ways, names that fold alike, empty,
-invalid and parents' NIRs, duplicates; several tables in one batch) the findings, the JSON and every line are exactly
-those of the exact paths (every line's values factorized again, the tables grouped by a hash table)."""
+"""check reuses what `lines.to_frame` found (issue 12): the distinct NIRs, names, vaccine names and codes of a
+one-table batch (for the invalid identifiers, the parent NIRs, the beneficiaries and the vaccine names) and the
+positions of its single table. On workbooks made by code (odd, hostile and mixed-type cells; one NIR spelt several
+ways, names that fold alike, vaccine names that are not the code's, empty, invalid and parents' NIRs, duplicates;
+several tables in one batch) the findings, the JSON and every line are exactly those of the exact paths (every
+line's values factorized again, the tables grouped by a hash table)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ def test_one_table_with_odd_identities_gives_what_the_exact_paths_give(monkeypat
             line["nir"] = _spellings(line["nir"], rng)
         line["nom"] = rng.choice([line["nom"], line["nom"].lower(), f" {line['nom']} ", "Éloïse", "ELOISE", "", None])
         line["prenom"] = rng.choice([line["prenom"], line["prenom"].upper(), "", None, "Zoé", "ZOE"])
+        if rng.random() < 0.3:  # a name that is not the code's, or none
+            line["vaccin"] = rng.choice(["Nimenrix", "gardasil 9", "GARDASIL", "", None, "Vaccin HPV"])
         if rng.random() < 0.2:
             line["date_naissance"] = dt.date(1980, 1, 1)  # a parent's NIR, or a pupil too old
         if rng.random() < 0.1:

@@ -156,7 +156,8 @@ def vaccine(b: Batch) -> Iterable[Finding]:
     named = (d["classe"].notna() & f["vaccin"].notna()).to_numpy()
     if not named.any():
         return
-    pairs, firsts = group_codes([f["vaccin"][named], f["code_vaccin"][named]])  # each (name, code) judged once
+    pairs, firsts = group_codes([_factorized(b, "vaccin")[0][named], _factorized(b, "code_vaccin")[0][named]]
+                                if b.distinct else [f["vaccin"][named], f["code_vaccin"][named]])  # each pair once
     names, codes = f["vaccin"][named].to_numpy(dtype=object), f["code_vaccin"][named].to_numpy(dtype=object)
     wrong = np.zeros(len(firsts), dtype=bool)
     for k, (name, code) in enumerate(zip(names[firsts].tolist(), codes[firsts].tolist(), strict=True)):
