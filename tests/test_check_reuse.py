@@ -86,3 +86,20 @@ FUZZ = [case for case in cases(20261127, 30) if "flips" not in case[0] and "trun
 def test_workbooks_made_by_code_give_what_the_exact_paths_give(tmp_path: Path, monkeypatch, ref, today, name, suffix,
                                                                make):
     _same(monkeypatch, [write_case(tmp_path, name, suffix, make)], ref, today)
+
+
+@pytest.mark.parametrize("cells", [["a", "b", "a"], ["a", None, "c", "a"], [None, None], [], ["b"]])
+@pytest.mark.parametrize("mapping", [{"a": "x", "b": "y"}, {"a": 1}, {"a": None, "c": 2.5}, {}, {"b": "x"}])
+def test_a_map_of_the_distinct_values_is_the_map_of_the_column(cells, mapping):
+    import numpy as np
+    import pandas as pd
+
+    from bordereau.price.split import mapped
+    from bordereau.read.cells import on_distinct
+
+    raw, codes, parsed = on_distinct(cells, lambda v: v)
+    column = pd.DataFrame({"c": frames.taken(parsed, codes)})["c"]
+    made, exact = mapped(column, mapping, (codes, parsed)), column.map(mapping)
+    assert str(made.dtype) == str(exact.dtype)
+    assert [repr(v) for v in made.tolist()] == [repr(v) for v in exact.tolist()]
+    assert made.index.equals(exact.index) and isinstance(raw, np.ndarray | pd.api.extensions.ExtensionArray)

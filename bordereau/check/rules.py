@@ -53,7 +53,7 @@ def _eur_of(cents: int) -> str:
       "NIR_INVALID", "PRICE_INVALID", "LINE_NUMBER_INVALID")
 def column_rules(b: Batch) -> Iterable[Finding]:
     f = b.frame
-    for key, code, failing in failing_masks(f, set(b.ref.regimes), b.nir_problems, b.code_problems):
+    for key, code, failing in failing_masks(f, set(b.ref.regimes), b.nir_problems, b.code_problems, b.distinct):
         raws = f[f"{key}_raw"] if f"{key}_raw" in f else pd.Series(None, index=f.index, dtype=object)
         for i, raw, value in values_at(failing, raws, f[key]):
             yield _column_finding(b, code, i, key, raw, value)
@@ -310,7 +310,7 @@ def derive(b: Batch) -> pd.DataFrame:
     from bordereau.price.split import billing_base, split_columns, vaccine_columns
 
     f, ref = b.frame, b.ref
-    d = vaccine_columns(f, ref)
+    d = vaccine_columns(f, ref, b.distinct)
     d["prix_base"], d["prix_plafonne"] = billing_base(f["prix_unitaire"], d["prix_public"], d["prix_negocie"])
     d = d.join(split_columns(f, d["classe"], ref, d["prix_base"]))
     d["age"] = age_on(f["date_naissance"], f["date_administration"])

@@ -228,7 +228,8 @@ def _nirs(values: list) -> list:
 
 MANY: dict[str, Callable[[list], list]] = {"nir": _nirs}  # parsers of many distinct values at once
 MONEY_KEYS = ("prix_unitaire", "montant_amo", "montant_complementaire", "montant_total")
-TEXT_KEYS = ("nom", "prenom", "nir", "vaccin", "code_vaccin")  # the columns whose distinct values check reuses
+# the columns whose distinct values check reuses
+TEXT_KEYS = ("nom", "prenom", "nir", "vaccin", "code_vaccin", "code_regime", "prise_en_charge")
 
 
 def _typed(key: str, codes: np.ndarray, parsed: list) -> tuple[object, np.ndarray]:
