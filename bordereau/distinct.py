@@ -37,6 +37,21 @@ def group_codes(columns: Sequence) -> tuple[np.ndarray, np.ndarray]:
     return codes, (np.unique(codes, return_index=True)[1] if len(codes) else np.zeros(0, dtype=np.int64))
 
 
+def recoded(codes: np.ndarray, values: list) -> tuple[np.ndarray, np.ndarray]:
+    """`pd.factorize` of the column `values[codes]` (None missing; code -1 takes the last value), from the values
+    alone: equal values under several codes become one, numbered in order of first appearance in the column, as the
+    codes are.
+
+    >>> codes, uniques = recoded(np.array([0, 1, 2, -1, 1, 3]), ["b", "a", "b", None, None])
+    >>> codes.tolist(), uniques.tolist()
+    ([0, 1, 0, -1, 1, -1], ['b', 'a'])
+    """
+    distinct = np.empty(len(values), dtype=object)
+    distinct[:] = values
+    inner, uniques = pd.factorize(distinct)
+    return inner[codes], uniques
+
+
 def present_groups(columns: Sequence) -> np.ndarray:
     """The code of each row for the distinct combinations of `columns`, -1 where one of them is missing, numbered in
     order of first appearance among complete rows: `groupby(sort=False).ngroup()` (dropna).

@@ -87,7 +87,7 @@ def _read(paths: list[Path], ref) -> tuple[pd.DataFrame, dict]:
     """The frame of lines check derives its values from, and the tables read."""
     tables, frames = {}, []
     for path in paths:
-        file_tables, file_frames = check._read_file(path, [], ref.regimes)
+        file_tables, file_frames, _ = check._read_file(path, [], ref.regimes)
         tables.update({(str(path), t.sheet): t for t in file_tables})
         frames.extend(file_frames)
     return check._combine(frames), tables

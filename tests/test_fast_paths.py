@@ -74,3 +74,21 @@ def test_path_sheet_and_row_columns_are_those_pandas_infers_from_lists(n):
     inferred = pd.DataFrame({"path": ["dossier/f.xlsx"] * n, "sheet": ["Feuille 1"] * n, "row": list(range(8, 8 + n))})
     pd.testing.assert_frame_equal(made, inferred, check_exact=True)
     assert {c: str(made[c].dtype) for c in made} == {c: str(inferred[c].dtype) for c in inferred}
+
+
+@pytest.mark.parametrize("cells", [["a", "b", "a"], ["", "x", ""], ["é", " "], [], ["a", None], ["a", float("nan")],
+                                   ["a", 1], ["1", 1.0, True], [None, None], [dt.date(2026, 10, 3), "x"]])
+def test_raw_cells_are_the_column_pandas_infers_from_them(cells):
+    """on_distinct gives text cells as pandas' `str` array made from the distinct values: the frame's column is the
+    one pandas infers from the object array of the cells."""
+    import numpy as np
+    import pandas as pd
+
+    from bordereau.read.cells import on_distinct
+
+    raw, _, _ = on_distinct(cells, repr)
+    objects = np.empty(len(cells), dtype=object)
+    objects[:] = cells
+    made, inferred = pd.DataFrame({"c": raw})["c"], pd.DataFrame({"c": objects})["c"]
+    assert str(made.dtype) == str(inferred.dtype)
+    assert [(type(v), repr(v)) for v in made.tolist()] == [(type(v), repr(v)) for v in inferred.tolist()]

@@ -44,6 +44,8 @@ class Batch:
     billed: pd.DataFrame | None = None  # with a ledger: its lines of these doses (dose_key, bordereau, line_no, state)
     history: pd.DataFrame | None = None  # with a ledger: earlier HPV doses of the same beneficiaries
     doses: np.ndarray | None = None  # derived: a code per (beneficiary, vaccine, day), -1 when one is unknown
+    # the batch is one table's: {text column: (code of each line's distinct value, those values)} (lines.to_frame)
+    distinct: dict[str, tuple[np.ndarray, list]] | None = None
 
     _places: tuple | None = field(default=None, init=False, repr=False)  # path, sheet, row arrays; label -> position
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from bordereau.check.batch import Batch, fr_date, values_at
 from bordereau.check.schema import failing_masks
-from bordereau.distinct import group_codes, present_groups
+from bordereau.distinct import group_codes, present_groups, recoded
 from bordereau.findings import Finding
 from bordereau.identifiers import nir_birth_month, nir_birth_months, nir_mask
 from bordereau.money import LINE_LIMIT, format_eur, from_cents, parse_amount
@@ -53,7 +53,7 @@ def _eur_of(cents: int) -> str:
       "NIR_INVALID", "PRICE_INVALID", "LINE_NUMBER_INVALID")
 def column_rules(b: Batch) -> Iterable[Finding]:
     f = b.frame
-    for key, code, failing in failing_masks(f, set(b.ref.regimes), b.nir_problems, b.code_problems):
+    for key, code, failing in failing_masks(f, set(b.ref.regimes), b.nir_problems, b.code_problems, b.distinct):
         raws = f[f"{key}_raw"] if f"{key}_raw" in f else pd.Series(None, index=f.index, dtype=object)
         for i, raw, value in values_at(failing, raws, f[key]):
             yield _column_finding(b, code, i, key, raw, value)
@@ -156,7 +156,8 @@ def vaccine(b: Batch) -> Iterable[Finding]:
     named = (d["classe"].notna() & f["vaccin"].notna()).to_numpy()
     if not named.any():
         return
-    pairs, firsts = group_codes([f["vaccin"][named], f["code_vaccin"][named]])  # each (name, code) judged once
+    pairs, firsts = group_codes([_factorized(b, "vaccin")[0][named], _factorized(b, "code_vaccin")[0][named]]
+                                if b.distinct else [f["vaccin"][named], f["code_vaccin"][named]])  # each pair once
     names, codes = f["vaccin"][named].to_numpy(dtype=object), f["code_vaccin"][named].to_numpy(dtype=object)
     wrong = np.zeros(len(firsts), dtype=bool)
     for k, (name, code) in enumerate(zip(names[firsts].tolist(), codes[firsts].tolist(), strict=True)):
@@ -309,7 +310,7 @@ def derive(b: Batch) -> pd.DataFrame:
     from bordereau.price.split import billing_base, split_columns, vaccine_columns
 
     f, ref = b.frame, b.ref
-    d = vaccine_columns(f, ref)
+    d = vaccine_columns(f, ref, b.distinct)
     d["prix_base"], d["prix_plafonne"] = billing_base(f["prix_unitaire"], d["prix_public"], d["prix_negocie"])
     d = d.join(split_columns(f, d["classe"], ref, d["prix_base"]))
     d["age"] = age_on(f["date_naissance"], f["date_administration"])
@@ -331,7 +332,7 @@ class _Nirs:
     among the invalid ones)."""
 
     def __init__(self, b: Batch):
-        self.codes, self.values = pd.factorize(b.frame["nir"].to_numpy(dtype=object))
+        self.codes, self.values = _factorized(b, "nir")
         invalid = b.nir_problems
         valid = np.array([v not in invalid for v in self.values.tolist()] + [False], dtype=bool)
         self.valid = valid[self.codes]  # -1, an empty NIR: the last one, False
@@ -361,8 +362,8 @@ def _beneficiary(b: Batch, parent: pd.Series, factorized: _Nirs) -> tuple[pd.Ser
     brothers and sisters, twins included, and the first name tells them apart), 'P<last name>|<first name>'."""
     f = b.frame
     valid_nir, nir_codes, nirs = factorized.valid, factorized.codes, factorized.values
-    nom_codes, noms = _folded(f["nom"])
-    prenom_codes, prenoms = _folded(f["prenom"])
+    nom_codes, noms = _folded(b, "nom")
+    prenom_codes, prenoms = _folded(b, "prenom")
     kind = np.where(valid_nir, np.where(parent.to_numpy(dtype=bool), 2, 1),
                     np.where((nom_codes >= 0) & (prenom_codes >= 0), 3, 0))
     first = np.where(kind == 3, nom_codes, np.where(kind > 0, nir_codes, -1))
@@ -398,7 +399,15 @@ def _beneficiary(b: Batch, parent: pd.Series, factorized: _Nirs) -> tuple[pd.Ser
             pd.Series(pd.arrays.IntegerArray(np.where(known, ids, 0), ~known), index=f.index))
 
 
-def _folded(names: pd.Series) -> tuple[np.ndarray, list[str]]:
+def _folded(b: Batch, key: str) -> tuple[np.ndarray, list[str]]:
     """(code of each name, -1 where empty; the distinct names folded by norm_label)."""
-    codes, distinct = pd.factorize(names.to_numpy(dtype=object))
+    codes, distinct = _factorized(b, key)
     return codes, [norm_label(name) for name in distinct]
+
+
+def _factorized(b: Batch, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """`pd.factorize` of a text column of the lines; from the codes of its cells' distinct values (lines.to_frame's)
+    when the batch holds them: only those values are factorized, not every line's."""
+    if b.distinct is None or key not in b.distinct:
+        return pd.factorize(b.frame[key].to_numpy(dtype=object))
+    return recoded(*b.distinct[key])

@@ -39,34 +39,39 @@ def _empty_column(key: str, n: int) -> object:
     return [None] * n
 
 
-def _read_file(path: Path, findings: list[Finding], regimes: dict[str, str]) -> tuple[list[Table], list[pd.DataFrame]]:
+def _read_file(path: Path, findings: list[Finding], regimes: dict[str, str]
+               ) -> tuple[list[Table], list[pd.DataFrame], list[dict]]:
+    """The tables of a workbook, the frames of those that can be read line by line, and for each frame the distinct
+    values of its text columns (to_frame's `distinct`)."""
     name = str(path)
     try:
         raw_sheets = sheets_of(path)  # read ahead by the command when it could (read/ahead.py)
     except WorkbookUnreadable as exc:
         findings.append(make("FILE_UNREADABLE", name, reason=str(exc)))
-        return [], []
+        return [], [], []
     own = tool_sheets(path, raw_sheets)  # an annotated copy's untouched « Anomalies » sheet is no bordereau
     raw_sheets = [s for s in raw_sheets if s.name not in own]
     tables = [t for t in (find_table(s) for s in raw_sheets) if t is not None]
     if not tables:
         where = f" (feuilles : {', '.join(s.name for s in raw_sheets)})"
         findings.append(make("HEADER_NOT_FOUND", name, where=where))
-    frames = []
+    frames, distincts = [], []
     for table in tables:
         missing = sheets.missing_columns(table, name)
         findings.extend(missing)
         if table.gap:
             findings.append(make("ROWS_AFTER_GAP", name, table.sheet, table.gap[0], f"A{table.gap[0]}", None,
                                  empty=table.gap[0], count=table.gap[1]))
-        frame = to_frame(table, name, regimes)
+        distinct: dict = {}
+        frame = to_frame(table, name, regimes, distinct)
         start, end, problems = sheets.period(table, name)
         findings.extend(problems)
         frame["periode_debut"], frame["periode_fin"] = start, end
         if any(f.column in {k for k, (_, req, _) in COLUMNS.items() if req} for f in missing):
             continue  # the table cannot be read line by line; COLUMN_MISSING says why
         frames.append(frame)
-    return tables, frames
+        distincts.append(distinct)
+    return tables, frames, distincts
 
 
 def check_files(paths: list[Path], ref: Reference, today: dt.date | None = None, ledger=None,
@@ -81,18 +86,22 @@ def _check_files(paths: list[Path], ref: Reference, today: dt.date, ledger, step
     findings: list[Finding] = []
     tables: dict[tuple[str, str], Table] = {}
     frames: list[pd.DataFrame] = []
+    distincts: list[dict] = []
     files = expand(paths)
     rules = all_rules()
     steps.add(len(files) + len(rules) + 1)
     for path in files:
         steps.step(f"Lecture de {hide_nirs(path.name)}")
-        file_tables, file_frames = _read_file(path, findings, ref.regimes)
+        file_tables, file_frames, file_distincts = _read_file(path, findings, ref.regimes)
         tables.update({(str(path), t.sheet): t for t in file_tables})
         frames.extend(file_frames)
+        distincts.extend(file_distincts)
     frame = _combine(frames)
     batch = Batch(frame, tables, ref, today)
+    if len(frames) == 1:  # the frame is to_frame's own: the codes of its cells hold
+        batch.distinct = distincts[0]
     if len(frame):
-        batch.nir_problems, batch.code_problems = identifier_problems(frame)
+        batch.nir_problems, batch.code_problems = identifier_problems(frame, batch.distinct)
         batch.derived = derive(batch)
         if ledger is not None:
             from bordereau.ledger.history import attach
@@ -104,7 +113,7 @@ def _check_files(paths: list[Path], ref: Reference, today: dt.date, ledger, step
     else:
         batch.derived = pd.DataFrame(index=frame.index)
     # every table's FINESS, its lines' or its header block's (a table without lines, or unread, still has one)
-    groups = _positions(frame)  # each table's lines (positions)
+    groups = _positions(frame, len(frames) == 1)  # each table's lines (positions)
     finess_columns = frame[[c for c in ("row", "finess_geographique", "finess_juridique") if c in frame]]
     for (path, sheet), table in tables.items():
         rows = groups.get((path, sheet))
@@ -122,10 +131,13 @@ def _check_files(paths: list[Path], ref: Reference, today: dt.date, ledger, step
     return CheckResult(_summaries(files, tables, lines, findings, groups), findings, lines, tables)
 
 
-def _positions(frame: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
-    """The positions of each table's lines, by (path, sheet), tables in order of first appearance."""
+def _positions(frame: pd.DataFrame, one_table: bool = False) -> dict[tuple[str, str], np.ndarray]:
+    """The positions of each table's lines, by (path, sheet), tables in order of first appearance; `one_table`: the
+    frame is one table's (all its lines, without a hash table)."""
     if not len(frame):
         return {}
+    if one_table:
+        return {(frame["path"].iloc[0], frame["sheet"].iloc[0]): np.arange(len(frame))}
     codes, firsts = group_codes([frame["path"], frame["sheet"]])
     order = np.argsort(codes, kind="stable")
     bounds = np.cumsum(np.bincount(codes, minlength=len(firsts)))[:-1]

@@ -10,7 +10,8 @@ validated once per distinct value.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -34,37 +35,54 @@ def distinct_problems(values: pd.Series, problem) -> dict[str, str]:
     return {v: reason for v in distinct[pd.notna(distinct)].tolist() if (reason := problem(v))}
 
 
-def _passing_or_empty(passed: pd.Series, column: pd.Series) -> pd.Series:
-    """A rule that ignores empty cells: an empty cell passes, and so does an undecided comparison (<NA>)."""
-    return passed.fillna(True).astype(bool) | column.isna()
+def _passing_or_empty(passed: pd.Series, missing: pd.Series) -> pd.Series:
+    """A rule that ignores empty cells (`missing`): an empty cell passes, and so does an undecided comparison
+    (<NA>)."""
+    return passed.fillna(True).astype(bool) | missing
 
 
-def line_rules(frame: pd.DataFrame, regimes: set[str], nir_problems: dict,
-               code_problems: dict) -> dict[str, list[tuple[str, pd.Series]]]:
-    """{column key: [(finding code, passing mask), ...]} for the columns of `frame`, in the order they run."""
+def _missing(frame: pd.DataFrame, distinct: dict | None) -> Callable[[str], pd.Series]:
+    """`frame[key].isna()` of each key, once; from the distinct values when lines.to_frame gave them (`distinct`):
+    a text column's cell is missing where its distinct value is None."""
+    @functools.cache
+    def missing(key: str) -> pd.Series:
+        if distinct is None or key not in distinct:
+            return frame[key].isna()
+        codes, values = distinct[key]
+        return pd.Series(np.array([v is None for v in values], dtype=bool)[codes], index=frame.index)
+
+    return missing
+
+
+def line_rules(frame: pd.DataFrame, regimes: set[str], nir_problems: dict, code_problems: dict,
+               distinct: dict | None = None) -> dict[str, list[tuple[str, pd.Series]]]:
+    """{column key: [(finding code, passing mask), ...]} for the columns of `frame`, in the order they run.
+    `distinct`: lines.to_frame's, when `frame` is that one table's."""
     no_rights = frame["prise_en_charge"].eq("sans_droits") if "prise_en_charge" in frame else False
     rules: dict[str, list[tuple[str, pd.Series]]] = {key: [] for key in frame.columns}
+    missing = _missing(frame, distinct)
     for key in REQUIRED:
         if key in frame:
             bad = frame.get(f"{key}_bad", False)
             excused = no_rights if key in REQUIRED_UNLESS_NO_RIGHTS else False
-            rules[key].append(("REQUIRED_MISSING", frame[key].notna() | bad | excused))
+            rules[key].append(("REQUIRED_MISSING", ~missing(key) | bad | excused))
     for key in UNREADABLE_CODE:
         if key in frame:
             rules[key].append((UNREADABLE_CODE[key], ~frame[f"{key}_bad"]))
     if "prix_unitaire" in frame:  # a dose is never free
         price = frame["prix_unitaire"]
-        rules["prix_unitaire"].append(("PRICE_INVALID", _passing_or_empty(price > 0, price)))
+        rules["prix_unitaire"].append(("PRICE_INVALID", _passing_or_empty(price > 0, missing("prix_unitaire"))))
     if "code_regime" in frame:
         regime = frame["code_regime"]
-        rules["code_regime"].append(("REGIME_UNKNOWN", _passing_or_empty(regime.isin(sorted(regimes)), regime)))
+        rules["code_regime"].append(("REGIME_UNKNOWN", _passing_or_empty(regime.isin(sorted(regimes)),
+                                                                          missing("code_regime"))))
     if "nir" in frame:
         nir = frame["nir"]
-        rules["nir"].append(("NIR_INVALID", _passing_or_empty(~nir.isin(list(nir_problems)), nir)))
+        rules["nir"].append(("NIR_INVALID", _passing_or_empty(~nir.isin(list(nir_problems)), missing("nir"))))
     if "code_vaccin" in frame:
         code = frame["code_vaccin"]
         rules["code_vaccin"].append(("VACCINE_CODE_INVALID",
-                                     _passing_or_empty(~code.isin(list(code_problems)), code)))
+                                     _passing_or_empty(~code.isin(list(code_problems)), missing("code_vaccin"))))
     return rules
 
 
@@ -75,17 +93,27 @@ def failures(frame: pd.DataFrame, regimes: set[str], nir_problems: dict,
             for i in frame.index[failing]]
 
 
-def failing_masks(frame: pd.DataFrame, regimes: set[str], nir_problems: dict,
-                  code_problems: dict) -> Iterator[tuple[str, str, np.ndarray]]:
+def failing_masks(frame: pd.DataFrame, regimes: set[str], nir_problems: dict, code_problems: dict,
+                  distinct: dict | None = None) -> Iterator[tuple[str, str, np.ndarray]]:
     """(column key, code, mask of the failing lines) of every rule that some line fails, in the order they run."""
-    for key, rules in line_rules(frame, regimes, nir_problems, code_problems).items():
+    for key, rules in line_rules(frame, regimes, nir_problems, code_problems, distinct).items():
         for code, passed in rules:
             failing = ~passed.to_numpy(dtype=bool)
             if failing.any():
                 yield key, code, failing
 
 
-def identifier_problems(frame: pd.DataFrame) -> tuple[dict, dict]:
-    nirs = distinct_problems(frame["nir"], nir_problem) if "nir" in frame else {}
-    codes = distinct_problems(frame["code_vaccin"], vaccine_code_problem) if "code_vaccin" in frame else {}
-    return nirs, codes
+def identifier_problems(frame: pd.DataFrame, distinct: dict | None = None) -> tuple[dict, dict]:
+    """({NIR: reason}, {vaccine code: reason}) of the invalid ones among the lines'. `distinct` (lines.to_frame's,
+    when the frame is one table's) gives each column's distinct values without looking at every line again."""
+    return _problems(frame, "nir", nir_problem, distinct), _problems(frame, "code_vaccin", vaccine_code_problem,
+                                                                       distinct)
+
+
+def _problems(frame: pd.DataFrame, key: str, problem, distinct: dict | None) -> dict[str, str]:
+    if key not in frame:
+        return {}
+    if distinct is None or key not in distinct:
+        return distinct_problems(frame[key], problem)
+    values = dict.fromkeys(v for v in distinct[key][1] if v is not None)  # the column's values, each once
+    return {v: reason for v in values if (reason := problem(v))}

@@ -16,7 +16,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from bordereau.distinct import group_codes, int_column, object_column, rows_of
+from bordereau.distinct import group_codes, int_column, object_column, recoded, rows_of
 from bordereau.money import from_cents, round_half_up, to_cents
 from bordereau.reference.data import Reference
 
@@ -49,13 +49,36 @@ def age_on(birth: pd.Series, day: pd.Series) -> pd.Series:
     return (years - before_birthday.astype("Int64")).astype("Int64")
 
 
-def vaccine_columns(frame: pd.DataFrame, ref: Reference) -> pd.DataFrame:
-    """Class, CIP13, public and negotiated unit prices (cents) of each line's vaccine on its date."""
+def mapped(column: pd.Series, mapping: dict, distinct: tuple[np.ndarray, list] | None = None) -> pd.Series:
+    """`column.map(mapping)`; with `distinct` (the code of each cell's distinct value and those values, None for a
+    missing one: lines.to_frame's), the distinct values are mapped, and taken to the cells by their codes. The
+    values mapped are those of the column, each once, so the result has the dtype `map` gives the whole column.
+
+    >>> column = pd.Series(["a", "b", None, "a"], dtype="str")
+    >>> mapped(column, {"a": 1}, (np.array([0, 1, -1, 0]), ["a", "b", None])).tolist()
+    [1.0, nan, nan, 1.0]
+    """
+    if distinct is None:
+        return column.map(mapping)
+    codes, uniques = recoded(*distinct)
+    values = uniques.tolist()
+    where = codes.copy()
+    if (codes < 0).any():  # a missing cell: a missing value among those mapped
+        where[codes < 0] = len(values)
+        values.append(None)
+    small = pd.Series(values, dtype=column.dtype).map(mapping)
+    return pd.Series(small.array.take(where), index=column.index)
+
+
+def vaccine_columns(frame: pd.DataFrame, ref: Reference, distinct: dict | None = None) -> pd.DataFrame:
+    """Class, CIP13, public and negotiated unit prices (cents) of each line's vaccine on its date. `distinct`: the
+    distinct values of the text columns (lines.to_frame's), when the frame is that one table's."""
     codes = frame["code_vaccin"]
+    coded = (distinct or {}).get("code_vaccin")
     out = pd.DataFrame(index=frame.index)
-    out["classe"] = codes.map({code: v.classe for code, v in ref.vaccine_by_code.items()})
-    out["cip13"] = codes.map({code: v.cip13 for code, v in ref.vaccine_by_code.items()})
-    presentations = codes.map({code: p.cip13 for code, p in ref.presentation_by_code.items()})
+    out["classe"] = mapped(codes, {code: v.classe for code, v in ref.vaccine_by_code.items()}, coded)
+    out["cip13"] = mapped(codes, {code: v.cip13 for code, v in ref.vaccine_by_code.items()}, coded)
+    presentations = mapped(codes, {code: p.cip13 for code, p in ref.presentation_by_code.items()}, coded)
     dept = frame["finess_geographique"].map({f: c.departement for f, c in ref.centre_by_finess.items()})
     work = pd.DataFrame({"cip13": presentations, "day": frame["date_administration"], "dept": dept})
 

@@ -27,16 +27,38 @@ def factorize_cells(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> codes.tolist(), [repr(v) for v in uniques]
     ([0, 1, 2, 0, -1, 3, 4], ['1.0', 'True', '1', 'False', '0.0'])
     """
+    return _factorized(raw)[:2]
+
+
+def _factorized(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """factorize_cells, and the kind of the cells (pandas' `infer_dtype`, missing ones skipped)."""
+    kind = infer_dtype(raw, skipna=True)
+    if kind == "floating":  # numbers (and None): factorized as float64, a third of the time of the objects
+        codes, _ = pd.factorize(raw.astype(np.float64), use_na_sentinel=True)
+        return codes, raw[_firsts(codes)], kind
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    if "mixed" not in infer_dtype(raw, skipna=True):
-        return codes, uniques
+    if "mixed" not in kind:
+        return codes, uniques, kind
     kinds, _ = pd.factorize(np.fromiter((v.__class__.__name__ for v in raw), dtype=object, count=len(raw)))
     present = np.flatnonzero(codes >= 0)
     exact, _ = pd.factorize(codes[present].astype(np.int64) * (kinds.max() + 1) + kinds[present])
     _, first = np.unique(exact, return_index=True)  # codes count from 0 in order of first appearance
     out = np.full(len(raw), -1, dtype=np.intp)
     out[present] = exact
-    return out, raw[present[first]]
+    return out, raw[present[first]], kind
+
+
+def _firsts(codes: np.ndarray) -> np.ndarray:
+    """The position of each code's first cell, the codes counting from 0 in order of first appearance (-1 missing):
+    a cell comes first when its code is above all the codes before it.
+
+    >>> _firsts(np.array([-1, 0, 0, 1, -1, 0, 2, 1])).tolist()
+    [1, 3, 6]
+    """
+    if not len(codes):
+        return np.zeros(0, dtype=np.intp)
+    before = np.maximum.accumulate(np.concatenate(([-1], codes[:-1])))
+    return np.flatnonzero(codes > before)
 
 
 def on_distinct(values: list | np.ndarray, parse: Callable[[object], object],
@@ -45,16 +67,20 @@ def on_distinct(values: list | np.ndarray, parse: Callable[[object], object],
     values (INVALID where unreadable), the last one that of a missing cell: `parsed[codes]` is every cell's.
 
     `parse` runs once per distinct value (pandas' hash table finds them); `many`, when given, parses a list of them
-    at once and must give what `parse` gives each (a fast path for the common values).
+    at once and must give what `parse` gives each (a fast path for the common values). Cells that are all text come
+    back as the `str` array pandas would make of them in a frame, taken from the distinct values rather than
+    inferred again from every cell.
     """
     if isinstance(values, np.ndarray):
         raw = values
     else:
         raw = np.empty(len(values), dtype=object)
         raw[:] = values
-    codes, uniques = factorize_cells(raw)
+    codes, uniques, kind = _factorized(raw)
     parsed = [parse(v) for v in uniques] if many is None else many(uniques.tolist())
     parsed.append(parse(None))  # for code -1, a missing value
+    if kind == "string" and len(codes) and codes.min() >= 0:  # every cell a str: none missing
+        return pd.array(uniques, dtype="str").take(codes), codes, parsed
     return raw, codes, parsed
 
 
@@ -103,10 +129,15 @@ def taken(distinct: list, codes: np.ndarray) -> object:
 def columns_of(table: Table, keys: list[str]) -> dict[str, np.ndarray | list]:
     """The raw cells of the table's columns named by `keys`, each as one object array, from one 2-D array of the
     rows (half the time of taking the columns one by one), made by numpy's fromiter over the chained rows (a third of
-    the time of np.array, which looks into every cell for a nested sequence). The rows of a sheet all have its width;
-    should they not, the columns are taken one by one."""
+    the time of np.array, which looks into every cell for a nested sequence), or from the one find_table made when it
+    looked for the table's end. The rows of a sheet all have its width; should they not, the columns are taken one by
+    one."""
     indices = [table.columns[key].index for key in keys]
     rows = table.rows
+    shared = table.cells  # find_table's 2-D array of the dose rows, when it made one
+    if len(indices) > 1 and shared is not None and len(shared) == len(rows) and rows:
+        table.cells = None  # taken once: the array (10 MiB at 100,000 lines) is not kept with the table
+        return dict(zip(keys, shared.T[indices], strict=True))
     width = len(rows[0]) if rows else 0
     if len(indices) > 1 and rows and width <= 2 * len(indices):  # the sheet's columns are mostly the table's
         source, where = rows, indices

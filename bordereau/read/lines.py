@@ -228,17 +228,23 @@ def _nirs(values: list) -> list:
 
 MANY: dict[str, Callable[[list], list]] = {"nir": _nirs}  # parsers of many distinct values at once
 MONEY_KEYS = ("prix_unitaire", "montant_amo", "montant_complementaire", "montant_total")
+# the columns whose distinct values check reuses
+TEXT_KEYS = ("nom", "prenom", "nir", "vaccin", "code_vaccin", "code_regime", "prise_en_charge")
 
 
 def _typed(key: str, codes: np.ndarray, parsed: list) -> tuple[object, np.ndarray]:
     return typed("date" if key in DATE_KEYS else "money" if key in MONEY_KEYS else None, codes, parsed)
 
 
-def to_frame(table: Table, path: str, regimes: dict[str, str] | None = None) -> pd.DataFrame:
+def to_frame(table: Table, path: str, regimes: dict[str, str] | None = None,
+             distinct: dict[str, tuple[np.ndarray, list]] | None = None) -> pd.DataFrame:
     """The table's dose rows as typed columns; `<key>_raw` keeps the cell as read, `<key>_bad` flags unreadable ones.
 
     Dates become datetime64 (NaT when empty or unreadable), money integer cents (nullable). A FINESS given in the
     header block applies to every row. `regimes` ({code: label}, the reference data's) lets a label name a régime.
+    `distinct`, when given, receives for each text column read from the cells (TEXT_KEYS) the code of each cell's
+    distinct value and those values as the column holds them (None where empty or unreadable): `values[codes]` is
+    the column, and the checks that work once per distinct value need not find them again.
     """
     aliases = regime_aliases(regimes) if regimes else None
     n = len(table.rows)
@@ -260,5 +266,7 @@ def to_frame(table: Table, path: str, regimes: dict[str, str] | None = None) -> 
         else:
             raw, codes, parsed = _repeated(table.block[key][0], n, parse)
         values, bad = _typed(key, codes, parsed)
+        if distinct is not None and key in TEXT_KEYS and key in table.columns:
+            distinct[key] = (codes, [None if v is INVALID else v for v in parsed])
         data[f"{key}_raw"], data[f"{key}_bad"], data[key] = raw, bad, values
     return pd.DataFrame(data)
