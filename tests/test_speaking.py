@@ -45,14 +45,46 @@ def test_usage_errors_are_one_french_line(args, said, monkeypatch, capsys):
         assert english not in err
 
 
-@pytest.mark.parametrize("name", [None, *COMMANDS])
-def test_help_shows_no_type_names_and_speaks_french(name, monkeypatch, capsys):
+def _every_command(command, path=()):
+    yield path
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _every_command(sub, (*path, name))
+
+
+EVERY_COMMAND = list(_every_command(cli.command()))
+
+
+def test_every_command_is_walked():
+    assert {(name,) for name in COMMANDS} <= set(EVERY_COMMAND)
+    assert {("serve",), ("users", "add"), ("users", "password"), ("tarifs", "importer")} <= set(EVERY_COMMAND)
+
+
+@pytest.mark.parametrize("path", EVERY_COMMAND, ids=lambda path: " ".join(path) or "bordereau")
+def test_help_shows_no_type_names_and_speaks_french(path, monkeypatch, capsys):
+    """Every command at any depth (users add, tarifs importer were left in English: « Show this message and exit. »,
+    <str>, <bool>, list[str])."""
     monkeypatch.setenv("COLUMNS", "100")
-    code, out, _ = run_main(monkeypatch, capsys, *([name, "--help"] if name else ["--help"]))
+    code, out, _ = run_main(monkeypatch, capsys, *path, "--help")
     assert code == 0
     for technical in ("<", "list[", "%Y", "Show this message", "[required]"):
-        assert technical not in out, (name, technical)
+        assert technical not in out, (path, technical)
     assert "Affiche cette aide." in out
+
+
+def test_every_option_that_takes_a_value_says_what_value():
+    for path in EVERY_COMMAND:
+        command = cli.command()
+        for name in path:
+            command = command.commands[name]
+        for param in command.params:
+            if param.param_type_name == "option" and not param.is_flag and not param.hidden:
+                assert param.metavar, (path, param.opts)
+
+
+def test_tarifs_date_accepts_iso_too():
+    french = runner.invoke(cli.app, ["tarifs", "--date", "03/10/2026"])
+    iso = runner.invoke(cli.app, ["tarifs", "--date", "2026-10-03"])
+    assert french.exit_code == iso.exit_code == 0 and french.output == iso.output
 
 
 def test_dates_are_accepted_as_jj_mm_aaaa_and_iso(tmp_path: Path):
