@@ -115,6 +115,8 @@ def test_several_workbooks_dropped_at_once(service, tmp_path: Path):
     assert page.status_code == 200
     assert page.text.count("Voir les anomalies") == 2 and "refusé" in page.text
     assert service.count("uploads") == 2
+    # the reason a file is refused is said once (it was said, then listed again as a finding)
+    assert page.text.count("n&#39;est pas un classeur Excel") == 1, page.text
 
 
 def test_purge_removes_the_stored_files_and_findings(service, tmp_path: Path):
