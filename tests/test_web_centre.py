@@ -102,6 +102,9 @@ def test_the_page_shows_findings_with_the_pupils_masked_name_and_what_to_do(serv
 
     book = openpyxl.load_workbook(io.BytesIO(annotated.content))
     assert book.sheetnames[0] == "Anomalies" and book["Anomalies"]["B2"].value == "PRICE_MISMATCH"
+    # its « Élève » column names the pupil as the page does (it was empty: the CLI's copy names them)
+    sheet = book["Anomalies"]
+    assert (sheet["E1"].value, sheet["E2"].value) == ("Élève", "ELEVEB E. (2 13 03 59 *** *** **)")
     report = service.as_(A).get(f"/api/bordereaux/{sent['id']}/rapport.html").text
     assert "PRICE_MISMATCH" in report and "faux.xlsx" in report
 
