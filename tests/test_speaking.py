@@ -186,3 +186,11 @@ def test_a_progress_bar_only_on_a_terminal_and_never_with_json(monkeypatch):
     assert errors == "" and shown.lstrip().startswith("{")
     _, errors = run("check", str(LILLE), terminal=False)  # a pipe, a file
     assert errors == ""
+
+
+def test_a_list_shown_whole_is_not_called_its_first_items():
+    """« Anomalies (17 premières sur 17) » read oddly: a list shown whole says its size only."""
+    errors = ROOT / "examples" / "sps-dunkerque-2026-10-erreurs.xlsx"
+    result = runner.invoke(cli.app, ["check", str(errors), "--today", "2026-11-23"])
+    said = " ".join(result.output.split())
+    assert "Anomalies (17)" in said and "premières sur" not in said
