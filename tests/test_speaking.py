@@ -194,3 +194,24 @@ def test_a_list_shown_whole_is_not_called_its_first_items():
     result = runner.invoke(cli.app, ["check", str(errors), "--today", "2026-11-23"])
     said = " ".join(result.output.split())
     assert "Anomalies (17)" in said and "premières sur" not in said
+
+
+@pytest.mark.parametrize("width", [100, 120])
+def test_the_lines_of_a_bordereau_show_whole_codes_and_coverage_in_words(tmp_path: Path, monkeypatch, width):
+    """`status --bordereau` at 120 columns cut the CIP code in two and showed the internal « droit_commun »."""
+    import io
+    import json
+
+    from rich.console import Console
+
+    runner.invoke(cli.app, ["export", str(LILLE), "--out", str(tmp_path / "e"), "--today", "2026-11-23"])
+    status = json.loads(runner.invoke(cli.app, ["status", "--json", "--today", "2026-11-23"]).stdout)
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "out", Console(file=screen, width=width, highlight=False))
+    result = runner.invoke(cli.app, ["status", "--bordereau", status["bordereaux"][0]["bordereau"]])
+    assert result.exit_code == 0, result.output
+    shown = screen.getvalue()
+    assert all(len(line) <= width for line in shown.splitlines())
+    assert shown.count("3400930056202") > 40 and "droit_commun" not in shown
+    if width == 120:  # « droit » and « commun » on two lines of a cell, each whole
+        assert shown.count(" droit ") == shown.count(" commun ") > 40
