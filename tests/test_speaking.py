@@ -215,3 +215,15 @@ def test_the_lines_of_a_bordereau_show_whole_codes_and_coverage_in_words(tmp_pat
     assert shown.count("3400930056202") > 40 and "droit_commun" not in shown
     if width == 120:  # « droit » and « commun » on two lines of a cell, each whole
         assert shown.count(" droit ") == shown.count(" commun ") > 40
+
+
+def test_totals_name_their_groups_in_words():
+    """« Répartition par cpam » and rows « droit_commun droit commun », « ald ALD »: internal keys shown to readers."""
+    by_cpam = runner.invoke(cli.app, ["totals", str(LILLE), "--today", "2026-11-23"]).output
+    assert "Répartition par CPAM" in by_cpam
+    by_coverage = runner.invoke(cli.app, ["totals", str(ROOT / "examples"), "--by", "prise_en_charge",
+                                          "--today", "2026-11-23"]).output
+    assert "Répartition par prise en charge" in by_coverage
+    for internal in ("droit_commun", "sans_droits", "ald ALD", "c2s C2S"):
+        assert internal not in by_coverage
+    assert "droit commun" in by_coverage and "sans droits" in by_coverage

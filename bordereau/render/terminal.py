@@ -86,16 +86,18 @@ def _severity(severity: str) -> str:
 
 
 BY_LABELS = {"cpam": "CPAM", "centre": "Centre", "regime": "Régime", "prise_en_charge": "Prise en charge"}
+BY_TITLES = {"cpam": "CPAM", "centre": "centre", "regime": "régime", "prise_en_charge": "prise en charge"}
 
 
 def print_totals(console: Console, totals: Totals) -> None:
-    table = Table(title=f"Répartition par {BY_LABELS[totals.by].lower()}", title_justify="left")
+    table = Table(title=f"Répartition par {BY_TITLES[totals.by]}", title_justify="left")
     table.add_column(BY_LABELS[totals.by])
     table.add_column("Lignes", justify="right")
     for header in ("Prix", "AMO", "Complémentaire", "Total CPAM", "FIR"):
         table.add_column(header, justify="right", no_wrap=True)
     for g in totals.groups:
-        table.add_row(f"{g.key} {g.label}".strip() if g.key != g.label else g.label, *_sums_cells(g.sums))
+        internal = totals.by == "prise_en_charge" or g.key == g.label  # droit_commun is no word for a reader
+        table.add_row(g.label if internal else f"{g.key} {g.label}".strip(), *_sums_cells(g.sums))
     table.add_section()
     table.add_row("[bold]Total[/]", *_sums_cells(totals.total), style="bold")
     console.print(table)
