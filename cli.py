@@ -664,6 +664,10 @@ def sample(
 
     if layout not in ("standard", "libre"):
         raise BordereauError(f"mise en page « {layout} » inconnue : standard ou libre")
+    if output.suffix.lower() != ".xlsx":  # it wrote a workbook under any name: « exemple.csv »
+        raise BordereauError(f"{output} : le bordereau d'exemple est un classeur, son nom finit par .xlsx")
+    if start > end:
+        raise BordereauError(f"période du {start:%d/%m/%Y} au {end:%d/%m/%Y} : --du vient après --au")
     if output.exists():
         raise BordereauError(f"{output} existe déjà : choisissez un autre nom")
     reference = _reference(ref)
