@@ -170,6 +170,7 @@ def test_users_add_list_disable_password(tmp_path: Path):
     (["xy", "--role", "centre", "--centre", "123456789"], "FINESS géographique inconnu"),
     (["xy", "--role", "centre"], "au moins un --centre"),
     (["xy", "--role", "cpam", "--cpam", "999"], "caisse « 999 » inconnue"),
+    (["xy", "--role", "cpam"], "un compte cpam a besoin de --cpam CODE (594, 595, 597, 599)"),  # was « None »
     (["xy", "--role", "chef"], "rôle « chef » inconnu"),
 ])
 def test_users_add_refuses_with_one_line(args, message):
