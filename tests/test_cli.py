@@ -245,5 +245,5 @@ def test_tarifs_prints_what_is_in_force_that_day():
     assert re.search(r"│ HPV +│ +65 / 65 % │ +65 / 65 % │ +65 / 100 % │", result.stdout)
     before = runner.invoke(app, ["tarifs", "--date", "31/08/2023"])
     assert before.exit_code == 0 and "Aucun barème de taux en vigueur le 31/08/2023" in before.stdout
-    wrong = runner.invoke(app, ["tarifs", "--date", "2023-10-08"])
+    wrong = runner.invoke(app, ["tarifs", "--date", "08-10-2023"])  # AAAA-MM-JJ is taken, as by every other date
     assert wrong.exit_code == 2 and "JJ/MM/AAAA" in wrong.stderr
