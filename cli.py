@@ -569,7 +569,8 @@ app.add_typer(tarifs_app, name="tarifs")
 @guarded
 def tarifs(
     ctx: typer.Context,
-    on: Annotated[str | None, typer.Option("--date", help="Jour voulu, JJ/MM/AAAA (défaut : aujourd'hui).")] = None,
+    on: Annotated[str | None, typer.Option(
+        "--date", metavar=DATE_METAVAR, help="Jour voulu, JJ/MM/AAAA ou AAAA-MM-JJ (défaut : aujourd'hui).")] = None,
     ref: RefDir = None,
     today: Today = None,
 ) -> None:
@@ -582,9 +583,9 @@ def tarifs(
     day = clock.today()
     if on is not None:
         try:
-            day = dt.datetime.strptime(on, "%d/%m/%Y").date()
-        except ValueError:
-            raise BordereauError(f"--date {on} : date attendue au format JJ/MM/AAAA") from None
+            day = parse_day(on)
+        except typer.BadParameter:
+            raise BordereauError(f"--date {on} : date attendue au format JJ/MM/AAAA ou AAAA-MM-JJ") from None
     print_tarifs(out, _reference(ref), day)
 
 
@@ -592,7 +593,8 @@ def tarifs(
 @guarded
 def tarifs_import(
     ctx: typer.Context,
-    source: Annotated[Path, typer.Argument(help="Fichier CIS_CIP_bdpm.txt de la BDPM.", show_default=False)],
+    source: Annotated[Path, typer.Argument(metavar="FICHIER", help="Fichier CIS_CIP_bdpm.txt de la BDPM.",
+                                                show_default=False)],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Montre les changements sans rien écrire.")] = False,
     ref: RefDir = None,
     today: Today = None,
@@ -663,6 +665,10 @@ def sample(
 
     if layout not in ("standard", "libre"):
         raise BordereauError(f"mise en page « {layout} » inconnue : standard ou libre")
+    if output.suffix.lower() != ".xlsx":  # it wrote a workbook under any name: « exemple.csv »
+        raise BordereauError(f"{output} : le bordereau d'exemple est un classeur, son nom finit par .xlsx")
+    if start > end:
+        raise BordereauError(f"période du {start:%d/%m/%Y} au {end:%d/%m/%Y} : --du vient après --au")
     if output.exists():
         raise BordereauError(f"{output} existe déjà : choisissez un autre nom")
     reference = _reference(ref)
@@ -691,11 +697,12 @@ PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Lit le mo
 @users.command("add")
 @guarded
 def users_add(
-    login: Annotated[str, typer.Argument(help="Identifiant du compte.", show_default=False)],
-    role: Annotated[str, typer.Option("--role", help="centre, departement ou cpam.")],
-    centre: Annotated[list[str] | None, typer.Option("--centre", help="FINESS géographique (rôle centre ; "
-                                                     "plusieurs possibles).")] = None,
-    cpam: Annotated[str | None, typer.Option("--cpam", help="Code de la caisse (rôle cpam), ex. 595.")] = None,
+    login: Annotated[str, typer.Argument(metavar="IDENTIFIANT", help="Identifiant du compte.", show_default=False)],
+    role: Annotated[str, typer.Option("--role", metavar="RÔLE", help="centre, departement ou cpam.")],
+    centre: Annotated[list[str] | None, typer.Option("--centre", metavar="FINESS", help="FINESS géographique (rôle "
+                                                     "centre ; plusieurs possibles).")] = None,
+    cpam: Annotated[str | None, typer.Option("--cpam", metavar="CODE",
+                                                   help="Code de la caisse (rôle cpam), ex. 595.")] = None,
     password_stdin: PasswordStdin = False,
     ref: RefDir = None,
     db: Db = None,
@@ -727,7 +734,7 @@ def users_list(db: Db = None, key_file: KeyFile = None) -> None:
 
 @users.command("disable")
 @guarded
-def users_disable(login: Annotated[str, typer.Argument(show_default=False)], db: Db = None,
+def users_disable(login: Annotated[str, typer.Argument(metavar="IDENTIFIANT", show_default=False)], db: Db = None,
                   key_file: KeyFile = None) -> None:
     """Désactive un compte et ferme ses sessions."""
     from bordereau.ledger.accounts import disable_user
@@ -738,7 +745,8 @@ def users_disable(login: Annotated[str, typer.Argument(show_default=False)], db:
 
 @users.command("password")
 @guarded
-def users_password(login: Annotated[str, typer.Argument(show_default=False)], password_stdin: PasswordStdin = False,
+def users_password(login: Annotated[str, typer.Argument(metavar="IDENTIFIANT", show_default=False)],
+                   password_stdin: PasswordStdin = False,
                    db: Db = None, key_file: KeyFile = None) -> None:
     """Change le mot de passe d'un compte (et le réactive)."""
     from bordereau.ledger.accounts import set_password
@@ -750,10 +758,10 @@ def users_password(login: Annotated[str, typer.Argument(show_default=False)], pa
 @app.command()
 @guarded
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Adresse d'écoute.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port d'écoute.")] = 8000,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processus ; plusieurs partagent le registre "
-                                         "(PostgreSQL pour plusieurs machines).")] = 1,
+    host: Annotated[str, typer.Option("--host", metavar="ADRESSE", help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port d'écoute.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, metavar="NOMBRE", help="Processus ; plusieurs partagent "
+                                         "le registre (PostgreSQL pour plusieurs machines).")] = 1,
     https: Annotated[bool, typer.Option("--https", help="Service joint en HTTPS (ou derrière un serveur frontal "
                                         "HTTPS) : cookies Secure, HSTS.")] = False,
     forwarded: Annotated[str | None, typer.Option(
@@ -763,9 +771,10 @@ def serve(
     pool: Annotated[int, typer.Option("--connexions", min=1, max=100, metavar="NOMBRE",
                                       help="Connexions PostgreSQL gardées par processus (autant de plus en "
                                       "pointe).")] = 5,
-    certfile: Annotated[Path | None, typer.Option("--certificat", help="Certificat TLS (PEM), pour servir "
-                                                  "en HTTPS sans serveur frontal.")] = None,
-    keyfile: Annotated[Path | None, typer.Option("--cle-tls", help="Clé privée du certificat TLS (PEM).")] = None,
+    certfile: Annotated[Path | None, typer.Option("--certificat", metavar="FICHIER", help="Certificat TLS (PEM), pour "
+                                                  "servir en HTTPS sans serveur frontal.")] = None,
+    keyfile: Annotated[Path | None, typer.Option("--cle-tls", metavar="FICHIER",
+                                                 help="Clé privée du certificat TLS (PEM).")] = None,
     ref: RefDir = None,
     db: Db = None,
     key_file: KeyFile = None,

@@ -4,6 +4,7 @@ typed as people type them (JJ/MM/AAAA or AAAA-MM-JJ)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.abc
 import importlib.util
 import re
@@ -102,6 +103,21 @@ def _no_type(ctx) -> None:
     return None
 
 
+def french_range(low, high) -> str | None:
+    """The bounds of a number as a help text says them, instead of typer's `1<=x<=100`.
+
+    >>> french_range(1, 100), french_range(1, None), french_range(None, 9), french_range(None, None)
+    ('de 1 à 100', '1 au moins', '9 au plus', None)
+    """
+    if low is None and high is None:
+        return None
+    if high is None:
+        return f"{low} au moins"
+    if low is None:
+        return f"{high} au plus"
+    return f"de {low} à {high}"
+
+
 def _french_rich_utils(module) -> None:
     for name, text in HELP_TEXTS.items():
         if hasattr(module, name):
@@ -143,18 +159,28 @@ def _french_help_texts() -> None:
         sys.meta_path.insert(0, _WhenRichUtilsLoads())
 
 
+def _tree(command) -> list:
+    """A command and every command under it, at any depth (`users add`, `tarifs importer`)."""
+    return [command, *(cmd for sub in getattr(command, "commands", {}).values() for cmd in _tree(sub))]
+
+
 def frenchify(command):
-    """The click command tree of the app with French help: flags show no type, the help option speaks French."""
+    """The click command tree of the app with French help: no programmers' type names (<str>, <bool>, list[Path]),
+    the help option speaks French, at every depth of the tree."""
     _french_help_texts()
-    commands = [command, *getattr(command, "commands", {}).values()]
-    for cmd in commands:
+    for cmd in _tree(command):
         help_option = cmd.get_help_option(Context(cmd))
         params = [*cmd.params, *([help_option] if help_option is not None else [])]
         for param in params:
             if getattr(param, "is_flag", False) and param.metavar is None:
                 param.metavar = ""
-            if param.param_type_name == "argument" and param.metavar:  # its name says it all: no <list[Path]>
+            if param.param_type_name == "argument" and param.metavar is None:
+                param.metavar = param.name.upper()
+            if param.param_type_name == "argument" or not param.metavar:  # its name says it all: no <list[Path]>
                 param.display_type_rich = _no_type
+            if hasattr(param, "_get_number_range_help_str"):  # typer's x>=1 and 1<=x<=100
+                param._get_number_range_help_str = functools.partial(french_range, getattr(param, "min", None),
+                                                                     getattr(param, "max", None))
         if help_option is not None:
             help_option.help = "Affiche cette aide."
     return command

@@ -19,22 +19,31 @@ class WorkbookUnreadable(Exception):
     """A workbook that cannot be read; becomes a FILE_UNREADABLE finding, never an exit 2."""
 
 
+_REFUSED = "accès refusé (lecture seule, ou fichier ouvert dans un autre programme, comme Excel ?)"
 _CAUSES = {
     errno.ENOSPC: "disque plein", errno.EDQUOT: "quota du disque dépassé (plein)",
     errno.EROFS: "support en lecture seule",
-    errno.EACCES: "accès refusé (lecture seule ?)", errno.EPERM: "accès refusé (lecture seule ?)",
+    errno.EACCES: _REFUSED, errno.EPERM: _REFUSED,  # Windows says EACCES of a file Excel holds open
+    errno.EBUSY: "fichier occupé (ouvert dans un autre programme ?)",
     errno.ENOENT: "fichier ou dossier introuvable", errno.ENOTDIR: "un fichier porte le nom d'un dossier du chemin",
     errno.EISDIR: "c'est un dossier", errno.EEXIST: "existe déjà",
+    errno.ENAMETOOLONG: "nom de fichier trop long", errno.EINVAL: "nom de fichier invalide",
+    errno.ENOTEMPTY: "dossier non vide",
 }
 
 
 def os_cause(exc: OSError) -> str:
-    """Why a file could not be written, in French.
+    """Why a file could not be written, in French; an error without a French sentence is named by its code, never by
+    the system's English text.
 
     >>> os_cause(OSError(28, "No space left on device")), os_cause(OSError(30, "Read-only file system"))
     ('disque plein', 'support en lecture seule')
+    >>> os_cause(OSError(errno.EMFILE, "Too many open files")), os_cause(OSError("no errno"))
+    ('erreur du système (EMFILE)', 'erreur du système (OSError)')
     """
-    return _CAUSES.get(exc.errno, exc.strerror or exc.__class__.__name__)
+    if exc.errno in _CAUSES:
+        return _CAUSES[exc.errno]
+    return f"erreur du système ({errno.errorcode.get(exc.errno, exc.__class__.__name__)})"
 
 
 def os_error(exc: BaseException) -> OSError | None:

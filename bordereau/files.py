@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import socket
@@ -48,7 +49,24 @@ def cannot_write(target: Path) -> Iterator[None]:
         found = os_error(exc)
         if found is None:
             raise
-        raise BordereauError(f"{target} : écriture impossible, {os_cause(found)}") from None
+        cause = os_cause(found)
+        if found.errno in (errno.EEXIST, errno.ENOTDIR) and (blocking := file_in_the_way(target)) is not None:
+            cause = f"{blocking} est un fichier, pas un dossier"  # mkdir says « exists »: true, and of no help
+        raise BordereauError(f"{target} : écriture impossible, {cause}") from None
+
+
+def file_in_the_way(target: Path) -> Path | None:
+    """The first folder of `target`'s path that is in fact a file, if one is.
+
+    >>> file_in_the_way(Path(__file__) / "copie.xlsx") == Path(__file__)
+    True
+    >>> file_in_the_way(Path(__file__).parent / "copie.xlsx") is None
+    True
+    """
+    for folder in reversed(Path(target).parents):
+        if folder.exists() and not folder.is_dir():
+            return folder
+    return None
 
 
 def distinct_names(sources: list[Path], suffix: str) -> dict[Path, str]:

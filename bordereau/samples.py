@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
+from bordereau.errors import UsageError
 from bordereau.money import from_cents, to_cents
 from bordereau.price.split import split_line
 from bordereau.reference.data import COVERAGE_LABELS, Centre, Reference
@@ -206,6 +207,9 @@ def plant_errors(ref: Reference, centre: Centre, lines: list[dict], end: dt.date
 
     lines = [dict(line) for line in lines]
     hpv = [i for i, line in enumerate(lines) if line["code_vaccin"] == "3400930056202" and line.get("nir")]
+    if len(hpv) < 16:  # it failed with « Erreur inattendue (IndexError) »
+        raise UsageError(f"--erreurs : {len(lines)} lignes ne suffisent pas pour y placer les 16 erreurs typiques "
+                         "(demandez-en davantage, --lines 40 par exemple)")
     a = hpv[:16]
     nir = lines[a[0]]["nir"]
     lines[a[0]]["nir"] = nir[:13] + f"{(int(nir[13:]) + 1) % 100:02d}"  # wrong key

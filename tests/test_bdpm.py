@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from stdnum import ean
 from typer.testing import CliRunner
 
@@ -74,6 +75,19 @@ def test_import_records_new_prices_and_presentations_and_keeps_history(ref_copy:
 def test_a_missing_file_is_one_line_exit_2(tmp_path: Path):
     result = invoke("tarifs", "importer", tmp_path / "absent.txt", code=2)
     assert "absent.txt" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("absent.txt", "fichier ou dossier introuvable"),  # was « No such file or directory »
+    ("dossier", "c'est un dossier"),  # was « Is a directory »
+    ("notes.txt", "aucune ligne de la BDPM reconnue"),  # was « 0 changement(s) », as if prices were current
+])
+def test_what_is_not_a_bdpm_file_is_said_in_french(ref_copy: Path, tmp_path: Path, name, said):
+    (tmp_path / "dossier").mkdir()
+    (tmp_path / "notes.txt").write_text("Prix à vérifier\tGardasil\n", encoding="utf-8")
+    result = invoke("tarifs", "importer", tmp_path / name, "--ref", ref_copy, "--today", "2026-12-01", code=2)
+    assert result.stderr.startswith(f"Erreur : {tmp_path / name} : {said}")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_the_copy_shipped_inside_the_package_is_never_written(ref_copy: Path, tmp_path: Path, monkeypatch):

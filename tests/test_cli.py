@@ -136,6 +136,19 @@ def test_sample_refuses_to_overwrite(tmp_path: Path):
     assert again.exit_code == 2 and "existe déjà" in again.stderr
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    (["e.xlsx", "--erreurs", "--lines", "5"], "--erreurs : 5 lignes ne suffisent pas"),  # was IndexError
+    (["e.csv"], "e.csv : le bordereau d'exemple est un classeur, son nom finit par .xlsx"),  # an xlsx named .csv
+    (["e.xlsx", "--du", "31/10/2026", "--au", "01/10/2026"], "période du 31/10/2026 au 01/10/2026 : --du vient "
+                                                              "après --au"),
+])
+def test_sample_refuses_what_it_cannot_make(tmp_path: Path, monkeypatch, args, said):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["sample", *args])
+    assert result.exit_code == 2 and result.stderr.startswith(f"Erreur : {said}"), result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_readme_transcripts_are_the_real_output():
     """Every `$ bordereau ...` block of the README shows what the command prints (run here on the README's date)."""
     import os
@@ -232,5 +245,5 @@ def test_tarifs_prints_what_is_in_force_that_day():
     assert re.search(r"│ HPV +│ +65 / 65 % │ +65 / 65 % │ +65 / 100 % │", result.stdout)
     before = runner.invoke(app, ["tarifs", "--date", "31/08/2023"])
     assert before.exit_code == 0 and "Aucun barème de taux en vigueur le 31/08/2023" in before.stdout
-    wrong = runner.invoke(app, ["tarifs", "--date", "2023-10-08"])
+    wrong = runner.invoke(app, ["tarifs", "--date", "08-10-2023"])  # AAAA-MM-JJ is taken, as by every other date
     assert wrong.exit_code == 2 and "JJ/MM/AAAA" in wrong.stderr

@@ -90,6 +90,48 @@ def test_report(tmp_path, monkeypatch, unraisable):
     _nothing_left(tmp_path)
 
 
+@pytest.mark.parametrize(("code", "cause"), [(errno.ENOSPC, "disque plein"), (errno.EROFS, "support en lecture seule")])
+def test_annotate_folder_full_or_read_only(tmp_path, monkeypatch, unraisable, code, cause):
+    """The cause reaches the user (it was « écriture de la copie impossible (BordereauError) », exit 1)."""
+    _fail(monkeypatch, "tempfile.mkstemp", code)
+    folder = tmp_path / "copies"
+    status, _, stderr = _run("check", LILLE, "--annotate", folder, *TODAY)
+    target = folder / "sps-lille-2026-10-anomalies.xlsx"
+    assert (status, stderr) == (2, f"Erreur : {target} : écriture impossible, {cause}\n")
+    assert not target.exists() and unraisable == []
+
+
+@pytest.mark.parametrize("command", [["check", LILLE, "--annotate"], ["export", LILLE, "--no-ledger", "--out"],
+                                     ["check", LILLE, "--report"]])
+def test_a_file_where_a_folder_is_expected_is_named(tmp_path, command):
+    """mkdir said « existe déjà » of a folder that does not exist: the file in the way is named instead."""
+    blocking = tmp_path / "copies.xlsx"
+    blocking.write_bytes(b"not a folder")
+    target = blocking / "sous-dossier"
+    status, _, stderr = _run(*command, target, *TODAY)
+    assert status == 2 and stderr.startswith(f"Erreur : {target}")
+    assert stderr.endswith(f"écriture impossible, {blocking} est un fichier, pas un dossier\n"), stderr
+    assert blocking.read_bytes() == b"not a folder"
+
+
+def test_an_output_held_open_by_excel_is_named_as_such(tmp_path, monkeypatch, unraisable):
+    """Windows refuses (EACCES) to replace a workbook Excel holds open: « lecture seule ? » alone misled."""
+    _fail(monkeypatch, "os.replace", errno.EACCES)
+    target = tmp_path / "totaux.xlsx"
+    status, _, stderr = _run("totals", LILLE, "--xlsx", target, *TODAY)
+    assert (status, stderr) == (2, f"Erreur : {target} : écriture impossible, accès refusé (lecture seule, ou fichier "
+                                   "ouvert dans un autre programme, comme Excel ?)\n")
+    _nothing_left(tmp_path)
+
+
+def test_a_cause_without_a_french_sentence_is_named_by_its_code(tmp_path, monkeypatch):
+    """The system's English text (« Too many open files ») never reaches the user."""
+    _fail(monkeypatch, "os.replace", errno.EMFILE)
+    target = tmp_path / "rapport.html"
+    status, _, stderr = _run("check", LILLE, "--report", target, *TODAY)
+    assert (status, stderr) == (2, f"Erreur : {target} : écriture impossible, erreur du système (EMFILE)\n")
+
+
 def test_export_folder_full_or_read_only(db, ref, tmp_path, monkeypatch, unraisable):  # noqa: F811
     path = workbook(ref, tmp_path / "a.xlsx", [(0, dt.date(2026, 10, 5), 1)])
     out = tmp_path / "export"

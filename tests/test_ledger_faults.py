@@ -47,6 +47,16 @@ def test_reconcile_masks_nirs_in_payment_labels(db, tmp_path: Path):  # noqa: F8
     assert "HPV ELEVE 2 14 03 59 *** *** ** SEPT" in " ".join(shown.stdout.split())
 
 
+def test_a_folder_given_as_a_statement_is_said_in_french(db, tmp_path: Path):  # noqa: F811
+    """reconcile and reject read one statement per path: a folder was « lecture impossible (Is a directory) »."""
+    folder = tmp_path / "releves"
+    folder.mkdir()
+    for command in ("reconcile", "reject"):
+        result = invoke(command, folder, code=2)
+        said = [line for line in result.stderr.splitlines() if not line.startswith("Clé du registre créée")]
+        assert said == [f"Erreur : {folder} : c'est un dossier ; donnez le fichier lui-même (.csv, .xlsx)"]
+
+
 def test_temporary_folders_of_killed_exports_are_removed(db, ref, tmp_path: Path):  # noqa: F811
     import os
     import subprocess

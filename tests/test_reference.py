@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -102,6 +103,10 @@ def test_broken_entry_names_file_and_key(ref_copy, case):
 @pytest.mark.parametrize(("damage", "words"), [
     (lambda f: (f / "tarifs" / "regimes.yaml").unlink(), "tarifs/regimes.yaml : fichier introuvable"),
     (lambda f: (f / "centres.yaml").write_text("cpam: [\n", encoding="utf-8"), "centres.yaml : YAML illisible"),
+    (lambda f: (f / "centres.yaml").write_text("cpam:\n  - nom: \"x\n", encoding="utf-8"),  # the line was not said
+     re.escape("centres.yaml : YAML illisible, ligne 3 (guillemet, crochet ou indentation ?)")),
+    (lambda f: (f / "centres.yaml").write_bytes("nom: Département".encode("latin-1")),
+     re.escape("centres.yaml : YAML illisible (le fichier n'est pas enregistré en UTF-8)")),
     (lambda f: (f / "tarifs" / "taux.yaml").write_text("- une liste\n", encoding="utf-8"),
      "tarifs/taux.yaml : le fichier doit contenir un dictionnaire"),
     (lambda f: (f / "tarifs" / "taux.yaml").write_text("baremes: []\n", encoding="utf-8"),

@@ -45,14 +45,46 @@ def test_usage_errors_are_one_french_line(args, said, monkeypatch, capsys):
         assert english not in err
 
 
-@pytest.mark.parametrize("name", [None, *COMMANDS])
-def test_help_shows_no_type_names_and_speaks_french(name, monkeypatch, capsys):
+def _every_command(command, path=()):
+    yield path
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _every_command(sub, (*path, name))
+
+
+EVERY_COMMAND = list(_every_command(cli.command()))
+
+
+def test_every_command_is_walked():
+    assert {(name,) for name in COMMANDS} <= set(EVERY_COMMAND)
+    assert {("serve",), ("users", "add"), ("users", "password"), ("tarifs", "importer")} <= set(EVERY_COMMAND)
+
+
+@pytest.mark.parametrize("path", EVERY_COMMAND, ids=lambda path: " ".join(path) or "bordereau")
+def test_help_shows_no_type_names_and_speaks_french(path, monkeypatch, capsys):
+    """Every command at any depth (users add, tarifs importer were left in English: « Show this message and exit. »,
+    <str>, <bool>, list[str])."""
     monkeypatch.setenv("COLUMNS", "100")
-    code, out, _ = run_main(monkeypatch, capsys, *([name, "--help"] if name else ["--help"]))
+    code, out, _ = run_main(monkeypatch, capsys, *path, "--help")
     assert code == 0
     for technical in ("<", "list[", "%Y", "Show this message", "[required]"):
-        assert technical not in out, (name, technical)
+        assert technical not in out, (path, technical)
     assert "Affiche cette aide." in out
+
+
+def test_every_option_that_takes_a_value_says_what_value():
+    for path in EVERY_COMMAND:
+        command = cli.command()
+        for name in path:
+            command = command.commands[name]
+        for param in command.params:
+            if param.param_type_name == "option" and not param.is_flag and not param.hidden:
+                assert param.metavar, (path, param.opts)
+
+
+def test_tarifs_date_accepts_iso_too():
+    french = runner.invoke(cli.app, ["tarifs", "--date", "03/10/2026"])
+    iso = runner.invoke(cli.app, ["tarifs", "--date", "2026-10-03"])
+    assert french.exit_code == iso.exit_code == 0 and french.output == iso.output
 
 
 def test_dates_are_accepted_as_jj_mm_aaaa_and_iso(tmp_path: Path):
@@ -154,3 +186,44 @@ def test_a_progress_bar_only_on_a_terminal_and_never_with_json(monkeypatch):
     assert errors == "" and shown.lstrip().startswith("{")
     _, errors = run("check", str(LILLE), terminal=False)  # a pipe, a file
     assert errors == ""
+
+
+def test_a_list_shown_whole_is_not_called_its_first_items():
+    """« Anomalies (17 premières sur 17) » read oddly: a list shown whole says its size only."""
+    errors = ROOT / "examples" / "sps-dunkerque-2026-10-erreurs.xlsx"
+    result = runner.invoke(cli.app, ["check", str(errors), "--today", "2026-11-23"])
+    said = " ".join(result.output.split())
+    assert "Anomalies (17)" in said and "premières sur" not in said
+
+
+@pytest.mark.parametrize("width", [100, 120])
+def test_the_lines_of_a_bordereau_show_whole_codes_and_coverage_in_words(tmp_path: Path, monkeypatch, width):
+    """`status --bordereau` at 120 columns cut the CIP code in two and showed the internal « droit_commun »."""
+    import io
+    import json
+
+    from rich.console import Console
+
+    runner.invoke(cli.app, ["export", str(LILLE), "--out", str(tmp_path / "e"), "--today", "2026-11-23"])
+    status = json.loads(runner.invoke(cli.app, ["status", "--json", "--today", "2026-11-23"]).stdout)
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "out", Console(file=screen, width=width, highlight=False))
+    result = runner.invoke(cli.app, ["status", "--bordereau", status["bordereaux"][0]["bordereau"]])
+    assert result.exit_code == 0, result.output
+    shown = screen.getvalue()
+    assert all(len(line) <= width for line in shown.splitlines())
+    assert shown.count("3400930056202") > 40 and "droit_commun" not in shown
+    if width == 120:  # « droit » and « commun » on two lines of a cell, each whole
+        assert shown.count(" droit ") == shown.count(" commun ") > 40
+
+
+def test_totals_name_their_groups_in_words():
+    """« Répartition par cpam » and rows « droit_commun droit commun », « ald ALD »: internal keys shown to readers."""
+    by_cpam = runner.invoke(cli.app, ["totals", str(LILLE), "--today", "2026-11-23"]).output
+    assert "Répartition par CPAM" in by_cpam
+    by_coverage = runner.invoke(cli.app, ["totals", str(ROOT / "examples"), "--by", "prise_en_charge",
+                                          "--today", "2026-11-23"]).output
+    assert "Répartition par prise en charge" in by_coverage
+    for internal in ("droit_commun", "sans_droits", "ald ALD", "c2s C2S"):
+        assert internal not in by_coverage
+    assert "droit commun" in by_coverage and "sans droits" in by_coverage

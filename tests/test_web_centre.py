@@ -102,6 +102,9 @@ def test_the_page_shows_findings_with_the_pupils_masked_name_and_what_to_do(serv
 
     book = openpyxl.load_workbook(io.BytesIO(annotated.content))
     assert book.sheetnames[0] == "Anomalies" and book["Anomalies"]["B2"].value == "PRICE_MISMATCH"
+    # its « Élève » column names the pupil as the page does (it was empty: the CLI's copy names them)
+    sheet = book["Anomalies"]
+    assert (sheet["E1"].value, sheet["E2"].value) == ("Élève", "ELEVEB E. (2 13 03 59 *** *** **)")
     report = service.as_(A).get(f"/api/bordereaux/{sent['id']}/rapport.html").text
     assert "PRICE_MISMATCH" in report and "faux.xlsx" in report
 
@@ -115,6 +118,8 @@ def test_several_workbooks_dropped_at_once(service, tmp_path: Path):
     assert page.status_code == 200
     assert page.text.count("Voir les anomalies") == 2 and "refusé" in page.text
     assert service.count("uploads") == 2
+    # the reason a file is refused is said once (it was said, then listed again as a finding)
+    assert page.text.count("n&#39;est pas un classeur Excel") == 1, page.text
 
 
 def test_purge_removes_the_stored_files_and_findings(service, tmp_path: Path):
@@ -165,6 +170,7 @@ def test_users_add_list_disable_password(tmp_path: Path):
     (["xy", "--role", "centre", "--centre", "123456789"], "FINESS géographique inconnu"),
     (["xy", "--role", "centre"], "au moins un --centre"),
     (["xy", "--role", "cpam", "--cpam", "999"], "caisse « 999 » inconnue"),
+    (["xy", "--role", "cpam"], "un compte cpam a besoin de --cpam CODE (594, 595, 597, 599)"),  # was « None »
     (["xy", "--role", "chef"], "rôle « chef » inconnu"),
 ])
 def test_users_add_refuses_with_one_line(args, message):

@@ -309,3 +309,18 @@ def test_the_pages_export_mark_sent_and_import_with_their_csrf_token(service, tm
     with service.ledger.engine.connect() as connection:
         after = connection.execute(sa.text("SELECT count(*) FROM audit_log WHERE action = 'download'")).scalar()
     assert after == downloads + 1
+
+
+def test_every_action_of_the_journal_has_a_french_name(service):
+    """The journal page showed « user_add », « user_password », « statement »...: the names the code logs."""
+    import re
+
+    from bordereau.web.departement_pages import ACTIONS
+
+    root = Path(__file__).resolve().parent.parent / "bordereau"
+    logged = {m for p in root.rglob("*.py")
+              for m in re.findall(r"\blog(?:_event)?\([^,()]+, [^,]+, \"([a-z_]+)\"", p.read_text(encoding="utf-8"))}
+    assert {"login", "user_add", "statement", "purge"} <= logged  # the search finds them
+    assert sorted(logged - set(ACTIONS)) == []
+    page = service.as_(DEP).get("/journal").text  # the service's accounts were made with `users add`
+    assert "<td>compte créé</td>" in page and "<td>user_add</td>" not in page

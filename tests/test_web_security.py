@@ -78,6 +78,20 @@ def test_forms_need_the_csrf_field(service, tmp_path: Path, token):
     assert client.post("/deconnexion", data={"csrf": csrf}).status_code == 303
 
 
+def test_refusals_on_pages_speak_to_people_and_the_api_to_scripts(service):
+    """A page said « jeton CSRF absent ou incorrect » and « introuvable »: words for programmers."""
+    client, _ = service.login(A)
+    refused = client.post("/deconnexion", data={"csrf": "ancien"})
+    assert refused.status_code == 403 and "CSRF" not in refused.text
+    assert "formulaire n&#39;est plus valable" in refused.text and "rechargez la page" in refused.text
+    for missing in ("/bordereaux/999", "/nulle-part"):
+        page = client.get(missing)
+        assert page.status_code == 404 and "Cette page n&#39;existe pas, ou votre compte ne peut pas la voir" in (
+            page.text)
+    assert client.get("/api/bordereaux/999").json() == {"detail": "introuvable"}
+    assert client.delete("/api/session", headers={"X-CSRF-Token": "ancien"}).json()["detail"].startswith("jeton CSRF")
+
+
 def test_login_form_needs_its_own_token(service):
     client = service.client()
     assert client.post("/connexion", data={"login": A, "password": PASSWORD, "csrf": "x"}).status_code == 403

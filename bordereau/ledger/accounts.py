@@ -68,6 +68,8 @@ def add_user(ledger, reference, login: str, password: str, role: str, centres: l
     elif centres:
         raise BordereauError("--centre ne vaut que pour le rôle centre")
     if role == "cpam":
+        if not cpam:  # it said « caisse « None » inconnue »
+            raise BordereauError(f"un compte cpam a besoin de --cpam CODE ({', '.join(sorted(reference.cpams))})")
         if cpam not in reference.cpams:
             raise BordereauError(f"caisse « {cpam} » inconnue de centres.yaml (--cpam)")
     elif cpam:

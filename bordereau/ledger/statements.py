@@ -61,6 +61,8 @@ def find_table(path: Path, labels: dict[str, tuple[str, ...]], required: tuple[s
     empty row (what follows, a signature block, is not read)."""
     if not path.exists():
         raise BordereauError(f"{path} : fichier introuvable")
+    if path.is_dir():  # the reader said « lecture impossible (Is a directory) », in English
+        raise BordereauError(f"{path} : c'est un dossier ; donnez le fichier lui-même (.csv, .xlsx)")
     try:
         sheets = [("", _csv_rows(path))] if path.suffix.lower() in (".csv", ".txt") else [
             (s.name, s.rows) for s in open_sheets(path)]

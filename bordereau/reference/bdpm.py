@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from bordereau.errors import UsageError
+from bordereau.errors import UsageError, os_cause
 from bordereau.files import atomic_path
 from bordereau.identifiers import vaccine_code_problem
 from bordereau.reference.data import Reference
@@ -94,12 +94,16 @@ def plan_import(ref: Reference, path: Path, day: dt.date) -> tuple[list[Change],
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"{path} : {exc.strerror or 'illisible'}") from None
+        raise UsageError(f"{path} : {os_cause(exc)}") from None  # exc.strerror is English
     text, encoding = decode(data)
     source = f"BDPM {path.name} importé le {day:%d/%m/%Y} (SHA-256 {hashlib.sha256(data).hexdigest()[:12]})"
     by_cis = {cis: v for v in ref.vaccines for cis in v.cis}
     changes, observations = [], []
-    for row in read_rows(text):
+    rows = read_rows(text)
+    if not rows:  # another file than the BDPM's: « 0 changement(s) » would let the user believe prices are current
+        raise UsageError(f"{path} : aucune ligne de la BDPM reconnue (le fichier attendu est CIS_CIP_bdpm.txt, "
+                         "téléchargé sur base-donnees-publique.medicaments.gouv.fr) ; rien n'a été importé")
+    for row in rows:
         vaccine = by_cis.get(row.cis)
         if vaccine is None or row.price is None:
             continue

@@ -234,8 +234,12 @@ class _Reader:
             self.data = schema.load_yaml(path.read_text(encoding="utf-8"), name)
         except FileNotFoundError:
             raise ReferenceDataError(f"{name} : fichier introuvable dans {folder}") from None
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ReferenceDataError(f"{name} : YAML illisible ({exc.__class__.__name__})") from None
+        except UnicodeDecodeError:
+            raise ReferenceDataError(f"{name} : YAML illisible (le fichier n'est pas enregistré en UTF-8)") from None
+        except yaml.YAMLError as exc:  # the line to open in the editor, as the person who typed it counts them
+            mark = getattr(exc, "problem_mark", None)
+            where = f", ligne {mark.line + 1}" if mark is not None else ""
+            raise ReferenceDataError(f"{name} : YAML illisible{where} (guillemet, crochet ou indentation ?)") from None
         if not isinstance(self.data, dict):
             raise ReferenceDataError(f"{name} : le fichier doit contenir un dictionnaire")
         schema.validate(name, self.data)

@@ -25,7 +25,7 @@ from openpyxl.utils import quote_sheetname
 from openpyxl.writer.excel import ExcelWriter
 
 from bordereau import clock
-from bordereau.errors import UsageError
+from bordereau.errors import BordereauError
 from bordereau.files import atomic_path
 from bordereau.findings import Finding
 from bordereau.fixes import fix
@@ -138,7 +138,7 @@ def annotate(source: Path, findings: list[Finding], folder: Path, name: str | No
         with atomic_path(target, inputs=(source, *inputs)) as temp:
             _save(book, temp)
             _stamp(book, temp, own)
-    except (OSError, UsageError):
+    except (OSError, BordereauError):  # the folder cannot be written (read-only, full, a file): exit 2
         raise
     except Exception as exc:  # openpyxl cannot write what it loaded
         raise CopyFailed(f"écriture de la copie impossible ({exc.__class__.__name__})") from None
@@ -174,7 +174,7 @@ def _by_parts(source: Path, findings: list[Finding], target: Path, inputs: tuple
             copy.stamp(temp, provenance.PROPERTY, _record(source, temp, own, buffer.getvalue()))
     except _OtherRoad:
         return False
-    except (OSError, UsageError):
+    except (OSError, BordereauError):  # the folder cannot be written (read-only, full, a file): exit 2
         raise
     except Exception as exc:  # openpyxl cannot write the findings
         raise CopyFailed(f"écriture de la copie impossible ({exc.__class__.__name__})") from None

@@ -14,7 +14,7 @@ from bordereau.audit.model import Amounts, Audit, Summary
 from bordereau.audit.rows import statement_rows
 from bordereau.money import format_eur
 from bordereau.render import fit
-from bordereau.render.terminal import _plural
+from bordereau.render.terminal import _plural, shown_of
 
 MAX_LINES = 30
 AMOUNT_HEADERS = ("Lignes", "Rejetées", "Réclamé", "Recalculé", "Accepté", "Rejeté")
@@ -77,7 +77,7 @@ def _lines(console: Console, audit: Audit, verdict: str, title: str, max_lines: 
     rows = statement_rows(audit, verdict)
     if not rows:
         return
-    console.print(f"[bold]{title}[/] ({min(len(rows), max_lines)} premières sur {len(rows)})")
+    console.print(f"[bold]{title}[/] ({shown_of(min(len(rows), max_lines), len(rows))})")
     for number, items in groupby(rows[:max_lines], key=lambda r: r["bordereau"]):
         table = fit.table(console, title=escape(str(number)), title_justify="left", title_style="bold")
         for header in ("Ligne", "Bénéficiaire", "Code", "Montant", "Motif"):

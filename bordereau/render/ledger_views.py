@@ -8,6 +8,7 @@ from rich.table import Table
 
 from bordereau.ledger.status import AGEING, Status
 from bordereau.money import format_eur, from_cents
+from bordereau.reference.data import COVERAGE_LABELS
 from bordereau.render import fit
 from bordereau.render.html import render
 
@@ -126,16 +127,16 @@ def print_manual(console: Console, done: list[tuple[str, dict, str | None]]) -> 
 
 def print_lines(console: Console, number: str, lines: list[dict]) -> None:
     table = fit.table(console, title=f"Lignes du bordereau {escape(number)} (montants en EUR)", title_justify="left")
-    for header in ("N°", "Bénéficiaire", "NIR", "Vaccin", "Le", "Prise en charge", "Prix", "AMO", "AMC", "Total",
+    for header in ("N°", "Élève", "NIR", "Vaccin", "Le", "Prise en charge", "Prix", "AMO", "AMC", "Total",
                    "État"):
         table.add_column(header, justify="right" if header in ("N°", "Prix", "AMO", "AMC", "Total") else "left",
-                         no_wrap=header in ("N°", "Le", "Prix", "AMO", "AMC", "Total"), overflow="fold",
+                         no_wrap=header in ("N°", "Vaccin", "Le", "Prix", "AMO", "AMC", "Total"), overflow="fold",
                          min_width=8 if header == "État" else None)
     for r in lines:
         who = escape(" ".join(x for x in (r["nom"], r["prenom"]) if x)) or "(purgé)"
         state = f"[red]rejetée[/] : {escape(r['rejected_reason'] or '')}"
         table.add_row(str(r["line_no"]), who, r["nir_masked"] or "-", r["vaccine_code"],
-                      f"{r['administered_on']:%d/%m/%Y}", r["coverage"],
+                      f"{r['administered_on']:%d/%m/%Y}", COVERAGE_LABELS.get(r["coverage"], r["coverage"]),
                       *(eur(r[k]).removesuffix(" EUR") for k in ("prix", "amo", "complementaire", "total")),
                       "facturée" if r["state"] == "billed" else state)
     console.print(table)

@@ -19,6 +19,17 @@ from bordereau.price.totals import Sums, Totals
 MAX_FINDINGS = 30
 
 
+def shown_of(shown: int, total: int) -> str:
+    """How many of a list the terminal shows, said as a person would.
+
+    >>> shown_of(17, 17), shown_of(30, 60), shown_of(1, 5)
+    ('17', '30 premières sur 60', 'la première sur 5')
+    """
+    if shown >= total:
+        return str(total)
+    return f"{'la première' if shown == 1 else f'{shown} premières'} sur {total}"
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n > 1 else ''}"
 
@@ -51,8 +62,7 @@ def print_check(console: Console, result: CheckResult, max_findings: int = MAX_F
         by_code.add_row(code, _severity(severity), str(n), title(code))
     console.print(by_code)
     shown = result.findings[:max_findings]
-    first = "la première" if len(shown) == 1 else f"{len(shown)} premières"
-    console.print(f"[bold]Anomalies[/] ({first} sur {len(result.findings)})")
+    console.print(f"[bold]Anomalies[/] ({shown_of(len(shown), len(result.findings))})")
     for path, items in groupby(shown, key=lambda f: f.path):
         detail = Table(title=escape(path), title_justify="left", title_style="bold")
         detail.add_column("Cellule", no_wrap=True)
@@ -76,16 +86,18 @@ def _severity(severity: str) -> str:
 
 
 BY_LABELS = {"cpam": "CPAM", "centre": "Centre", "regime": "Régime", "prise_en_charge": "Prise en charge"}
+BY_TITLES = {"cpam": "CPAM", "centre": "centre", "regime": "régime", "prise_en_charge": "prise en charge"}
 
 
 def print_totals(console: Console, totals: Totals) -> None:
-    table = Table(title=f"Répartition par {BY_LABELS[totals.by].lower()}", title_justify="left")
+    table = Table(title=f"Répartition par {BY_TITLES[totals.by]}", title_justify="left")
     table.add_column(BY_LABELS[totals.by])
     table.add_column("Lignes", justify="right")
     for header in ("Prix", "AMO", "Complémentaire", "Total CPAM", "FIR"):
         table.add_column(header, justify="right", no_wrap=True)
     for g in totals.groups:
-        table.add_row(f"{g.key} {g.label}".strip() if g.key != g.label else g.label, *_sums_cells(g.sums))
+        internal = totals.by == "prise_en_charge" or g.key == g.label  # droit_commun is no word for a reader
+        table.add_row(g.label if internal else f"{g.key} {g.label}".strip(), *_sums_cells(g.sums))
     table.add_section()
     table.add_row("[bold]Total[/]", *_sums_cells(totals.total), style="bold")
     console.print(table)

@@ -29,6 +29,12 @@ from bordereau.web.views import error, is_api
 REF_ENV, HTTPS_ENV = "BORDEREAU_REF", "BORDEREAU_HTTPS"
 
 
+# Pages speak to people who do not know what a CSRF token is; the API keeps the technical word for scripts.
+BAD_TOKEN = "jeton CSRF absent ou incorrect : rechargez la page et recommencez"
+EXPIRED_FORM = ("Ce formulaire n'est plus valable (page ouverte avant votre dernière connexion ?) : rechargez la "
+                "page et recommencez")
+NO_PAGE = "Cette page n'existe pas, ou votre compte ne peut pas la voir"
+
 def create_app(db: str | None = None, key_file: Path | None = None, ref: Path | None = None,
                https: bool | None = None, checkers: int = CHECKERS, pool: int | None = None) -> FastAPI:
     """The service over the ledger `db` (default: the CLI's); the reference data of `ref` (default: shipped)."""
@@ -65,19 +71,19 @@ def create_app(db: str | None = None, key_file: Path | None = None, ref: Path | 
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, _exc):
-        return error(request, 403, "jeton CSRF absent ou incorrect : rechargez la page et recommencez")
+        return error(request, 403, BAD_TOKEN if is_api(request) else EXPIRED_FORM)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, _exc):
-        return error(request, 404, "introuvable")
+        return error(request, 404, "introuvable" if is_api(request) else NO_PAGE)
 
     @app.exception_handler(404)
     async def no_route(request: Request, _exc):
-        return error(request, 404, "introuvable")
+        return error(request, 404, "introuvable" if is_api(request) else NO_PAGE)
 
     @app.exception_handler(405)
     async def no_method(request: Request, _exc):
-        return error(request, 404, "introuvable")
+        return error(request, 404, "introuvable" if is_api(request) else NO_PAGE)
 
     @app.exception_handler(TooLarge)
     async def too_large(request: Request, _exc):

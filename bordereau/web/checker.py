@@ -107,10 +107,10 @@ def _check(config: Config, path: str, name: str, today: dt.date) -> CheckedUploa
     return check_upload(Path(path), name, reference, today, ledger)
 
 
-def _annotate(path: str, findings: list[dict]) -> bytes:
+def _annotate(path: str, findings: list[dict], pupils: dict[str, str]) -> bytes:
     from bordereau.web.upload import annotated_copy
 
-    return annotated_copy(Path(path), findings)
+    return annotated_copy(Path(path), findings, pupils)
 
 
 def _audit(config: Config, cwd: str, names: list[str], cpam: str, today: dt.date):
@@ -208,9 +208,9 @@ class Checker:
         rejection statements this way)."""
         return self._run(function, *args)
 
-    def annotate(self, content: bytes, name: str, findings: list[dict]) -> bytes:
+    def annotate(self, content: bytes, name: str, findings: list[dict], pupils: dict[str, str] | None = None) -> bytes:
         with staged(content, name) as path:
-            return self._run(_annotate, str(path), findings)
+            return self._run(_annotate, str(path), findings, pupils or {})
 
     def audit(self, cwd: str, names: list[str], cpam: str, today: dt.date):
         """`audit --json` (and its report and statement) of `names` in `cwd`, recorded in the ledger; raises

@@ -22,9 +22,11 @@ from . import exports, matching, statements
 from . import security as sec
 
 router = APIRouter()
-ACTIONS = {"login": "connexion", "login_failed": "connexion refusée", "logout": "déconnexion", "upload": "envoi",
-           "deposit": "dépôt", "export": "export", "sent": "envoyé", "download": "téléchargement",
-           "payment": "paiements", "rejection": "rejets", "audit": "audit", "purge": "purge"}
+ACTIONS = {"login": "connexion", "login_failed": "connexion refusée", "login_refused": "connexion bloquée",
+           "logout": "déconnexion", "upload": "envoi", "deposit": "dépôt", "export": "export", "sent": "envoyé",
+           "download": "téléchargement", "payment": "paiements", "rejection": "rejets", "audit": "audit",
+           "report": "rapport", "statement": "état des rejets", "purge": "purge", "user_add": "compte créé",
+           "user_disable": "compte désactivé", "user_password": "mot de passe changé"}
 
 
 async def _form(request: Request, files: int = 0):

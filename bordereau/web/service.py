@@ -56,7 +56,8 @@ def annotated(request: Request, row) -> bytes:
     content = uploads.content(request.app.state.ledger, row.sha256)
     if content is None:
         raise NotFound()
-    return request.app.state.checker.annotate(content, row.file_name, uploads.answer(row)["findings"])
+    return request.app.state.checker.annotate(content, row.file_name, uploads.answer(row)["findings"],
+                                              uploads.pupils(row))
 
 
 def report(row) -> str:

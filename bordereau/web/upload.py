@@ -87,9 +87,12 @@ def _period(lines: pd.DataFrame) -> tuple[dt.date | None, dt.date | None]:
     return out[0], out[1]
 
 
-def annotated_copy(path: Path, findings: list[dict]) -> bytes:
-    """The annotated copy (bordereau.render.annotate) of a staged upload, written beside it, as bytes."""
+def annotated_copy(path: Path, findings: list[dict], pupils: dict[str, str] | None = None) -> bytes:
+    """The annotated copy (bordereau.render.annotate) of a staged upload, written beside it, as bytes; `pupils` are
+    the upload's ("sheet!row" -> masked name), named in the copy's « Élève » column as on the page."""
     from bordereau.render.annotate import annotate
 
-    target, _ = annotate(path, [Finding(**f) for f in findings], path.parent, "annote.xlsx")
+    named = {(f["path"], f["sheet"], f["row"]): pupils[f"{f['sheet']}!{f['row']}"]
+             for f in findings if f["row"] is not None and f"{f['sheet']}!{f['row']}" in (pupils or {})}
+    target, _ = annotate(path, [Finding(**f) for f in findings], path.parent, "annote.xlsx", pupils=named)
     return target.read_bytes()
