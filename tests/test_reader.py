@@ -205,3 +205,19 @@ def test_the_quick_bound_is_a_bound_and_gives_way_to_the_exact_extent(book, line
                  if name.startswith("xl/worksheets/") else content)
     with zipfile.ZipFile(odd) as archive:
         assert quick_extent(archive, "xl/worksheets/sheet1.xml") is None  # r is not first: counted exactly
+
+
+def test_a_workbook_another_program_holds_is_said_in_french(book, check, lines, monkeypatch):
+    """Windows refuses to open a workbook Excel holds (EACCES): the finding says so in French, never the system's
+    English « Permission denied »."""
+    path = book(lines)
+    real_open = Path.open
+
+    def held(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", held)
+    [finding] = findings(check(path), "FILE_UNREADABLE")
+    assert "ouvert dans un autre programme" in finding.message and "Permission" not in finding.message

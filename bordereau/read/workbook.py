@@ -19,7 +19,7 @@ import python_calamine as calamine
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DefusedET
 
-from bordereau.errors import WorkbookUnreadable
+from bordereau.errors import WorkbookUnreadable, os_cause
 from bordereau.read.extent import column_number, ods_extents, quick_extent, xlsx_extent
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -124,7 +124,7 @@ def guard(path: Path, limits: Limits = LIMITS) -> None:
         with path.open("rb") as handle:
             magic = handle.read(8)
     except OSError as exc:
-        raise WorkbookUnreadable(f"lecture impossible ({exc.strerror})") from None
+        raise WorkbookUnreadable(f"lecture impossible : {os_cause(exc)}") from None  # strerror is English
     if size == 0:
         raise WorkbookUnreadable("fichier vide")
     if size > limits.max_bytes:
