@@ -114,3 +114,21 @@ def test_a_failed_line_insert_keeps_nothing_of_the_audit(db, ref, tmp_path: Path
     with pytest.raises(sa.exc.IntegrityError):
         audit_files([folder], ref, TODAY, "595", LedgerAuditHistory(open_ledger(db)))
     assert rows(db, audits) == [] and rows(db, audited_bordereaux) == [] and rows(db, audited_lines) == []
+
+
+def test_the_kept_columns_fast_paths_are_the_value_by_value_ones():
+    """A string column's keys are tested at once, an int64 column's amounts taken as they are: the same as testing
+    and converting value by value (any other dtype), on hostile values."""
+    import numpy as np
+    import pandas as pd
+
+    texts = ["a" * 64, None, "", "b", " ", "ü", None, ""]
+    strings = pd.Series(texts, dtype="str")
+    for column in (strings, pd.Series(texts, dtype=object), pd.Series([*texts[:-1], 5], dtype=object)):
+        values = column.astype(object).to_numpy()
+        exact = np.array([isinstance(k, str) and k != "" for k in values], dtype=bool)
+        assert audit_rows._texts(column, values).tolist() == exact.tolist()
+    for amounts in (pd.Series([0, 9850, -3, 2**40]), pd.Series([0, 9850, -3, 2**40], dtype="Int64"),
+                    pd.Series([0.0, 9850.0, -3.0, 2.0**40]), pd.Series([0, 9850, -3, 2**40], dtype=object)):
+        got = audit_rows._ints(amounts)
+        assert got == [0, 9850, -3, 2**40] and {type(a) for a in got} == {int}

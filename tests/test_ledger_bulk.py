@@ -92,3 +92,36 @@ def test_the_ledger_lookups_by_key_find_what_an_in_list_finds_in_the_same_order(
             m.setattr(history, "_among", history._in)
             exact = history._select(ledger, column, keys, c.dose_key, c.bordereau, c.line_no, c.state)
         assert len(fast) == 180 and fast.equals(exact)
+
+
+def test_date_columns_with_repeated_days_and_nothing_read_back_as_written(db, tmp_path):  # noqa: F811
+    """SQLite's date columns are written once per distinct day (bulk._sqlite_column); a column that holds anything
+    but days and nothing (a datetime, here) goes value by value: both read back as written, in line order."""
+    ledger = open_ledger(db, tmp_path / "key")
+    days = [dt.date(2026, 10, 5), dt.date(2026, 10, 5), dt.date(2025, 1, 31), dt.date(2026, 10, 5)]
+    births = [None, dt.date(2013, 3, 12), None, dt.date(2013, 3, 12)]
+    lines = _lines("HPV-1", [f"{n:064x}" for n in range(4)])
+    lines["administered_on"], lines["birth_date"] = days, births
+    with ledger.engine.begin() as connection:
+        _bordereau(connection, "HPV-1")
+        bulk.insert(connection, billed_lines, lines)
+    stored = sorted(rows(db, billed_lines), key=lambda r: r["line_no"])
+    assert [r["administered_on"] for r in stored] == days and [r["birth_date"] for r in stored] == births
+    assert bulk._sqlite_column(days + births) == [d and d.isoformat() for d in days + births]
+    moments = [dt.datetime(2026, 11, 23, 10, 5), dt.date(2026, 1, 2), None]
+    assert bulk._sqlite_column(moments) == ["2026-11-23 10:05:00", "2026-01-02", None]
+    assert bulk._sqlite_column([[1], dt.date(2026, 1, 2)]) == [[1], "2026-01-02"]  # unhashable: value by value
+
+
+def test_columns_of_unequal_lengths_insert_nothing(db, tmp_path):  # noqa: F811
+    ledger = open_ledger(db, tmp_path / "key")
+    lines = _lines("HPV-1", ["d" * 64, "e" * 64])
+    lines["nom"] = ["A"]
+    with pytest.raises(ValueError), ledger.engine.begin() as connection:
+        _bordereau(connection, "HPV-1")
+        bulk.insert(connection, billed_lines, lines)
+    assert rows(db, billed_lines) == [] and rows(db, bordereaux) == []
+    with ledger.engine.begin() as connection:  # no column, no row: nothing to do
+        bulk.insert(connection, billed_lines, {})
+        bulk.insert(connection, billed_lines, {name: [] for name in lines})
+    assert rows(db, billed_lines) == []

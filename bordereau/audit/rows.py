@@ -120,7 +120,7 @@ def kept_columns(audit: Audit) -> dict[str, list]:
     if lines.empty or "beneficiaire_cle" not in lines:
         return {name: [] for name in KEPT}
     keys = lines["beneficiaire_cle"].astype(object).to_numpy()
-    keyed = np.array([isinstance(k, str) and k != "" for k in keys], dtype=bool)
+    keyed = _texts(lines["beneficiaire_cle"], keys)
     keep = (keyed & lines["date_administration"].notna().to_numpy()
             & (lines["verdict"].to_numpy() != REJECTED) & ~lines["bordereau"].isin(audit.reaudited).to_numpy())
     part = lines.loc[keep, ["bordereau", "ligne", "row", "cip13", "code_vaccin", "classe", "date_administration",
@@ -130,7 +130,20 @@ def kept_columns(audit: Audit) -> dict[str, list]:
             "ligne": line_numbers(part["ligne"].tolist(), part["row"].tolist()),
             "beneficiaire": keys[keep].tolist(), "code_vaccin": _plain(vaccine), "classe": _plain(part["classe"]),
             "date_administration": part["date_administration"].dt.date.tolist(),
-            "verdict": part["verdict"].tolist(), "accepted": [int(a) for a in part["accepted"].tolist()]}
+            "verdict": part["verdict"].tolist(), "accepted": _ints(part["accepted"])}
+
+
+def _texts(column: pd.Series, values: np.ndarray) -> np.ndarray:
+    """Where `column` holds a text that is not empty: a string column's values are texts or missing, and are
+    compared at once; any other column value by value."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return (column.notna() & column.ne("")).to_numpy(dtype=bool)
+    return np.array([isinstance(k, str) and k != "" for k in values], dtype=bool)
+
+
+def _ints(column: pd.Series) -> list[int]:
+    """A column of whole amounts as Python ints: an int64 column's own `tolist`, any other through `int`."""
+    return column.tolist() if column.dtype == np.int64 else [int(a) for a in column.tolist()]
 
 
 def _plain(column: pd.Series) -> list:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Iterable
 
 import pandas as pd
 import sqlalchemy as sa
@@ -24,19 +25,20 @@ def values(series: pd.Series) -> list:
 
 
 def insert(connection: sa.Connection, table: sa.Table, columns: dict[str, list]) -> None:
-    """Insert the rows held by `columns` into `table`, in the transaction of `connection`."""
+    """Insert the rows held by `columns` into `table`, in the transaction of `connection`. `COPY` takes the rows from
+    an iterator over the columns (no list of row tuples); SQLAlchemy's `executemany` wants a list."""
     names = list(columns)
-    postgresql = connection.dialect.name == "postgresql"
-    if not postgresql:  # SQLite: dates as ISO text, each distinct one made once
-        columns = {name: _sqlite_column(values) if isinstance(table.c[name].type, sa.Date | sa.DateTime) else values
-                   for name, values in columns.items()}
-    rows = list(zip(*columns.values(), strict=True))
-    if not rows:
+    if len({len(values) for values in columns.values()}) > 1:
+        raise ValueError(f"{table.name} : colonnes de longueurs différentes")
+    if not columns or not len(next(iter(columns.values()))):
         return
-    if postgresql:
-        _copy(connection, table, names, rows)
-    else:
-        _executemany(connection, table, names, rows)
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, names, zip(*columns.values(), strict=True))
+        return
+    # SQLite: dates as ISO text, each distinct one made once
+    values = [_sqlite_column(values) if isinstance(table.c[name].type, sa.Date | sa.DateTime) else values
+              for name, values in columns.items()]
+    _executemany(connection, table, names, list(zip(*values, strict=True)))
 
 
 def _sqlite_value(value):
@@ -49,17 +51,17 @@ def _sqlite_value(value):
 
 
 def _sqlite_column(values: list) -> list:
-    done: dict = {}
-    out = []
-    for value in values:
-        if value.__class__ is dt.date:  # a column repeats its days
-            text = done.get(value)
-            if text is None:
-                text = done[value] = value.isoformat()
-            out.append(text)
-        else:
-            out.append(_sqlite_value(value))
-    return out
+    """A column of dates (or times) as SQLite stores them. A column repeats its days: when it holds only days and
+    nothing (None), each distinct day is written once and the column taken from them; any other column value by
+    value."""
+    try:
+        distinct = set(values)
+    except TypeError:  # something unhashable: stored as the driver takes it
+        distinct = None
+    if distinct is not None and all(v is None or v.__class__ is dt.date for v in distinct):
+        texts = {v: None if v is None else v.isoformat() for v in distinct}
+        return list(map(texts.__getitem__, values))
+    return [_sqlite_value(value) for value in values]
 
 
 CACHE_KIB = 65_536  # SQLite's page cache during a bulk insert (KiB): what 100,000 ledger lines and their indexes use
@@ -89,7 +91,7 @@ def _sqlite_cache(connection: sa.Connection):
         connection.exec_driver_sql(f"PRAGMA cache_size = {before}")
 
 
-def _copy(connection: sa.Connection, table: sa.Table, names: list[str], rows: list[tuple]) -> None:
+def _copy(connection: sa.Connection, table: sa.Table, names: list[str], rows: Iterable[tuple]) -> None:
     import psycopg
 
     quoted = ", ".join(f'"{name}"' for name in names)
