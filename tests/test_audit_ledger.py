@@ -32,6 +32,12 @@ def expected(audit) -> dict[str, list]:
     return {name: [r[name] for r in kept] for name in audit_rows.KEPT}
 
 
+def by_key(columns: dict[str, list]) -> dict[str, list]:
+    """The columns in the order of the beneficiaries' keys, a beneficiary's lines in line order (a stable sort)."""
+    order = sorted(range(len(columns["beneficiaire"])), key=columns["beneficiaire"].__getitem__)
+    return {name: [values[i] for i in order] for name, values in columns.items()}
+
+
 def exported(ref, tmp_path: Path, doses) -> Path:
     """An export folder (no ledger) of the Lille bordereau of `doses`."""
     invoke("export", workbook(ref, tmp_path / "a.xlsx", doses), "--out", tmp_path / "e", "--no-ledger")
@@ -78,6 +84,7 @@ def test_kept_columns_on_fuzzed_and_example_workbooks(ref, tmp_path: Path):
     for path in paths:
         audit = audit_files([path], ref, TODAY, None, MemoryHistory())
         assert audit_rows.kept_columns(audit) == expected(audit), path.name
+        assert audit_rows.kept_columns(audit, by_key=True) == by_key(expected(audit)), path.name
 
 
 def test_the_ledger_keeps_exactly_the_kept_lines(db, ref, tmp_path: Path):  # noqa: F811
@@ -87,7 +94,8 @@ def test_the_ledger_keeps_exactly_the_kept_lines(db, ref, tmp_path: Path):  # no
     audit = audit_files(with_rejected(ref, tmp_path, folder), ref, TODAY, "595", history)
     assert "rejeté" in set(audit.lines["verdict"])
     stored = sorted(rows(db, audited_lines), key=lambda r: r["id"])
-    want = expected(audit)
+    want = by_key(expected(audit))  # stored in the order of the keys, a beneficiary's lines in line order
+    assert want != expected(audit)  # the lines of several beneficiaries, not in the order of their keys
     names = {"bordereau": "bordereau", "ligne": "line_no", "beneficiaire": "beneficiary_key",
              "code_vaccin": "vaccine_code", "classe": "classe", "date_administration": "administered_on",
              "verdict": "verdict", "accepted": "accepted"}
@@ -105,8 +113,8 @@ def test_a_failed_line_insert_keeps_nothing_of_the_audit(db, ref, tmp_path: Path
     folder = exported(ref, tmp_path, DOSES)
     kept = audit_rows.kept_columns
 
-    def broken(audit):
-        columns = kept(audit)
+    def broken(audit, **order):
+        columns = kept(audit, **order)
         columns["code_vaccin"][-1] = None  # NOT NULL: the last row breaks the whole insert
         return columns
 
@@ -132,3 +140,52 @@ def test_the_kept_columns_fast_paths_are_the_value_by_value_ones():
                     pd.Series([0.0, 9850.0, -3.0, 2.0**40]), pd.Series([0, 9850, -3, 2**40], dtype=object)):
         got = audit_rows._ints(amounts)
         assert got == [0, 9850, -3, 2**40] and {type(a) for a in got} == {int}
+
+
+def test_a_beneficiarys_lines_keep_their_line_order_in_the_ledger_and_for_the_next_audit(db, ref, tmp_path: Path):  # noqa: F811
+    """Stored in the order of the keys: within one beneficiary the ids follow the lines, and the next audit gets
+    each beneficiary's doses in line order, as the in-memory history gives them."""
+    doses = [(n, dt.date(2025, 10, 6) + dt.timedelta(days=n), 1) for n in range(12)]
+    doses += [(n, dt.date(2026, 5, 4) + dt.timedelta(days=n), 2) for n in reversed(range(12))]
+    folder = exported(ref, tmp_path, doses)
+    history = LedgerAuditHistory(open_ledger(db))
+    audit = audit_files([folder], ref, TODAY, "595", history)
+    stored = sorted(rows(db, audited_lines), key=lambda r: r["id"])
+    assert len(stored) == 24 and [r["beneficiary_key"] for r in stored] == sorted(r["beneficiary_key"] for r in stored)
+    for key in {r["beneficiary_key"] for r in stored}:
+        mine = [r for r in stored if r["beneficiary_key"] == key]
+        assert len(mine) == 2 and mine[0]["line_no"] < mine[1]["line_no"]
+        assert mine[0]["administered_on"] < mine[1]["administered_on"]
+    memory = MemoryHistory(secret=b"")
+    memory.record(audit)
+    keys = {r["beneficiary_key"] for r in stored}
+    ledger_doses, memory_doses = list(history.earlier_doses(keys)), list(memory.earlier_doses(keys))
+    assert sorted(memory_doses, key=lambda d: d.beneficiary) == ledger_doses  # a stable sort: line order per key
+    later = audit_files([workbook(ref, tmp_path / "c.xlsx", [doses[0]])], ref, TODAY, "595", history)
+    assert "DUPLICATE_LINE" in {f.code for f in later.findings}  # later audits still see earlier ones
+
+
+def test_a_record_that_fails_half_way_keeps_nothing_and_prints_nothing(db, ref, tmp_path: Path, monkeypatch):  # noqa: F811
+    """The lines are in the transaction when the ledger fails (a full disk, say): `audit --json --report` prints no
+    document and writes no report, and the ledger keeps nothing of the audit."""
+    from test_ledger import runner
+
+    from bordereau.errors import BordereauError
+    from bordereau.ledger import bulk
+    from cli import app
+
+    folder = exported(ref, tmp_path, DOSES)
+    real = bulk.insert
+
+    def full_disk(connection, table, columns):
+        real(connection, table, columns)
+        assert connection.execute(sa.select(sa.func.count()).select_from(table)).scalar() == len(columns["verdict"])
+        raise BordereauError("registre : écriture impossible, disque plein")
+
+    monkeypatch.setattr(bulk, "insert", full_disk)
+    report = tmp_path / "rapport.html"
+    result = runner.invoke(app, ["audit", str(folder), "--cpam", "595", "--json", "--report", str(report),
+                                 "--db", db, "--key-file", str(tmp_path / "key"), "--today", "2026-11-23"])
+    assert result.exit_code == 2 and "disque plein" in result.output
+    assert "{" not in result.stdout and not report.exists()
+    assert rows(db, audits) == [] and rows(db, audited_bordereaux) == [] and rows(db, audited_lines) == []

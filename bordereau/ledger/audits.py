@@ -53,18 +53,27 @@ class LedgerAuditHistory:
     def earlier_doses(self, beneficiaries: Collection[str]) -> Iterable[PastDose]:
         """Asked through the driver, without SQLAlchemy's per-value expansion of `IN` (most of the time for 100,000
         beneficiaries): one `= ANY(array)` on PostgreSQL, chunks of CHUNK keys on SQLite; in the order of the keys,
-        then of the lines."""
+        then of the lines. A day, and an audit's date as messages give it, are made once per distinct value."""
         keys = sorted(set(beneficiaries))
         doses = []
+        days: dict = {}
+        audited: dict = {}
         with self.ledger.engine.connect() as connection:
             for rows in _dose_rows(connection, keys):
-                doses += [PastDose(key, vaccine, _day(day), classe == "HPV", f"la ligne {line_no} du bordereau "
-                                   f"{bordereau} (audité le {fr_date(_day(audited_on))})", bordereau or "")
-                          for key, vaccine, day, classe, bordereau, line_no, audited_on in rows]
+                for key, vaccine, day, classe, bordereau, line_no, audited_on in rows:
+                    if (when := audited.get(audited_on)) is None:
+                        when = audited[audited_on] = f"audité le {fr_date(_day(audited_on))}"
+                    if (given := days.get(day)) is None:
+                        given = days[day] = _day(day)
+                    doses.append(PastDose(key, vaccine, given, classe == "HPV",
+                                          f"la ligne {line_no} du bordereau {bordereau} ({when})", bordereau or ""))
         return doses
 
     def record(self, audit) -> None:
-        kept = kept_columns(audit)
+        """Keep the audit, its bordereaux and its lines. The lines go in the order of their beneficiaries' keys (a
+        beneficiary's in line order, `ORDER BY beneficiary_key, id` unchanged): the index of `beneficiary_key` grows
+        at its end on a new ledger, and a later audit reads a beneficiary's doses from neighbouring rows."""
+        kept = kept_columns(audit, by_key=True)
         with self.ledger.engine.begin() as connection:
             audit_id = connection.execute(audits.insert().values(
                 audited_on=audit.today, cpam=audit.cpam, created=clock.now()).returning(audits.c.id)).scalar_one()
@@ -74,7 +83,7 @@ class LedgerAuditHistory:
                     {"audit_id": audit_id, "number": n, "sha256": audit.digests.get(n)} for n in numbers])
             if kept["bordereau"]:
                 # bulk.insert gives SQLite a large page cache for the insert: the index of `beneficiary_key`
-                # takes 100,000 random keys at once
+                # takes 100,000 keys at once, among those of earlier audits
                 bulk.insert(connection, audited_lines, {
                     "audit_id": [audit_id] * len(kept["bordereau"]), "bordereau": kept["bordereau"],
                     "line_no": kept["ligne"], "beneficiary_key": kept["beneficiaire"],
