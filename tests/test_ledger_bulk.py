@@ -125,3 +125,25 @@ def test_columns_of_unequal_lengths_insert_nothing(db, tmp_path):  # noqa: F811
         bulk.insert(connection, billed_lines, {})
         bulk.insert(connection, billed_lines, {name: [] for name in lines})
     assert rows(db, billed_lines) == []
+
+
+def test_rows_ordered_by_a_column_get_their_ids_in_that_order_equal_values_in_theirs(db, tmp_path):  # noqa: F811
+    """`order_by` inserts the rows sorted by one column, a stable sort: the ids follow that column, and the rows of
+    one value keep the order they were given in (what `audited_lines` relies on: ORDER BY beneficiary_key, id)."""
+    from bordereau.ledger.schema import audited_lines, audits
+
+    ledger = open_ledger(db, tmp_path / "key")
+    keys = ["c" * 64, "a" * 64, "c" * 64, "b" * 64, "a" * 64, "c" * 64]
+    with ledger.engine.begin() as connection:
+        audit_id = connection.execute(audits.insert().values(
+            audited_on=dt.date(2026, 11, 23), cpam="595", created=dt.datetime(2026, 11, 23, 10))
+            .returning(audits.c.id)).scalar_one()
+        bulk.insert(connection, audited_lines, {
+            "audit_id": [audit_id] * 6, "bordereau": ["HPV-1"] * 6, "line_no": list(range(1, 7)),
+            "beneficiary_key": keys, "vaccine_code": ["3400930056202"] * 6, "classe": ["HPV"] * 6,
+            "administered_on": [dt.date(2026, 10, day) for day in range(1, 7)], "verdict": ["accepté"] * 6,
+            "accepted": [9850] * 6}, order_by="beneficiary_key")
+    stored = sorted(rows(db, audited_lines), key=lambda r: r["id"])
+    assert [(r["beneficiary_key"][0], r["line_no"]) for r in stored] == [
+        ("a", 2), ("a", 5), ("b", 4), ("c", 1), ("c", 3), ("c", 6)]
+    assert [r["administered_on"].day for r in stored] == [2, 5, 4, 1, 3, 6]

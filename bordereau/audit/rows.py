@@ -112,14 +112,10 @@ def history_rows(audit: Audit) -> list[dict]:
 KEPT = ("bordereau", "ligne", "beneficiaire", "code_vaccin", "classe", "date_administration", "verdict", "accepted")
 
 
-_TAKEN = ["bordereau", "ligne", "row", "cip13", "code_vaccin", "classe", "date_administration", "verdict", "accepted"]
-
-
-def kept_columns(audit: Audit, by_key: bool = False) -> dict[str, list]:
+def kept_columns(audit: Audit) -> dict[str, list]:
     """The history rows a history keeps, column by column (KEPT, plain Python values, None for nothing), built from
     the columns without a dictionary per line: those of `history_rows` that are not rejected, have a beneficiary and
-    a date, and belong to a bordereau not audited again from the same file (`audit.reaudited`). In line order, or
-    with `by_key` in the order of the beneficiaries' keys, a beneficiary's lines in line order (a stable sort)."""
+    a date, and belong to a bordereau not audited again from the same file (`audit.reaudited`)."""
     lines = audit.lines
     if lines.empty or "beneficiaire_cle" not in lines:
         return {name: [] for name in KEPT}
@@ -127,18 +123,12 @@ def kept_columns(audit: Audit, by_key: bool = False) -> dict[str, list]:
     keyed = _texts(lines["beneficiaire_cle"], keys)
     keep = (keyed & lines["date_administration"].notna().to_numpy()
             & (lines["verdict"].to_numpy() != REJECTED) & ~lines["bordereau"].isin(audit.reaudited).to_numpy())
-    positions = np.flatnonzero(keep)
-    if by_key:
-        kept_keys = keys[positions].tolist()
-        positions = positions[sorted(range(len(positions)), key=kept_keys.__getitem__)]
-    taken = lines.columns.get_indexer(_TAKEN)
-    if (taken < 0).any():
-        raise KeyError([c for c, i in zip(_TAKEN, taken, strict=True) if i < 0])
-    part = lines.iloc[positions, taken]  # not a copy of all of check's columns
+    part = lines.loc[keep, ["bordereau", "ligne", "row", "cip13", "code_vaccin", "classe", "date_administration",
+                            "verdict", "accepted"]]  # not a copy of all of check's columns
     vaccine = part["cip13"].where(part["cip13"].notna(), part["code_vaccin"])
     return {"bordereau": _plain(part["bordereau"]),
             "ligne": line_numbers(part["ligne"].tolist(), part["row"].tolist()),
-            "beneficiaire": keys[positions].tolist(), "code_vaccin": _plain(vaccine), "classe": _plain(part["classe"]),
+            "beneficiaire": keys[keep].tolist(), "code_vaccin": _plain(vaccine), "classe": _plain(part["classe"]),
             "date_administration": part["date_administration"].dt.date.tolist(),
             "verdict": part["verdict"].tolist(), "accepted": _ints(part["accepted"])}
 

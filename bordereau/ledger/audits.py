@@ -73,7 +73,7 @@ class LedgerAuditHistory:
         """Keep the audit, its bordereaux and its lines. The lines go in the order of their beneficiaries' keys (a
         beneficiary's in line order, `ORDER BY beneficiary_key, id` unchanged): the index of `beneficiary_key` grows
         at its end on a new ledger, and a later audit reads a beneficiary's doses from neighbouring rows."""
-        kept = kept_columns(audit, by_key=True)
+        kept = kept_columns(audit)
         with self.ledger.engine.begin() as connection:
             audit_id = connection.execute(audits.insert().values(
                 audited_on=audit.today, cpam=audit.cpam, created=clock.now()).returning(audits.c.id)).scalar_one()
@@ -89,7 +89,7 @@ class LedgerAuditHistory:
                     "line_no": kept["ligne"], "beneficiary_key": kept["beneficiaire"],
                     "vaccine_code": kept["code_vaccin"], "classe": kept["classe"],
                     "administered_on": kept["date_administration"], "verdict": kept["verdict"],
-                    "accepted": kept["accepted"]})
+                    "accepted": kept["accepted"]}, order_by="beneficiary_key")
         self.recorded = audit_id
 
 

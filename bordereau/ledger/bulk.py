@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import operator
 from collections.abc import Iterable
 
 import pandas as pd
@@ -24,21 +25,30 @@ def values(series: pd.Series) -> list:
     return series.astype(object).where(series.notna(), None).tolist()
 
 
-def insert(connection: sa.Connection, table: sa.Table, columns: dict[str, list]) -> None:
-    """Insert the rows held by `columns` into `table`, in the transaction of `connection`. `COPY` takes the rows from
-    an iterator over the columns (no list of row tuples); SQLAlchemy's `executemany` wants a list."""
+def insert(connection: sa.Connection, table: sa.Table, columns: dict[str, list], order_by: str | None = None) -> None:
+    """Insert the rows held by `columns` into `table`, in the transaction of `connection`; with `order_by`, in the
+    order of that column's values (a stable sort: rows of equal values in their order). `COPY` takes the rows from
+    an iterator over the columns (no list of row tuples when they keep their order); SQLAlchemy's `executemany`
+    wants a list."""
     names = list(columns)
     if len({len(values) for values in columns.values()}) > 1:
         raise ValueError(f"{table.name} : colonnes de longueurs différentes")
     if not columns or not len(next(iter(columns.values()))):
         return
     if connection.dialect.name == "postgresql":
-        _copy(connection, table, names, zip(*columns.values(), strict=True))
+        _copy(connection, table, names, _rows(list(columns.values()), names, order_by))
         return
     # SQLite: dates as ISO text, each distinct one made once
     values = [_sqlite_column(values) if isinstance(table.c[name].type, sa.Date | sa.DateTime) else values
               for name, values in columns.items()]
-    _executemany(connection, table, names, list(zip(*values, strict=True)))
+    _executemany(connection, table, names, list(_rows(values, names, order_by)))
+
+
+def _rows(columns: list[list], names: list[str], order_by: str | None) -> Iterable[tuple]:
+    rows = zip(*columns, strict=True)
+    if order_by is None:
+        return rows
+    return sorted(rows, key=operator.itemgetter(names.index(order_by)))
 
 
 def _sqlite_value(value):
