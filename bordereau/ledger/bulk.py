@@ -45,6 +45,7 @@ def insert(connection: sa.Connection, table: sa.Table, columns: dict[str, list],
 
 
 def _rows(columns: list[list], names: list[str], order_by: str | None) -> Iterable[tuple]:
+    """The rows of `columns`, as they come or sorted by the (comparable) values of the column `order_by`."""
     rows = zip(*columns, strict=True)
     if order_by is None:
         return rows
