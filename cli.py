@@ -431,10 +431,13 @@ def reconcile(
     from bordereau.ledger import manual
     from bordereau.ledger.payments import reconcile as run
     from bordereau.ledger.payments import unmatched
+    from bordereau.ledger.statements import must_be_a_file
     from bordereau.render.ledger_views import print_manual, print_reconcile, print_unmatched, reconcile_json
 
     if not statements and not ignore and not assign:
         raise UsageError("donnez un relevé à importer, ou --ignorer ID, ou --affecter ID NUMERO")
+    for path in statements or ():
+        must_be_a_file(path)  # before the ledger is opened, or made
     ledger = _ledger(db, key_file, create=bool(statements))
     done = [("écarté", manual.ignore(ledger, i), None) for i in ignore or ()]
     if assign:
@@ -464,7 +467,10 @@ def reject(
 ) -> None:
     """Importe les lignes refusées par une CPAM : elles sortent du dû, à refacturer une fois corrigées."""
     from bordereau.ledger.rejects import reject as run
+    from bordereau.ledger.statements import must_be_a_file
 
+    for path in statements:
+        must_be_a_file(path)  # before the ledger is opened
     result = run(_ledger(db, key_file), statements, clock.today())
     out.print(f"{len(result.applied)} ligne(s) rejetée(s) enregistrée(s), {len(result.already)} déjà connue(s).")
     for r in result.unknown:

@@ -140,3 +140,12 @@ def test_each_ledger_has_its_identity_and_audit_tells_two_ledgers_apart(db, ref,
     other = json.loads(invoke("audit", same_file, "--json", "--db", cpam_db, code=1).stdout)
     # the number and its dose, presented again from another ledger
     assert sorted(f["code"] for f in other["findings"]) == ["BORDEREAU_SEEN_BEFORE", "DUPLICATE_LINE"]
+
+
+def test_a_missing_statement_is_refused_before_any_ledger_is_made(tmp_path: Path):
+    """reconcile made the ledger and its key (« Clé du registre créée ») before it refused the statement's path."""
+    ledger, key = tmp_path / "registre.sqlite", tmp_path / "registre.key"
+    for path in (tmp_path / "absent.csv", tmp_path):
+        result = invoke("reconcile", path, "--db", f"sqlite:///{ledger}", "--key-file", key, code=2)
+        assert result.stderr.startswith(f"Erreur : {path} : ") and "Clé du registre" not in result.stderr
+    assert not ledger.exists() and not key.exists()

@@ -55,14 +55,20 @@ def read_table(path: Path, labels: dict[str, tuple[str, ...]], required: tuple[s
     return find_table(path, labels, required, what).rows
 
 
-def find_table(path: Path, labels: dict[str, tuple[str, ...]], required: tuple[str, ...], what: str,
-               stop_at_blank: bool = False) -> Table:
-    """The table of `read_table`, with the rows above its header; with `stop_at_blank`, the table ends at its first
-    empty row (what follows, a signature block, is not read)."""
+def must_be_a_file(path: Path) -> None:
+    """Refuse, in French, a statement path that is missing or a folder: the commands say so before they open (or
+    create) the ledger."""
     if not path.exists():
         raise BordereauError(f"{path} : fichier introuvable")
     if path.is_dir():  # the reader said « lecture impossible (Is a directory) », in English
         raise BordereauError(f"{path} : c'est un dossier ; donnez le fichier lui-même (.csv, .xlsx)")
+
+
+def find_table(path: Path, labels: dict[str, tuple[str, ...]], required: tuple[str, ...], what: str,
+               stop_at_blank: bool = False) -> Table:
+    """The table of `read_table`, with the rows above its header; with `stop_at_blank`, the table ends at its first
+    empty row (what follows, a signature block, is not read)."""
+    must_be_a_file(path)
     try:
         sheets = [("", _csv_rows(path))] if path.suffix.lower() in (".csv", ".txt") else [
             (s.name, s.rows) for s in open_sheets(path)]
