@@ -32,15 +32,17 @@ _CAUSES = {
 }
 
 
-def os_cause(exc: OSError) -> str:
-    """Why a file could not be written, in French; an error without a French sentence is named by its code, never by
-    the system's English text.
+def os_cause(exc: OSError, reading: bool = False) -> str:
+    """Why a file could not be written (or, `reading`, read), in French; an error without a French sentence is named
+    by its code, never by the system's English text.
 
     >>> os_cause(OSError(28, "No space left on device")), os_cause(OSError(30, "Read-only file system"))
     ('disque plein', 'support en lecture seule')
     >>> os_cause(OSError(errno.EMFILE, "Too many open files")), os_cause(OSError("no errno"))
     ('erreur du système (EMFILE)', 'erreur du système (OSError)')
     """
+    if reading and exc.errno in (errno.EACCES, errno.EPERM):  # « lecture seule » says nothing of a file to read
+        return "accès refusé (fichier ouvert dans un autre programme, comme Excel, ou droits insuffisants ?)"
     if exc.errno in _CAUSES:
         return _CAUSES[exc.errno]
     return f"erreur du système ({errno.errorcode.get(exc.errno, exc.__class__.__name__)})"

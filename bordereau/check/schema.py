@@ -11,7 +11,7 @@ validated once per distinct value.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -29,10 +29,9 @@ UNREADABLE_CODE = {
 }
 
 
-def distinct_problems(values: pd.Series, problem) -> dict[str, str]:
-    """{value: reason} for the distinct non-empty values that `problem` rejects."""
-    distinct = pd.unique(values.to_numpy(dtype=object))
-    return {v: reason for v in distinct[pd.notna(distinct)].tolist() if (reason := problem(v))}
+def distinct_problems(values: Iterable, problem) -> dict[str, str]:
+    """{value: reason} for the distinct non-empty values among `values` that `problem` rejects."""
+    return {v: reason for v in dict.fromkeys(values) if pd.notna(v) and (reason := problem(v))}
 
 
 def _passing_or_empty(passed: pd.Series, missing: pd.Series) -> pd.Series:
@@ -113,7 +112,6 @@ def identifier_problems(frame: pd.DataFrame, distinct: dict | None = None) -> tu
 def _problems(frame: pd.DataFrame, key: str, problem, distinct: dict | None) -> dict[str, str]:
     if key not in frame:
         return {}
-    if distinct is None or key not in distinct:
-        return distinct_problems(frame[key], problem)
-    values = dict.fromkeys(v for v in distinct[key][1] if v is not None)  # the column's values, each once
-    return {v: reason for v in values if (reason := problem(v))}
+    if distinct is not None and key in distinct:
+        return distinct_problems(distinct[key][1], problem)  # the column's values, from its cells' distinct ones
+    return distinct_problems(pd.unique(frame[key].to_numpy(dtype=object)).tolist(), problem)

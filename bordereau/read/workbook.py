@@ -124,7 +124,7 @@ def guard(path: Path, limits: Limits = LIMITS) -> None:
         with path.open("rb") as handle:
             magic = handle.read(8)
     except OSError as exc:
-        raise WorkbookUnreadable(f"lecture impossible : {os_cause(exc)}") from None  # strerror is English
+        raise WorkbookUnreadable(f"lecture impossible : {os_cause(exc, reading=True)}") from None  # strerror is English
     if size == 0:
         raise WorkbookUnreadable("fichier vide")
     if size > limits.max_bytes:

@@ -94,7 +94,7 @@ def plan_import(ref: Reference, path: Path, day: dt.date) -> tuple[list[Change],
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"{path} : {os_cause(exc)}") from None  # exc.strerror is English
+        raise UsageError(f"{path} : {os_cause(exc, reading=True)}") from None  # exc.strerror is English
     text, encoding = decode(data)
     source = f"BDPM {path.name} importé le {day:%d/%m/%Y} (SHA-256 {hashlib.sha256(data).hexdigest()[:12]})"
     by_cis = {cis: v for v in ref.vaccines for cis in v.cis}

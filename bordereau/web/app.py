@@ -35,6 +35,7 @@ EXPIRED_FORM = ("Ce formulaire n'est plus valable (page ouverte avant votre dern
                 "page et recommencez")
 NO_PAGE = "Cette page n'existe pas, ou votre compte ne peut pas la voir"
 
+
 def create_app(db: str | None = None, key_file: Path | None = None, ref: Path | None = None,
                https: bool | None = None, checkers: int = CHECKERS, pool: int | None = None) -> FastAPI:
     """The service over the ledger `db` (default: the CLI's); the reference data of `ref` (default: shipped)."""
